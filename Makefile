@@ -1,0 +1,33 @@
+# harness: developer entry points. `make` alone lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+SCENARIO := scenarios/quickstart.yaml
+
+.PHONY: help setup demo test clean
+
+help: ## list the targets
+	@echo "make setup   create .venv, check Docker + Compose, get or build the images (scripts/setup.sh)"
+	@echo "make demo    setup, then run $(SCENARIO); the report path is printed at the end"
+	@echo "make test    setup, then run the test suite (pytest -q -rs tests)"
+	@echo "make clean   remove .venv and build leftovers (Docker images are kept)"
+
+setup:
+	@scripts/setup.sh
+
+# make itself exits 2 when a recipe fails; the recipe prints the real exit code.
+demo: setup
+	@$(VENV)/bin/harness run $(SCENARIO); rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "error: harness run $(SCENARIO) exited $$rc"; fi; \
+	exit $$rc
+
+# pytest exit 5 means "no tests collected": that is a failure too.
+test: setup
+	@$(VENV)/bin/python -m pytest -q -rs tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests fix: add tests under tests/"; fi; \
+	exit $$rc
+
+clean:
+	rm -rf $(VENV) build .pytest_cache *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -1,0 +1,16 @@
+"""Analysis: pure functions from the journal and the request records to windows, metrics and
+verdicts. Never talks to Docker or Toxiproxy."""
+
+from harness.analysis.metrics import WindowMetrics, load_records, window_metrics
+from harness.analysis.verdicts import ExpectationResult, evaluate
+from harness.analysis.windows import Window, slice_windows
+
+__all__ = [
+    "ExpectationResult",
+    "Window",
+    "WindowMetrics",
+    "evaluate",
+    "load_records",
+    "slice_windows",
+    "window_metrics",
+]

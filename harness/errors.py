@@ -1,0 +1,50 @@
+"""Exceptions and the exit codes they map to.
+
+Exit codes keep "the system deviated" apart from "the tool failed" (Chaos Toolkit returns 1 for
+both; k6 uses 99 for failed thresholds, Gatling 2):
+
+- 0 ``PASSED``: every expectation held;
+- 1 ``FAILED``: at least one expectation failed;
+- 2 ``USAGE``: invalid scenario or command line; nothing was started;
+- 3 ``ERROR``: harness or environment error; the verdict is inconclusive, never a pass;
+- 130 ``INTERRUPTED``: SIGINT/SIGTERM (128 + SIGINT, the shell convention).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of the ``harness`` CLI (see the module docstring)."""
+
+    PASSED = 0
+    FAILED = 1
+    USAGE = 2
+    ERROR = 3
+    INTERRUPTED = 130
+
+
+class HarnessError(Exception):
+    """Base class of every error the CLI turns into a one-line message and an exit code."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+
+class ScenarioError(HarnessError):
+    """The scenario (or a ``--set`` override) is invalid.
+
+    ``problems`` holds one line per error, each ``file:line:col: field.path: message``.
+    """
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class EnvironmentFailure(HarnessError):
+    """Docker, compose, Toxiproxy or the target stack misbehaved; the run is inconclusive."""
+
+    exit_code = ExitCode.ERROR

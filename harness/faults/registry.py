@@ -1,0 +1,78 @@
+"""Registry of fault kinds: the built-in modules of this package plus the ``harness.faults``
+entry-point group, through which third-party packages add kinds.
+
+Built-ins are discovered by importing every module of this package except ``base`` and
+``registry``; each calls :func:`register` at import. That is the only thing that runs at import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from importlib.metadata import entry_points
+
+from harness.faults.base import Fault, FaultSpec
+
+ENTRY_POINT_GROUP = "harness.faults"
+_CORE_MODULES = {"base", "registry"}
+_REGISTRY: dict[str, type[Fault]] = {}
+_loaded = False
+
+
+def register(fault_type: type[Fault]) -> type[Fault]:
+    """Class decorator: register ``fault_type`` under the ``kind`` literal of its ``spec_type``.
+
+    Raises:
+        TypeError: the class has no ``spec_type``, its ``kind`` is not a single string literal,
+            or the kind is already registered by another class (the message names both).
+    """
+    spec_type = getattr(fault_type, "spec_type", None)
+    if not (isinstance(spec_type, type) and issubclass(spec_type, FaultSpec)):
+        raise TypeError(f"fault {fault_type.__module__}.{fault_type.__name__} has no spec_type")
+    kind_field = spec_type.model_fields["kind"]
+    kind = kind_field.default
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"{spec_type.__name__}.kind needs a string default, e.g. kind: Literal['x'] = 'x'")
+    other = _REGISTRY.get(kind)
+    if other is not None and other is not fault_type:
+        raise TypeError(f"fault kind {kind!r} registered twice: {other.__module__} and {fault_type.__module__}")
+    _REGISTRY[kind] = fault_type
+    return fault_type
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    package = importlib.import_module("harness.faults")
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name not in _CORE_MODULES and not info.name.startswith("_"):
+            importlib.import_module(f"harness.faults.{info.name}")
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plugin must not take the harness down
+            raise TypeError(f"fault plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+
+
+def fault_kinds() -> list[str]:
+    """Sorted names of every registered fault kind."""
+    _load()
+    return sorted(_REGISTRY)
+
+
+def fault_spec_types() -> list[type[FaultSpec]]:
+    """Spec classes of every registered kind, sorted by kind (the scenario's discriminated union)."""
+    _load()
+    return [_REGISTRY[k].spec_type for k in sorted(_REGISTRY)]
+
+
+def fault_for(spec: FaultSpec) -> type[Fault]:
+    """The fault class registered for ``spec.kind``.
+
+    Raises:
+        KeyError: no kind of that name is registered.
+    """
+    _load()
+    return _REGISTRY[spec.kind]

@@ -1,0 +1,113 @@
+"""``report.json``: the versioned source of truth every other report is rendered from.
+
+Version 1 contract: ``schema_version``, ``run_id``, ``seed``, ``scenario`` (name, sha256),
+``status`` (passed | failed | error | aborted | interrupted), ``started_at`` / ``ended_at``
+(ISO-8601 UTC), ``timeline`` (one entry per inject and revert), ``windows`` (baseline, each
+fault, each recovery, with metrics from HdrHistograms), ``expectations`` (name, held, observed,
+threshold, window, explanation). More fields are additive.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+REPORT_SCHEMA_VERSION = 1
+
+Status = Literal["passed", "failed", "error", "aborted", "interrupted"]
+
+
+class Metrics(BaseModel):
+    """Window metrics; latencies in ms (None without requests), rates as fractions 0..1."""
+
+    requests: int
+    rps: float
+    error_rate: float
+    success_rate: float
+    p50_ms: float | None
+    p90_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    p999_ms: float | None
+    max_ms: float | None
+    mean_ms: float | None
+    errors: dict[str, int]
+
+
+class WindowReport(BaseModel):
+    """One window: ``start_s``/``end_s`` are seconds from the load's start."""
+
+    name: str
+    kind: Literal["baseline", "fault", "recovery"]
+    fault: str | None = None
+    start_s: float
+    end_s: float
+    metrics: Metrics
+    by_request: dict[str, Metrics] = Field(default_factory=dict)
+
+
+class TimelineEntry(BaseModel):
+    """A fault inject or revert: when (UTC and seconds from load start) and what it touched."""
+
+    at: str
+    offset_s: float
+    action: Literal["inject", "revert", "inject_failed", "revert_failed"]
+    fault: str
+    kind: str
+    touched: list[str]
+    error: str | None = None
+
+
+class ExpectationReport(BaseModel):
+    """A verdict with the observed value and the threshold it was held against."""
+
+    name: str
+    held: bool
+    observed: float | None
+    threshold: float
+    operator: str
+    window: str
+    metric: str
+    request: str | None = None
+    explanation: str
+
+
+class ScenarioInfo(BaseModel):
+    """The scenario that ran: its name, file path, sha256 of the file, and ``--set`` overrides."""
+
+    name: str
+    path: str
+    sha256: str
+    overrides: list[str] = Field(default_factory=list)
+    profile: str | None = None
+
+
+class LoadSummary(BaseModel):
+    """Request counts: ``recorded`` by us, ``locust_requests`` by Locust's own stats (equal
+    unless records were lost), and the load's duration in seconds."""
+
+    recorded: int
+    locust_requests: int | None
+    locust_failures: int | None
+    duration_s: float | None
+    host: str | None = None
+
+
+class Report(BaseModel):
+    """The whole run report (see the module docstring)."""
+
+    schema_version: int = REPORT_SCHEMA_VERSION
+    run_id: str
+    seed: int
+    scenario: ScenarioInfo
+    status: Status
+    error: str | None = None
+    started_at: str
+    ended_at: str
+    environment: dict[str, str | dict[str, str]] = Field(default_factory=dict)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    windows: list[WindowReport] = Field(default_factory=list)
+    totals: Metrics | None = None
+    load: LoadSummary | None = None
+    expectations: list[ExpectationReport] = Field(default_factory=list)

@@ -1,0 +1,211 @@
+"""One run, end to end: stack up, proxies, healthy, load + faults on schedule, teardown, report.
+
+The order of a run (each step journalled):
+
+1. ``run.start`` with the run id, seed and scenario hash;
+2. the compose project comes up (``harness-<run id>``, every object labelled);
+3. the scenario's proxies are created through Toxiproxy's API as soon as it answers (before the
+   health wait, because services that depend on a proxied edge are not healthy without it);
+4. every container is running and healthy;
+5. Locust starts in a child process (``load.start`` = t0); faults are injected and reverted at
+   their offsets from t0; the load stops (``load.stop``);
+6. always, also after an error or Ctrl-C/SIGTERM: faults reverted, load stopped, stack down;
+7. ``run.end`` with the status; the report is built from the journal alone.
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import secrets
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from rich.console import Console
+
+from harness import __version__
+from harness.environment import Stack
+from harness.errors import EnvironmentFailure, HarnessError
+from harness.faults import FaultContext
+from harness.journal import Journal
+from harness.load import LoadDriver, LoadSpec
+from harness.progress import Progress
+from harness.report import Report, build_report, write_reports
+from harness.scenario import LoadedScenario
+from harness.timeline import Timeline
+from harness.toxiproxy import ProxyConfig, ToxiproxyClient
+
+DEFAULT_REPORTS_DIR = Path("reports")
+LOAD_END_GRACE_S = 30.0
+"""How long after its scheduled end the load child may take to stop and flush."""
+TICK_S = 0.1
+"""Scheduler tick: faults land within ~100 ms of their offset, progress refreshes as often."""
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived; the run tears down and reports ``interrupted``."""
+
+
+@dataclass
+class RunResult:
+    """The report and where its files were written."""
+
+    report: Report
+    run_dir: Path
+    paths: dict[str, Path]
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, unique run id: ``YYYYmmddTHHMMSSZ-<6 hex>`` (UTC)."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}".lower()
+
+
+def resolve_host(host: str, stack: Stack) -> str:
+    """Turn ``http://<service>:<port>`` into the loopback address compose published that port on;
+    any other host is returned unchanged."""
+    parts = urlsplit(host)
+    if parts.hostname and parts.hostname in stack.services():
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        published = stack.published_port(parts.hostname, port)
+        return urlunsplit((parts.scheme, f"127.0.0.1:{published}", parts.path, parts.query, parts.fragment))
+    return host
+
+
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
+            console: Console | None = None) -> RunResult:
+    """Run a validated scenario and write its reports.
+
+    Args:
+        loaded: the scenario (validated; nothing has been touched yet).
+        out_dir: report directory (default ``reports/<run id>``).
+        seed: overrides the scenario's seed; with neither, a random seed is drawn and recorded.
+        console: where progress goes (stderr by default).
+
+    Returns:
+        The report (status ``passed``, ``failed``, ``error`` or ``interrupted``) and its paths.
+        Errors of the environment never raise: they end the run with status ``error``.
+    """
+    console = console or Console(stderr=True)
+    scenario = loaded.scenario
+    seed = seed if seed is not None else scenario.seed
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    run_id = new_run_id()
+    run_dir = (out_dir or DEFAULT_REPORTS_DIR / run_id).resolve()
+    journal = Journal(run_dir)
+    journal.record(
+        "run.start",
+        run_id=run_id,
+        seed=seed,
+        scenario=scenario.name,
+        scenario_path=str(loaded.path),
+        scenario_sha256=loaded.sha256,
+        overrides=loaded.overrides,
+        environment={"harness": __version__, "python": platform.python_version(), "platform": platform.platform()},
+    )
+    previous = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
+    status, error = "completed", None
+    stack: Stack | None = None
+    driver: LoadDriver | None = None
+    timeline: Timeline | None = None
+    t0 = time.time()
+    environment: dict[str, object] = {}
+    with Progress(console, scenario.name) as progress:
+        try:
+            progress.phase(f"run {run_id}: starting the stack")
+            stack = Stack(scenario.target, scenario.base_dir, run_id, run_dir, journal)
+            stack.up()
+            toxiproxy = None
+            if scenario.proxies:
+                port = stack.published_port(scenario.target.toxiproxy_service, scenario.target.toxiproxy_port)
+                toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{port}")
+                environment["toxiproxy"] = toxiproxy.wait_ready(timeout_s=60)
+                for proxy in scenario.proxies:
+                    toxiproxy.create_proxy(ProxyConfig(proxy.name, proxy.listen, proxy.upstream))
+                    journal.record("proxy.create", proxy=proxy.name, listen=proxy.listen, upstream=proxy.upstream)
+            progress.phase("waiting until the stack is healthy")
+            stack.wait_healthy(scenario.target.healthy_timeout_s)
+            environment["images"] = stack.image_ids()
+            host = resolve_host(scenario.load.host, stack)
+            load = scenario.load
+            driver = LoadDriver(
+                LoadSpec(
+                    host=host,
+                    users=load.users,
+                    spawn_rate=load.spawn_rate,
+                    duration_s=load.duration_s,
+                    think_time_s=load.think_time_s,
+                    request_timeout_s=load.request_timeout_s,
+                    seed=seed,
+                    requests=[
+                        {"method": r.method, "path": r.path, "name": r.label, "weight": r.weight, "json": r.json_body}
+                        for r in load.requests
+                    ],
+                    locustfile=str((scenario.base_dir / load.locustfile).resolve()) if load.locustfile else None,
+                ),
+                run_dir,
+            )
+            progress.phase("starting the load")
+            t0 = driver.start()
+            journal.record("load.start", t=t0, host=host, users=load.users)
+
+            def make_context(rng: random.Random) -> FaultContext:
+                return FaultContext(toxiproxy=toxiproxy, stack=stack, rng=rng)  # type: ignore[arg-type]
+
+            timeline = Timeline(scenario.fault_specs, make_context, journal, seed, time.time)
+            progress.phase("load running")
+            while driver.running and time.time() - t0 < load.duration_s + LOAD_END_GRACE_S:
+                timeline.step(t0)
+                now = time.time()
+                rps, err = driver.stats.window(now)
+                progress.tick(now - t0, load.duration_s, rps, err, timeline.active())
+                due = timeline.next_due_s()
+                time.sleep(TICK_S if due is None else max(0.0, min(TICK_S, t0 + due - time.time())))
+            timeline.step(t0)
+            driver.wait(timeout_s=LOAD_END_GRACE_S)
+            stopped = driver.stopped or {}
+            journal.record("load.stop", t=stopped.get("t", time.time()),
+                           locust_requests=stopped.get("locust_requests"),
+                           locust_failures=stopped.get("locust_failures"), recorded=driver.stats.requests)
+        except Interrupted as exc:
+            status, error = "interrupted", f"interrupted by {exc}"
+        except HarnessError as exc:
+            status, error = "error", str(exc)
+        except Exception as exc:  # a harness bug: inconclusive, never a pass
+            status, error = "error", f"internal error: {type(exc).__name__}: {exc}"
+            (run_dir / "harness.log").write_text(traceback.format_exc())
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # teardown must finish
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            progress.phase("tearing down")
+            if timeline is not None:
+                timeline.revert_all(t0)
+            if driver is not None:
+                was_running = driver.running
+                driver.stop()
+                if was_running:
+                    journal.record("load.stop", recorded=driver.stats.requests, cut_short=True)
+            if stack is not None:
+                stack.down()
+            journal.record("run.end", status=status, error=error,
+                           environment={k: v for k, v in environment.items() if v})
+            journal.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    report = build_report(run_dir, scenario)
+    paths = write_reports(report, run_dir)
+    return RunResult(report, run_dir, paths)
+
+
+__all__ = ["EnvironmentFailure", "RunResult", "execute", "new_run_id", "resolve_host"]

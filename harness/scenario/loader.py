@@ -1,0 +1,327 @@
+"""Load a scenario file: safe YAML with positions, ``--set`` overrides, pydantic validation, and
+one ``file:line:col: field.path: message`` line per error.
+
+YAML is parsed with PyYAML's *safe* composer only (no Python tags). The node tree is walked by
+hand so that every value keeps its line and column, duplicate keys are errors, and alias
+expansion is bounded (a "billion laughs" file fails fast instead of eating memory).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import ScenarioError
+from harness.scenario.models import CrossCheckError, Scenario
+
+MAX_NODES = 100_000
+"""Upper bound on YAML nodes after alias expansion; real scenarios have a few hundred."""
+
+MAX_FILE_BYTES = 1_000_000
+"""Upper bound on a scenario file's size."""
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A 1-based line and column in a file."""
+
+    line: int
+    col: int
+
+
+@dataclass
+class LoadedScenario:
+    """A validated scenario plus what reports need about its file.
+
+    ``sha256`` is the hash of the file's bytes; ``overrides`` the ``--set`` pairs applied.
+    """
+
+    scenario: Scenario
+    path: Path
+    sha256: str
+    overrides: list[str]
+
+
+class _Walker:
+    """Turns a composed YAML node tree into plain Python data plus a map of positions."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.positions: dict[Path_, Mark] = {}
+        self.key_positions: dict[Path_, Mark] = {}
+        self.problems: list[str] = []
+        self.nodes = 0
+        self._scalar = yaml.SafeLoader("")
+
+    def mark(self, node: yaml.Node) -> Mark:
+        return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def walk(self, node: yaml.Node, path: Path_) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig()
+        self.positions.setdefault(path, self.mark(node))
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.walk_scalar(key_node)
+                if not isinstance(key, (str, int, float, bool)) or key is None:
+                    self.problems.append(self.line(self.mark(key_node), _dotted(path), "mapping keys must be plain scalars"))
+                    continue
+                key = str(key) if not isinstance(key, str) else key
+                if key in out:
+                    self.problems.append(self.line(self.mark(key_node), _dotted(path + (key,)), f"duplicate key {key!r}"))
+                self.key_positions[path + (key,)] = self.mark(key_node)
+                out[key] = self.walk(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.walk(child, path + (i,)) for i, child in enumerate(node.value)]
+        return self.walk_scalar(node)
+
+    def walk_scalar(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        return self._scalar.construct_object(node, deep=True)
+
+    def line(self, mark: Mark, field: str, message: str) -> str:
+        return f"{self.source}:{mark.line}:{mark.col}: {field or '(top)'}: {message}"
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _dotted(path: Path_) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, _Walker]:
+    """Parse YAML ``text`` safely; return the data and the walker holding positions.
+
+    Raises:
+        ScenarioError: syntax error, more than one document, or too many nodes (alias bomb).
+    """
+    walker = _Walker(source)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+        raise ScenarioError([f"{source}:{where}: yaml: {exc.problem or exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"{source}:1:1: yaml: {exc}"]) from None
+    if node is None:
+        raise ScenarioError([f"{source}:1:1: (top): the file is empty; a scenario needs at least name and load"])
+    try:
+        data = walker.walk(node, ())
+    except _TooBig:
+        raise ScenarioError(
+            [f"{source}:1:1: (top): the document expands to more than {MAX_NODES} nodes (YAML alias bomb?)"]
+        ) from None
+    if walker.problems:
+        raise ScenarioError(walker.problems)
+    return data, walker
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply one ``key.path=value`` override to ``data`` in place. The value is read as a YAML
+    scalar or flow collection (``5``, ``true``, ``naive``, ``[1, 2]``); list items are addressed
+    by index (``faults.0.latency_ms=300``).
+
+    Raises:
+        ScenarioError: malformed assignment, or a path through something that is not a mapping
+            or list.
+    """
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError([f"--set {assignment}: expected key.path=value"])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"--set {assignment}: value is not valid YAML: {exc}"]) from None
+    parts = key.strip().split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError([f"--set {assignment}: {'.'.join(parts[:i])} has no item {part}"])
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ScenarioError([f"--set {assignment}: {'.'.join(parts[:i])} is not a mapping"])
+
+
+def _resolve(loc: Path_, data: Any) -> tuple[Path_, type[BaseModel] | None]:
+    """Follow a pydantic error location through the models and the data.
+
+    Returns ``loc`` without union tags (pydantic inserts the discriminator value, e.g.
+    ``('faults', 0, 'latency', 'latency_ms')``) and the model class owning its last key (for
+    "did you mean" suggestions), or None where the walk loses track.
+    """
+    ann: Any = Scenario
+    node = data
+    clean: list[str | int] = []
+    owner: type[BaseModel] | None = None
+    for part in loc:
+        while typing.get_origin(ann) is typing.Annotated:
+            ann = typing.get_args(ann)[0]
+        if _is_union(ann):
+            members = _union_members(ann)
+            if isinstance(part, str) and part in members:
+                ann = members[part]
+                continue
+            tag = node.get("kind", node.get("check", "threshold")) if isinstance(node, dict) else None
+            ann = members.get(tag)
+        if isinstance(ann, type) and issubclass(ann, BaseModel) and isinstance(part, str):
+            if _field_by_name(ann, part) is None and part in _union_members(typing.Union[ann, None]):
+                continue  # a one-member tagged union still puts its tag in the location
+        if isinstance(part, int):
+            clean.append(part)
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            ann = typing.get_args(ann)[0] if typing.get_origin(ann) is list else None
+            continue
+        clean.append(part)
+        node = node.get(part) if isinstance(node, dict) else None
+        owner = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        field = _field_by_name(owner, part) if owner else None
+        ann = field.annotation if field else None
+    return tuple(clean), owner
+
+
+def _is_union(model: Any) -> bool:
+    import types
+
+    return typing.get_origin(model) in (typing.Union, types.UnionType)
+
+
+def _union_members(model: Any) -> dict[str, type[BaseModel]]:
+    out: dict[str, type[BaseModel]] = {}
+    for member in typing.get_args(model):
+        while typing.get_origin(member) is typing.Annotated:
+            member = typing.get_args(member)[0]
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            for tag_field in ("kind", "check"):
+                f = member.model_fields.get(tag_field)
+                if f is not None and isinstance(f.default, str):
+                    out[f.default] = member
+    return out
+
+
+def _field_by_name(model: type[BaseModel], key: str):
+    for name, field in model.model_fields.items():
+        if key == name or key == field.alias:
+            return field
+    return None
+
+
+def _suggest(model: type[BaseModel] | None, key: str) -> str:
+    if model is None:
+        return ""
+    names = [f.alias or n for n, f in model.model_fields.items() if n != "source_path"]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; valid keys: {', '.join(sorted(names))}"
+
+
+def _locate(walker: _Walker, path: Path_, prefer_key: bool = False) -> Mark:
+    if prefer_key and path in walker.key_positions:
+        return walker.key_positions[path]
+    for end in range(len(path), -1, -1):
+        sub = path[:end]
+        if sub in walker.positions:
+            return walker.positions[sub]
+    return Mark(1, 1)
+
+
+def _format_errors(exc: ValidationError, data: Any, walker: _Walker) -> list[str]:
+    lines: list[str] = []
+    for err in exc.errors():
+        ctx_error = (err.get("ctx") or {}).get("error")
+        loc, owner = _resolve(tuple(err["loc"]), data)
+        if isinstance(ctx_error, CrossCheckError):
+            for dotted, message in ctx_error.problems:
+                path = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+                lines.append(walker.line(_locate(walker, path, prefer_key=True), dotted, message))
+            continue
+        kind = err["type"]
+        message = err["msg"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1]) if loc else "?"
+            message = f"unknown key {key!r}{_suggest(owner, key)}"
+            mark = _locate(walker, loc, prefer_key=True)
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            tag_key = "kind" if "kind" in str(err.get("ctx", {}).get("discriminator", "kind")) else "check"
+            loc = loc + (tag_key,)
+            expected = err.get("ctx", {}).get("expected_tags", "")
+            got = err.get("ctx", {}).get("tag")
+            if kind == "union_tag_not_found":
+                message = f"missing '{tag_key}'; one of: {expected}"
+            else:
+                close = difflib.get_close_matches(str(got), [t.strip(" '") for t in str(expected).split(",")], n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                message = f"unknown {tag_key} {got!r}{hint} (known: {expected})"
+            mark = _locate(walker, loc)
+        elif kind == "missing":
+            message = "required field is missing"
+            mark = _locate(walker, loc[:-1])
+        else:
+            mark = _locate(walker, loc)
+            message = message.removeprefix("Value error, ")
+        lines.append(walker.line(mark, _dotted(loc), message))
+    return lines
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
+    """Read, override and validate a scenario file.
+
+    Args:
+        path: the YAML file.
+        overrides: ``key.path=value`` strings applied before validation (``--set``).
+
+    Returns:
+        The validated scenario with its file's sha256.
+
+    Raises:
+        ScenarioError: unreadable file, YAML error, or validation errors; ``problems`` has one
+            ``file:line:col: field.path: message`` line per error.
+    """
+    file = Path(path)
+    source = str(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ScenarioError([f"{source}:0:0: (file): cannot read: {exc.strerror or exc}"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError([f"{source}:1:1: (file): {len(raw)} bytes is more than the {MAX_FILE_BYTES} a scenario may have"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"{source}:1:1: (file): not UTF-8 text: {exc.reason}"]) from None
+    data, walker = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{source}:1:1: (top): a scenario is a mapping of keys (name, load, faults, ...)"])
+    for assignment in overrides or []:
+        apply_override(data, assignment)
+    try:
+        scenario = Scenario.model_validate({**data, "source_path": file.resolve()})
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(exc, data, walker)) from None
+    return LoadedScenario(scenario=scenario, path=file, sha256=hashlib.sha256(raw).hexdigest(), overrides=list(overrides or []))

@@ -1,0 +1,330 @@
+"""Scenario format, version 1: typed, frozen pydantic models.
+
+A scenario names a target stack, the Toxiproxy proxies on its edges, the load, the faults on a
+timeline and the expectations to judge. Every model forbids unknown keys, so a typo is an error
+with a suggestion, never a silently ignored setting. Times are seconds from the load's start.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from harness.faults import FaultSpec, fault_spec_types
+
+SCHEMA_VERSION = 1
+
+METRICS = (
+    "requests",
+    "rps",
+    "error_rate",
+    "success_rate",
+    "p50_ms",
+    "p90_ms",
+    "p95_ms",
+    "p99_ms",
+    "p999_ms",
+    "max_ms",
+    "mean_ms",
+)
+"""Window metrics an expectation can name (see ``harness.analysis.metrics``)."""
+
+Metric = Literal[
+    "requests",
+    "rps",
+    "error_rate",
+    "success_rate",
+    "p50_ms",
+    "p90_ms",
+    "p95_ms",
+    "p99_ms",
+    "p999_ms",
+    "max_ms",
+    "mean_ms",
+]
+
+WINDOW_KINDS = ("baseline", "fault", "recovery", "run")
+"""Window selectors: ``baseline`` (before the first fault), ``fault`` (every fault window),
+``recovery`` (every recovery window), ``run`` (the whole load), or one window by name:
+``fault:<fault name>`` / ``recovery:<fault name>``."""
+
+_NAME = r"^[A-Za-z0-9_.-]+$"
+
+
+class CrossCheckError(ValueError):
+    """Scenario-level problems found after the fields validated, each ``(dotted.path, message)``,
+    so the loader can point each one at its own line."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{path}: {msg}" for path, msg in problems))
+        self.problems = problems
+
+
+class Model(BaseModel):
+    """Base of every scenario model: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Target(Model):
+    """The system under test: a compose stack.
+
+    Fields:
+        compose: compose file, relative to the scenario file.
+        profile: behaviour profile, exported to compose as ``HARNESS_PROFILE`` (our sample stack
+            reads it as ``SHOP_PROFILE``; ``naive`` or ``resilient``). No rebuild needed.
+        env: extra variables for compose interpolation.
+        healthy_timeout_s: how long to wait for every container to be running and healthy.
+        toxiproxy_service: the compose service running Toxiproxy.
+        toxiproxy_port: its API port inside the container (8474 upstream default).
+    """
+
+    compose: str = "docker-compose.yml"
+    profile: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+    env: dict[str, str] = Field(default_factory=dict)
+    healthy_timeout_s: float = Field(default=120, gt=0, le=3600)
+    toxiproxy_service: str = "toxiproxy"
+    toxiproxy_port: int = Field(default=8474, ge=1, le=65535)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+        for key in env:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                raise ValueError(f"{key!r} is not a valid environment variable name")
+        return env
+
+
+class Proxy(Model):
+    """A Toxiproxy proxy created for the run: ``listen`` inside the Toxiproxy container
+    (``0.0.0.0:PORT``) forwards to ``upstream`` (``service:port``)."""
+
+    name: str = Field(pattern=_NAME)
+    listen: str = Field(pattern=r"^[^\s:]+:\d{1,5}$")
+    upstream: str = Field(pattern=r"^[^\s:]+:\d{1,5}$")
+
+
+class RequestSpec(Model):
+    """One entry of the weighted request mix.
+
+    ``path`` may hold ``{int:LOW:HIGH}`` placeholders, replaced per request by a seeded random
+    integer in ``LOW..HIGH``. ``name`` groups requests in the report (default ``METHOD path``).
+    """
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    path: str = Field(pattern=r"^/")
+    name: str | None = None
+    weight: int = Field(default=1, ge=1, le=1000)
+    json_body: Any = Field(default=None, alias="json")
+
+    @property
+    def label(self) -> str:
+        """The name this request is reported under."""
+        return self.name or f"{self.method} {self.path}"
+
+
+class Load(Model):
+    """The load Locust drives, in a child process.
+
+    Fields:
+        host: base URL. If its host is a compose service (``http://lb:8080``), the harness
+            substitutes the loopback address that service's port is published on.
+        users: concurrent Locust users (closed model).
+        spawn_rate: users started per second.
+        duration_s: load duration in seconds; faults must end within it.
+        think_time_s: each user waits uniformly in ``[min, max]`` seconds between requests.
+        request_timeout_s: client timeout; a request slower than this counts as a ``timeout``.
+        requests: the weighted mix; or ``locustfile``: a path relative to the scenario.
+    """
+
+    host: str = Field(pattern=r"^https?://[^/\s]+")
+    users: int = Field(default=10, ge=1, le=100_000)
+    spawn_rate: float = Field(default=10, gt=0, le=100_000)
+    duration_s: float = Field(gt=0, le=86_400)
+    think_time_s: tuple[float, float] = (0.05, 0.15)
+    request_timeout_s: float = Field(default=10, gt=0, le=3600)
+    requests: list[RequestSpec] = Field(default_factory=list)
+    locustfile: str | None = None
+
+    @model_validator(mode="after")
+    def _mix_or_locustfile(self) -> "Load":
+        if bool(self.requests) == bool(self.locustfile):
+            raise ValueError("give either a request mix (requests) or a locustfile, exactly one")
+        low, high = self.think_time_s
+        if not 0 <= low <= high:
+            raise ValueError("think_time_s must be [min, max] with 0 <= min <= max")
+        return self
+
+
+_OPERATORS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_THRESHOLD_TEXT = re.compile(
+    r"^\s*(?P<metric>[a-z0-9_]+)\s*(?P<op><=|>=|<|>)\s*(?P<value>[-+0-9.eE]+)\s*(?:in\s+(?P<window>\S+))?\s*$"
+)
+
+
+class Threshold(Model):
+    """A k6-style threshold on one window metric: ``{window: fault, metric: p99_ms, "<": 800}``.
+
+    Also written as a string: ``"p99_ms < 800 in fault"`` (``in WINDOW`` optional, default
+    ``run``). Exactly one operator of ``<``, ``<=``, ``>``, ``>=``. ``request`` narrows the
+    metric to one request name of the mix. A window selector matching several windows
+    (``fault``) yields one verdict per window.
+    """
+
+    check: Literal["threshold"] = "threshold"
+    name: str | None = None
+    window: str = "run"
+    metric: Metric
+    request: str | None = None
+    lt: float | None = Field(default=None, alias="<")
+    le: float | None = Field(default=None, alias="<=")
+    gt: float | None = Field(default=None, alias=">")
+    ge: float | None = Field(default=None, alias=">=")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            match = _THRESHOLD_TEXT.match(data)
+            if not match:
+                raise ValueError(f"cannot read threshold {data!r}; write it like 'p99_ms < 800 in fault'")
+            parsed: dict[str, Any] = {"metric": match["metric"], match["op"]: match["value"]}
+            if match["window"]:
+                parsed["window"] = match["window"]
+            return parsed
+        return data
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> "Threshold":
+        given = [op for op, attr in _OPERATORS.items() if getattr(self, attr) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one operator of <, <=, >, >= (got {len(given)})")
+        return self
+
+    @property
+    def operator(self) -> str:
+        """The comparison, as written (``<``, ``<=``, ``>``, ``>=``)."""
+        return next(op for op, attr in _OPERATORS.items() if getattr(self, attr) is not None)
+
+    @property
+    def limit(self) -> float:
+        """The threshold value."""
+        return float(getattr(self, _OPERATORS[self.operator]))
+
+    @property
+    def label(self) -> str:
+        """The expectation's name in reports."""
+        if self.name:
+            return self.name
+        scope = f"[{self.request}] " if self.request else ""
+        return f"{scope}{self.metric} {self.operator} {self.limit:g} in {self.window}"
+
+
+def _expectation_tag(data: Any) -> str:
+    if isinstance(data, dict):
+        return str(data.get("check", "threshold"))
+    if isinstance(data, BaseModel):
+        return str(getattr(data, "check", "threshold"))
+    return "threshold"
+
+
+Expectation = Annotated[Union[Annotated[Threshold, Tag("threshold")]], Discriminator(_expectation_tag)]
+"""Expectations are discriminated by ``check`` (default ``threshold``); pattern checks (timeout,
+retry, circuit breaker, ...) slot in as further tagged members."""
+
+
+def _fault_union() -> Any:
+    members = tuple(fault_spec_types())
+    union = Union[members] if len(members) > 1 else members[0]  # type: ignore[valid-type]
+    return Annotated[union, Field(discriminator="kind")]
+
+
+FaultEntry = _fault_union()
+"""One fault: the registered spec types, discriminated by ``kind``."""
+
+
+class Scenario(Model):
+    """A whole scenario file (format version 1).
+
+    Validation beyond field types: fault names are unique; every proxy a fault uses is declared;
+    faults do not overlap and end before the load does (windows need one fault at a time);
+    expectation windows name existing windows.
+    """
+
+    version: Literal[1] = SCHEMA_VERSION
+    name: str = Field(pattern=_NAME, max_length=100)
+    description: str = ""
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    target: Target = Field(default_factory=Target)
+    proxies: list[Proxy] = Field(default_factory=list)
+    load: Load
+    faults: list[FaultEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    expectations: list[Expectation] = Field(default_factory=list)  # type: ignore[valid-type]
+    source_path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Scenario":
+        named = [
+            f if f.name else f.model_copy(update={"name": f"{f.kind}-{i + 1}"}) for i, f in enumerate(self.faults)
+        ]
+        object.__setattr__(self, "faults", named)
+        problems: list[tuple[str, str]] = []
+        proxies = {p.name for p in self.proxies}
+        if len(proxies) != len(self.proxies):
+            problems.append(("proxies", "proxy names must be unique"))
+        names = [f.name for f in named]
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            problems.append((f"faults.{names.index(dup)}.name", f"fault name {dup!r} is used twice"))
+        for i, fault in enumerate(named):
+            for ref in fault.proxy_refs():
+                if ref not in proxies:
+                    known = ", ".join(sorted(proxies)) or "none declared"
+                    problems.append((f"faults.{i}.proxy", f"unknown proxy {ref!r} (proxies: {known})"))
+            end = fault.at_s + fault.duration_s
+            if end > self.load.duration_s:
+                problems.append(
+                    (f"faults.{i}.duration_s", f"fault ends at {end:g} s, after the load ends at {self.load.duration_s:g} s")
+                )
+        ordered = sorted(named, key=lambda f: f.at_s)
+        for a, b in zip(ordered, ordered[1:]):
+            if b.at_s < a.at_s + a.duration_s:
+                problems.append(
+                    (
+                        f"faults.{names.index(b.name)}.at_s",
+                        f"{b.name!r} starts at {b.at_s:g} s while {a.name!r} runs until "
+                        f"{a.at_s + a.duration_s:g} s; faults must not overlap",
+                    )
+                )
+        windows = set(WINDOW_KINDS) | {f"fault:{n}" for n in names} | {f"recovery:{n}" for n in names}
+        labels = {r.label for r in self.load.requests}
+        for i, exp in enumerate(self.expectations):
+            if exp.window not in windows:
+                problems.append(
+                    (f"expectations.{i}.window", f"unknown window {exp.window!r} (one of: {', '.join(sorted(windows))})")
+                )
+            if exp.request is not None and self.load.requests and exp.request not in labels:
+                problems.append((f"expectations.{i}.request", f"no request named {exp.request!r} in load.requests"))
+        if problems:
+            raise CrossCheckError(problems)
+        return self
+
+    @property
+    def fault_specs(self) -> list[FaultSpec]:
+        """The faults, named, in timeline order."""
+        return sorted(self.faults, key=lambda f: f.at_s)
+
+    @property
+    def base_dir(self) -> Path:
+        """Directory relative paths resolve against (the scenario file's directory)."""
+        return self.source_path.parent if self.source_path else Path.cwd()

@@ -1,0 +1,191 @@
+# shellcheck shell=bash
+# Step 4: the Docker images harness needs.
+#   - base image debian:bookworm-slim   (pull, else debootstrap + docker import)
+#   - ghcr.io/shopify/toxiproxy:2.12.0  (pull, else go install + FROM scratch image)
+#   - our targets harness/shop*, built every run from targets/* (layer cache keeps it fast)
+
+HARNESS_DEBIAN_SUITE="bookworm"
+HARNESS_TOXIPROXY_VERSION="${HARNESS_TOXIPROXY_VERSION:-2.12.0}"
+HARNESS_BASE_IMAGE="${HARNESS_BASE_IMAGE:-debian:bookworm-slim}"
+HARNESS_TOXIPROXY_IMAGE="${HARNESS_TOXIPROXY_IMAGE:-ghcr.io/shopify/toxiproxy:$HARNESS_TOXIPROXY_VERSION}"
+HARNESS_PULL_TIMEOUT="${HARNESS_PULL_TIMEOUT:-300}"
+HARNESS_MIN_GO="1.23"
+BASE_IMAGE_ROOTFS=""   # set while a debootstrap rootfs exists
+
+# Target images: "TAG CONTEXT-DIR" (relative to the repo root). They build
+# FROM debian:bookworm-slim, which setup_images makes sure of first.
+HARNESS_TARGET_IMAGES=(
+    "harness/shop:0.1 targets/shop"
+    "harness/shop-lb:0.1 targets/lb"
+    "harness/shop-redis:0.1 targets/redis"
+)
+
+image_present() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# try_pull TAG -- true when the pull worked. Bounded in time, output to a log.
+try_pull() {
+    local log
+    log="$(log_file "pull-$(slug "$1")")"
+    timeout "$HARNESS_PULL_TIMEOUT" docker pull "$1" >"$log" 2>&1
+}
+
+# slug TAG -- a file-name-safe form of an image tag.
+slug() { printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'; }
+
+# ensure_image TAG BUILD_FUNCTION -- present? ok. Pull works? ok. Else build locally.
+ensure_image() {
+    local tag="$1" build="$2" started=$SECONDS
+    if image_present "$tag"; then
+        ok "image $tag present"
+        return
+    fi
+    if try_pull "$tag"; then
+        ok "image $tag pulled"
+        return
+    fi
+    "$build" "$tag"
+    image_present "$tag" || die "building $tag finished but the image is missing" "read the logs in $HARNESS_BUILD_DIR"
+    ok "image $tag built locally in $((SECONDS - started))s"
+}
+
+# --- debian:bookworm-slim via debootstrap ------------------------------------
+
+debian_mirror() {
+    if [[ -n "${HARNESS_DEBIAN_MIRROR:-}" ]]; then
+        printf '%s' "$HARNESS_DEBIAN_MIRROR"
+    else
+        apt_uri_for_suite "$HARNESS_DEBIAN_SUITE"
+    fi
+}
+
+# write_image_sources ROOTFS MIRROR -- apt sources inside the image: the suite,
+# plus -updates and -security when the host's apt configuration has them.
+write_image_sources() {
+    local rootfs="$1" mirror="$2" suite="$HARNESS_DEBIAN_SUITE" updates security
+    updates="$(apt_uri_for_suite "$suite-updates")"
+    security="$(apt_uri_for_suite "$suite-security")"
+    {
+        echo "deb $mirror $suite main"
+        [[ -n "$updates" ]] && echo "deb $updates $suite-updates main"
+        [[ -n "$security" ]] && echo "deb $security $suite-security main"
+        true
+    } >"$rootfs/etc/apt/sources.list"
+}
+
+# Remove what a container image does not need (apt lists, caches, logs).
+trim_rootfs() {
+    local rootfs="$1"
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
+        "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/log/*.log \
+        "$rootfs"/var/log/apt/* "$rootfs"/tmp/* "$rootfs"/debootstrap
+}
+
+build_base_image() {
+    local tag="$1" mirror log include=()
+    is_root || die "no registry has $tag and building it needs root (debootstrap)" "run 'sudo make setup' once, or docker pull $tag where a registry is reachable"
+    command -v debootstrap >/dev/null || apt_install debootstrap
+    mirror="$(debian_mirror)"
+    [[ -n "$mirror" ]] ||
+        die "no Debian mirror for '$HARNESS_DEBIAN_SUITE' found in /etc/apt/sources.list{,.d/}" "rerun as HARNESS_DEBIAN_MIRROR=http://YOUR-DEBIAN-MIRROR/debian make setup"
+    [[ "$mirror" == https://* ]] && include=(--include=ca-certificates)
+    log="$(log_file "debootstrap-$(slug "$tag")")"
+    # Global, so the EXIT trap can clean up after an error or Ctrl-C.
+    BASE_IMAGE_ROOTFS="$(mktemp -d /var/tmp/harness-rootfs.XXXXXX)"
+    trap 'remove_rootfs "$BASE_IMAGE_ROOTFS"' EXIT
+    building "$tag: debootstrap --variant=minbase $HARNESS_DEBIAN_SUITE from $mirror (about a minute; log: $log)"
+    debootstrap --variant=minbase "${include[@]}" "$HARNESS_DEBIAN_SUITE" "$BASE_IMAGE_ROOTFS" "$mirror" >"$log" 2>&1 ||
+        die_with_log "debootstrap of $HARNESS_DEBIAN_SUITE from $mirror failed" "check the mirror (or set HARNESS_DEBIAN_MIRROR=...) and rerun make setup" "$log"
+    write_image_sources "$BASE_IMAGE_ROOTFS" "$mirror"
+    trim_rootfs "$BASE_IMAGE_ROOTFS"
+    tar -C "$BASE_IMAGE_ROOTFS" -c . | docker import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'CMD ["bash"]' - "$tag" >>"$log" 2>&1 ||
+        die_with_log "docker import of the $HARNESS_DEBIAN_SUITE rootfs as $tag failed" "read $log and rerun make setup" "$log"
+    remove_rootfs "$BASE_IMAGE_ROOTFS"
+    trap - EXIT
+}
+
+# remove_rootfs DIR -- unmount anything debootstrap left mounted, then delete,
+# never crossing into another file system.
+remove_rootfs() {
+    local rootfs="$1" mnt
+    [[ -n "$rootfs" && -d "$rootfs" ]] || return 0
+    while read -r mnt; do
+        umount -l "$mnt" 2>/dev/null || true
+    done < <(awk -v root="$rootfs/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r)
+    rm -rf --one-file-system "$rootfs"
+}
+
+# --- toxiproxy via go install ------------------------------------------------
+
+# find_go -- path of a `go` >= 1.23 (PATH, then /usr/local/go/bin), or nothing.
+find_go() {
+    local go
+    for go in "$(command -v go 2>/dev/null)" /usr/local/go/bin/go; do
+        [[ -n "$go" && -x "$go" ]] || continue
+        if go_is_new_enough "$go"; then
+            printf '%s' "$go"
+            return
+        fi
+    done
+}
+
+# go_is_new_enough GO -- true when `GO env GOVERSION` (e.g. go1.26.0) >= HARNESS_MIN_GO.
+go_is_new_enough() {
+    local version major minor
+    version="$("$1" env GOVERSION 2>/dev/null)" || return 1
+    version="${version#go}"
+    major="${version%%.*}"
+    minor="${version#*.}"
+    minor="${minor%%[!0-9]*}"
+    [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || return 1
+    ((major > ${HARNESS_MIN_GO%%.*} || (major == ${HARNESS_MIN_GO%%.*} && minor >= ${HARNESS_MIN_GO#*.})))
+}
+
+build_toxiproxy_image() {
+    local tag="$1" version="$HARNESS_TOXIPROXY_VERSION" go context log
+    go="$(find_go)"
+    [[ -n "$go" ]] ||
+        die "no registry has $tag and building it needs Go >= $HARNESS_MIN_GO (not on PATH nor in /usr/local/go/bin)" "install Go >= $HARNESS_MIN_GO (https://go.dev/doc/install, or 'apt-get install golang-1.23' from bookworm-backports) and rerun make setup"
+    log="$(log_file "toxiproxy-$(slug "$tag")")"
+    context="$HARNESS_BUILD_DIR/toxiproxy-context"
+    rm -rf "$context"
+    mkdir -p "$context/bin"
+    building "$tag: go install toxiproxy v$version with $go, then docker build (log: $log)"
+    CGO_ENABLED=0 GOBIN="$context/bin" "$go" install \
+        -ldflags "-X github.com/Shopify/toxiproxy/v2.Version=$version" \
+        "github.com/Shopify/toxiproxy/v2/cmd/server@v$version" >"$log" 2>&1 ||
+        die_with_log "go install of toxiproxy v$version failed" "check access to the Go module proxy (go env GOPROXY) and rerun make setup" "$log"
+    mv "$context/bin/server" "$context/toxiproxy"
+    rmdir "$context/bin"
+    cp "$HARNESS_ROOT/images/toxiproxy/Dockerfile" "$context/Dockerfile"
+    DOCKER_BUILDKIT=0 docker build -t "$tag" "$context" >>"$log" 2>&1 ||
+        die_with_log "docker build of $tag failed" "read $log and rerun make setup" "$log"
+    rm -rf "$context"
+}
+
+# --- our target images -------------------------------------------------------
+
+# build_target_image TAG DIR -- always (re)build; the layer cache makes it quick.
+build_target_image() {
+    local tag="$1" dir="$2" log started=$SECONDS
+    if [[ ! -f "$HARNESS_ROOT/$dir/Dockerfile" ]]; then
+        warning "$dir/Dockerfile not found; skipped image $tag (scenarios that use it will fail)"
+        return
+    fi
+    log="$(log_file "build-$(slug "$tag")")"
+    DOCKER_BUILDKIT=0 docker build -t "$tag" "$HARNESS_ROOT/$dir" >"$log" 2>&1 ||
+        die_with_log "docker build of $tag from $dir failed" "read $log, fix $dir and rerun make setup" "$log"
+    ok "image $tag built from $dir in $((SECONDS - started))s"
+}
+
+setup_images() {
+    local entry
+    docker_answers || die "no Docker engine answers, cannot check images" "run 'scripts/setup.sh docker' (or make setup) first"
+    ensure_image "$HARNESS_BASE_IMAGE" build_base_image
+    ensure_image "$HARNESS_TOXIPROXY_IMAGE" build_toxiproxy_image
+    for entry in "${HARNESS_TARGET_IMAGES[@]}"; do
+        # shellcheck disable=SC2086  # entry is "TAG DIR"
+        build_target_image $entry
+    done
+}

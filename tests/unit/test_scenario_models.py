@@ -1,0 +1,89 @@
+"""Scenario models: defaults, cross-field rules, expectation forms."""
+
+import pytest
+from pydantic import ValidationError
+
+from harness.scenario.models import Scenario, Threshold
+
+BASE = {
+    "name": "demo",
+    "proxies": [{"name": "catalog", "listen": "0.0.0.0:18080", "upstream": "catalog:8080"}],
+    "load": {"host": "http://lb:8080", "duration_s": 60, "requests": [{"path": "/products/1"}]},
+}
+
+
+def scenario(**extra):
+    return Scenario.model_validate({**BASE, **extra})
+
+
+def test_faults_get_default_names_in_order():
+    s = scenario(faults=[
+        {"kind": "latency", "proxy": "catalog", "latency_ms": 100, "at_s": 30, "duration_s": 5},
+        {"kind": "kill", "service": "api", "at_s": 5, "duration_s": 5},
+    ])
+    assert [f.name for f in s.faults] == ["latency-1", "kill-2"]
+    assert [f.name for f in s.fault_specs] == ["kill-2", "latency-1"]
+
+
+def test_latency_spec_keeps_units_and_defaults():
+    s = scenario(faults=[{"kind": "latency", "proxy": "catalog", "latency_ms": 250, "at_s": 1, "duration_s": 2}])
+    fault = s.faults[0]
+    assert (fault.latency_ms, fault.jitter_ms, fault.stream, fault.toxicity) == (250, 0, "downstream", 1.0)
+
+
+def test_unknown_proxy_is_rejected():
+    with pytest.raises(ValidationError, match="unknown proxy 'nope'"):
+        scenario(faults=[{"kind": "latency", "proxy": "nope", "latency_ms": 1, "at_s": 1, "duration_s": 1}])
+
+
+def test_overlapping_faults_are_rejected():
+    with pytest.raises(ValidationError, match="must not overlap"):
+        scenario(faults=[
+            {"kind": "kill", "service": "api", "at_s": 5, "duration_s": 10},
+            {"kind": "kill", "service": "api", "at_s": 10, "duration_s": 5},
+        ])
+
+
+def test_fault_past_load_end_is_rejected():
+    with pytest.raises(ValidationError, match="after the load ends at 60 s"):
+        scenario(faults=[{"kind": "kill", "service": "api", "at_s": 50, "duration_s": 20}])
+
+
+def test_kill_count_and_percent_are_exclusive_and_percent_rounds_up():
+    with pytest.raises(ValidationError, match="either count or percent"):
+        scenario(faults=[{"kind": "kill", "service": "api", "count": 1, "percent": 50, "at_s": 1, "duration_s": 1}])
+    s = scenario(faults=[{"kind": "kill", "service": "api", "percent": 50, "at_s": 1, "duration_s": 1}])
+    assert s.faults[0].victims_wanted(3) == 2
+    assert s.faults[0].victims_wanted(1) == 1
+
+
+def test_threshold_dict_and_text_forms_agree():
+    a = Threshold.model_validate({"window": "fault", "metric": "p99_ms", "<": 800})
+    b = Threshold.model_validate("p99_ms < 800 in fault")
+    assert (a.window, a.metric, a.operator, a.limit) == (b.window, b.metric, b.operator, b.limit) == ("fault", "p99_ms", "<", 800)
+    assert Threshold.model_validate("error_rate <= 0.01").window == "run"
+
+
+def test_threshold_needs_exactly_one_operator():
+    with pytest.raises(ValidationError, match="exactly one operator"):
+        Threshold.model_validate({"metric": "p99_ms", "<": 1, ">": 0})
+    with pytest.raises(ValidationError, match="exactly one operator"):
+        Threshold.model_validate({"metric": "p99_ms"})
+
+
+def test_expectation_window_must_exist():
+    with pytest.raises(ValidationError, match="unknown window 'fault:ghost'"):
+        scenario(expectations=[{"window": "fault:ghost", "metric": "p99_ms", "<": 1}])
+    s = scenario(
+        faults=[{"name": "slow", "kind": "latency", "proxy": "catalog", "latency_ms": 1, "at_s": 1, "duration_s": 1}],
+        expectations=[{"window": "recovery:slow", "metric": "error_rate", "<": 0.1}],
+    )
+    assert s.expectations[0].label == "error_rate < 0.1 in recovery:slow"
+
+
+def test_load_needs_mix_or_locustfile_not_both():
+    with pytest.raises(ValidationError, match="exactly one"):
+        Scenario.model_validate({**BASE, "load": {"host": "http://x", "duration_s": 1}})
+    with pytest.raises(ValidationError, match="exactly one"):
+        Scenario.model_validate({**BASE, "load": {"host": "http://x", "duration_s": 1, "locustfile": "l.py",
+                                                  "requests": [{"path": "/"}]}})
