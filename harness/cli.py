@@ -48,8 +48,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                    help="Print the version and exit.")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
 ) -> None:
     """harness: chaos engineering and load testing with resilience verdicts."""
 
@@ -112,9 +112,10 @@ def run(
     report = result.report
     for exp in report.expectations:
         mark = "[green]held[/]  " if exp.held else "[red]FAILED[/]"
-        err.print(f"{mark} {exp.name}: {exp.explanation}", highlight=False)
+        err.print(f"{mark} {exp.name}: {exp.explanation}", highlight=False, soft_wrap=True)
     colour = {"passed": "green", "failed": "red"}.get(report.status, "yellow")
-    err.print(f"[bold {colour}]{report.status.upper()}[/]" + (f": {report.error}" if report.error else ""))
+    err.print(f"[bold {colour}]{report.status.upper()}[/]" + (f": {report.error}" if report.error else ""),
+              highlight=False, soft_wrap=True)
     out.print(f"report: {result.paths['json']}", highlight=False, soft_wrap=True)
     out.print(f"report: {result.paths['md']}", highlight=False, soft_wrap=True)
     raise typer.Exit(_STATUS_EXIT[report.status])

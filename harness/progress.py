@@ -37,7 +37,7 @@ class Progress:
     def phase(self, name: str) -> None:
         """Announce a phase (printed once, kept above the live line)."""
         self._phase = name
-        self.console.print(f"[bold]{self.scenario}[/]: {name}", highlight=False)
+        self.console.print(f"[bold]{self.scenario}[/]: {name}", highlight=False, soft_wrap=True)
 
     def tick(self, elapsed_s: float, total_s: float, rps: float, error_rate: float, active: list[str]) -> None:
         """Update the live line with the load's state."""
@@ -50,4 +50,4 @@ class Progress:
             self.live.update(Text(line))
         elif time.monotonic() - self._last_plain >= PLAIN_EVERY_S:
             self._last_plain = time.monotonic()
-            self.console.print(line, highlight=False)
+            self.console.print(line, highlight=False, soft_wrap=True)

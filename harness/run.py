@@ -42,6 +42,9 @@ from harness.timeline import Timeline
 from harness.toxiproxy import ProxyConfig, ToxiproxyClient
 
 DEFAULT_REPORTS_DIR = Path("reports")
+RUN_FILES = ("journal.jsonl", "requests.tsv", "load.json", "locust.log", "compose.log", "compose.resolved.json",
+             "report.json", "report.md", "harness.log")
+"""Files a run writes into its directory; a rerun into the same ``--out`` replaces them."""
 LOAD_END_GRACE_S = 30.0
 """How long after its scheduled end the load child may take to stop and flush."""
 TICK_S = 0.1
@@ -103,6 +106,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         seed = random.SystemRandom().randrange(2**31)
     run_id = new_run_id()
     run_dir = (out_dir or DEFAULT_REPORTS_DIR / run_id).resolve()
+    for name in RUN_FILES:
+        (run_dir / name).unlink(missing_ok=True)
     journal = Journal(run_dir)
     journal.record(
         "run.start",
@@ -112,6 +117,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         scenario_path=str(loaded.path),
         scenario_sha256=loaded.sha256,
         overrides=loaded.overrides,
+        profile=scenario.target.profile,
         environment={"harness": __version__, "python": platform.python_version(), "platform": platform.platform()},
     )
     previous = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}

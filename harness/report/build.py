@@ -9,9 +9,7 @@ from harness.analysis import evaluate, load_records, slice_windows, window_metri
 from harness.analysis.windows import load_bounds
 from harness.journal import Event, read_events, utc_iso
 from harness.report.model import (
-    ExpectationReport,
     LoadSummary,
-    Metrics,
     Report,
     ScenarioInfo,
     TimelineEntry,
@@ -71,11 +69,11 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
                     fault=w.fault,
                     start_s=w.start_s,
                     end_s=w.end_s,
-                    metrics=Metrics(**overall.as_dict()),
-                    by_request={k: Metrics(**v.as_dict()) for k, v in by_name.items()},
+                    metrics=overall,
+                    by_request=by_name,
                 )
             )
-        totals = Metrics(**metrics["run"][0].as_dict())
+        totals = metrics["run"][0]
         if status == "completed":
             results = evaluate(list(scenario.expectations), windows, run, metrics)
     if status == "completed":
@@ -97,7 +95,7 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
             path=start.fields.get("scenario_path", ""),
             sha256=start.fields.get("scenario_sha256", ""),
             overrides=start.fields.get("overrides", []),
-            profile=scenario.target.profile,
+            profile=start.fields.get("profile"),
         ),
         status=status,
         error=error,
@@ -108,5 +106,5 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
         windows=windows_out,
         totals=totals,
         load=load,
-        expectations=[ExpectationReport(**r.__dict__) for r in results],
+        expectations=results,
     )

@@ -22,7 +22,9 @@ def _md(text: object) -> str:
 def _num(value: float | None) -> str:
     if value is None:
         return "–"
-    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"
+    if abs(value) >= 100:
+        return f"{value:,.1f}".removesuffix(".0")
+    return f"{value:.3g}"
 
 
 _ENV.filters["md"] = _md

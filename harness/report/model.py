@@ -13,26 +13,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from harness.analysis.metrics import WindowMetrics as Metrics
+from harness.analysis.verdicts import ExpectationResult
+
 REPORT_SCHEMA_VERSION = 1
 
 Status = Literal["passed", "failed", "error", "aborted", "interrupted"]
-
-
-class Metrics(BaseModel):
-    """Window metrics; latencies in ms (None without requests), rates as fractions 0..1."""
-
-    requests: int
-    rps: float
-    error_rate: float
-    success_rate: float
-    p50_ms: float | None
-    p90_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
-    p999_ms: float | None
-    max_ms: float | None
-    mean_ms: float | None
-    errors: dict[str, int]
 
 
 class WindowReport(BaseModel):
@@ -57,20 +43,6 @@ class TimelineEntry(BaseModel):
     kind: str
     touched: list[str]
     error: str | None = None
-
-
-class ExpectationReport(BaseModel):
-    """A verdict with the observed value and the threshold it was held against."""
-
-    name: str
-    held: bool
-    observed: float | None
-    threshold: float
-    operator: str
-    window: str
-    metric: str
-    request: str | None = None
-    explanation: str
 
 
 class ScenarioInfo(BaseModel):
@@ -110,4 +82,4 @@ class Report(BaseModel):
     windows: list[WindowReport] = Field(default_factory=list)
     totals: Metrics | None = None
     load: LoadSummary | None = None
-    expectations: list[ExpectationReport] = Field(default_factory=list)
+    expectations: list[ExpectationResult] = Field(default_factory=list)

@@ -8,6 +8,7 @@ with a suggestion, never a silently ignored setting. Times are seconds from the 
 from __future__ import annotations
 
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -25,21 +26,6 @@ from harness.faults import FaultSpec, fault_spec_types
 
 SCHEMA_VERSION = 1
 
-METRICS = (
-    "requests",
-    "rps",
-    "error_rate",
-    "success_rate",
-    "p50_ms",
-    "p90_ms",
-    "p95_ms",
-    "p99_ms",
-    "p999_ms",
-    "max_ms",
-    "mean_ms",
-)
-"""Window metrics an expectation can name (see ``harness.analysis.metrics``)."""
-
 Metric = Literal[
     "requests",
     "rps",
@@ -53,6 +39,9 @@ Metric = Literal[
     "max_ms",
     "mean_ms",
 ]
+"""Window metrics an expectation can name (see ``harness.analysis.metrics``)."""
+
+METRICS: tuple[str, ...] = typing.get_args(Metric)
 
 WINDOW_KINDS = ("baseline", "fault", "recovery", "run")
 """Window selectors: ``baseline`` (before the first fault), ``fault`` (every fault window),

@@ -4,6 +4,7 @@
 # Every step prints exactly one line that starts with a verb:
 #   ok: ...          the step found things in order (or finished its work)
 #   building: ...    something is being built/installed right now (may take a while)
+#   pulling: ...     docker pull of a missing image (falls back to a local build)
 #   warning: ...     something is missing but setup can go on
 #   error: ... fix: ...   setup stops; the fix says what to do
 

@@ -39,6 +39,7 @@ ensure_image() {
         ok "image $tag present"
         return
     fi
+    echo "pulling: $tag (bounded to ${HARNESS_PULL_TIMEOUT}s; builds it locally if the pull fails)"
     if try_pull "$tag"; then
         ok "image $tag pulled"
         return

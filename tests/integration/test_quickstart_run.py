@@ -57,7 +57,7 @@ def test_naive_profile_feels_the_injected_latency_and_fails(docker_engine, harne
     assert [e["name"] for e in failed] == ["product p99 bounded while catalog is slow"]
     assert failed[0]["observed"] >= LATENCY_MS
     assert "FAILED" in md and "product p99 bounded while catalog is slow" in md
-    assert f"{failed[0]['observed']:,.1f}" in md  # the observed value is named in report.md
+    assert f"was {failed[0]['observed']:g} in fault:catalog-slow" in md  # observed value named in report.md
 
     kills = [t for t in report["timeline"] if t["kind"] == "kill"]
     assert [t["action"] for t in kills] == ["inject", "revert"]
