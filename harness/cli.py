@@ -122,6 +122,36 @@ def run(
 
 
 @app.command()
+def faults(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every fault kind: its parameters with units and defaults, the real failure it
+    simulates, and the section of the seed documents it comes from."""
+    import json
+
+    from rich.table import Table
+
+    from harness.faults.registry import COMMON_PARAMETERS, describe_kinds
+
+    kinds = describe_kinds()
+    if as_json:
+        typer.echo(json.dumps({"common": COMMON_PARAMETERS, "kinds": kinds}, indent=2, default=str))
+        return
+    table = Table(title="fault kinds (every kind also takes: " + ", ".join(COMMON_PARAMETERS) + ")",
+                  show_lines=True, title_justify="left")
+    for column in ("kind", "parameters", "simulates", "seed"):
+        table.add_column(column, overflow="fold")
+    for k in kinds:
+        params = "\n".join(
+            f"{p['name']}" + (f" ({p['unit']})" if p["unit"] else "")
+            + (" (required)" if p["required"] else f" = {p['default']}")
+            for p in k["parameters"]  # type: ignore[union-attr]
+        )
+        table.add_row(str(k["kind"]), params, str(k["summary"]), str(k["seed_section"]))
+    out.print(table)
+
+
+@app.command()
 def doctor() -> None:
     """Check the prerequisites (engine, compose v2, images, Toxiproxy, free disk): ok or the fix."""
     from harness.environment.doctor import run_checks

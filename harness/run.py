@@ -30,8 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 from rich.console import Console
 
 from harness import __version__
-from harness.environment import Stack
-from harness.errors import EnvironmentFailure, HarnessError
+from harness.environment import Stack, compose_services
+from harness.errors import EnvironmentFailure, HarnessError, ScenarioError
 from harness.faults import FaultContext
 from harness.journal import Journal
 from harness.load import LoadDriver, LoadSpec
@@ -81,6 +81,30 @@ def resolve_host(host: str, stack: Stack) -> str:
     return host
 
 
+def check_services(loaded: LoadedScenario) -> None:
+    """Preflight, before anything is started: the compose file resolves, and every service a
+    fault names exists in it.
+
+    Raises:
+        ScenarioError: one ``file:line:col`` line per problem (exit 2).
+    """
+    target = loaded.scenario.target
+    try:
+        services = set(compose_services(target, loaded.scenario.base_dir))
+    except EnvironmentFailure as exc:
+        raise ScenarioError([loaded.problem("target.compose", str(exc))]) from None
+    problems = []
+    for i, fault in enumerate(loaded.scenario.faults):
+        for ref in fault.service_refs():
+            if ref not in services:
+                field = next((k for k, v in fault.model_dump().items() if v == ref or (isinstance(v, list) and ref in v)),
+                             "service")
+                problems.append(loaded.problem(f"faults.{i}.{field}",
+                                               f"no service {ref!r} in the compose file (services: {', '.join(sorted(services))})"))
+    if problems:
+        raise ScenarioError(problems)
+
+
 def _raise_interrupted(signum: int, _frame: object) -> None:
     raise Interrupted(signal.Signals(signum).name)
 
@@ -98,8 +122,13 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     Returns:
         The report (status ``passed``, ``failed``, ``error`` or ``interrupted``) and its paths.
         Errors of the environment never raise: they end the run with status ``error``.
+
+    Raises:
+        ScenarioError: the preflight found the compose file or a service reference invalid;
+            nothing was started.
     """
     console = console or Console(stderr=True)
+    check_services(loaded)
     scenario = loaded.scenario
     seed = seed if seed is not None else scenario.seed
     if seed is None:
@@ -186,6 +215,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                            locust_failures=stopped.get("locust_failures"), recorded=driver.stats.requests)
         except Interrupted as exc:
             status, error = "interrupted", f"interrupted by {exc}"
+
         except HarnessError as exc:
             status, error = "error", str(exc)
         except Exception as exc:  # a harness bug: inconclusive, never a pass

@@ -1,8 +1,8 @@
 """Inject and revert faults at their scheduled offsets from the load's start.
 
-Each step is journalled *before* it is attempted as ``fault.inject``/``fault.revert`` only once
-it succeeded (``fault.inject_failed``/``fault.revert_failed`` otherwise), with the UTC time, the
-offset and what was touched. Victim choices come from one RNG per fault, seeded with
+Each step is journalled as ``fault.inject``/``fault.revert`` once it succeeded, or as
+``fault.inject_failed``/``fault.revert_failed`` with the error, stamped with the time it started
+(UTC), its offset from the load's start and what it touched. Victim choices come from one RNG per fault, seeded with
 ``"<seed>:<fault name>"``, so a seed reproduces them whatever the order of faults.
 """
 
@@ -19,14 +19,15 @@ from harness.journal import Journal
 
 @dataclass
 class _Scheduled:
+    """One occurrence of a fault (intermittent faults have several, each its own Fault)."""
+
     spec: FaultSpec
     fault: Fault
+    inject_at_s: float
+    revert_at_s: float
+    occurrence: int | None = None
     injected: bool = False
     reverted: bool = False
-
-    @property
-    def revert_at_s(self) -> float:
-        return self.spec.at_s + self.spec.duration_s
 
 
 class Timeline:
@@ -50,18 +51,23 @@ class Timeline:
     ):
         self.journal = journal
         self.clock = clock
-        self.items = [
-            _Scheduled(spec, fault_for(spec)(spec, make_context(random.Random(f"{seed}:{spec.name}"))))
-            for spec in sorted(specs, key=lambda s: s.at_s)
-        ]
+        self.items: list[_Scheduled] = []
+        for spec in specs:
+            occurrences = spec.occurrences()
+            for k, (inject_s, revert_s) in enumerate(occurrences, start=1):
+                numbered = len(occurrences) > 1
+                rng = random.Random(f"{seed}:{spec.name}" + (f"#{k}" if numbered else ""))
+                fault = fault_for(spec)(spec, make_context(rng))
+                self.items.append(_Scheduled(spec, fault, inject_s, revert_s, k if numbered else None))
+        self.items.sort(key=lambda i: i.inject_at_s)
 
     def active(self) -> list[str]:
         """Names of faults injected and not yet reverted."""
-        return [i.spec.name for i in self.items if i.injected and not i.reverted]  # type: ignore[misc]
+        return sorted({i.spec.name for i in self.items if i.injected and not i.reverted})  # type: ignore[misc]
 
     def next_due_s(self) -> float | None:
         """Offset of the next pending inject or revert, or None when all are done."""
-        times = [i.spec.at_s for i in self.items if not i.injected] + [
+        times = [i.inject_at_s for i in self.items if not i.injected] + [
             i.revert_at_s for i in self.items if i.injected and not i.reverted
         ]
         return min(times) if times else None
@@ -74,12 +80,11 @@ class Timeline:
                 inject is reverted at once, which is safe).
         """
         for item in self.items:
-            offset = self.clock() - t0
-            if not item.injected and offset >= item.spec.at_s:
-                self._act(item, "inject", t0)
-            offset = self.clock() - t0
-            if item.injected and not item.reverted and offset >= item.revert_at_s:
+            if item.injected and not item.reverted and self.clock() - t0 >= item.revert_at_s:
                 self._act(item, "revert", t0)
+        for item in self.items:
+            if not item.injected and self.clock() - t0 >= item.inject_at_s:
+                self._act(item, "inject", t0)
 
     def _act(self, item: _Scheduled, action: str, t0: float) -> None:
         started = self.clock()
@@ -88,7 +93,8 @@ class Timeline:
             touched = item.fault.inject() if action == "inject" else item.fault.revert()
         except EnvironmentFailure as exc:
             self.journal.record(f"fault.{action}_failed", t=started, fault=spec.name, kind=spec.kind,
-                                offset_s=round(started - t0, 3), touched=[], error=str(exc))
+                                occurrence=item.occurrence, offset_s=round(started - t0, 3), touched=[],
+                                error=str(exc))
             if action == "inject":
                 item.injected = True
                 self._revert_quietly(item, t0)
@@ -98,7 +104,7 @@ class Timeline:
         else:
             item.reverted = True
         self.journal.record(f"fault.{action}", t=started, fault=spec.name, kind=spec.kind,
-                            offset_s=round(started - t0, 3), touched=touched,
+                            occurrence=item.occurrence, offset_s=round(started - t0, 3), touched=touched,
                             took_ms=round((self.clock() - started) * 1000, 1))
 
     def _revert_quietly(self, item: _Scheduled, t0: float) -> None:

@@ -5,7 +5,10 @@ inject and revert times in the journal, not the scheduled ones:
 
 - ``baseline``: load start to the first inject (the whole load when there are no faults);
 - ``fault:<name>``: inject to revert (to the load's end if the revert never happened);
-- ``recovery:<name>``: revert to the next inject, or to the load's end;
+  an intermittent fault has one window per occurrence, ``fault:<name>#<k>``;
+- ``recovery:<name>``: revert to the next inject of any fault after it, or to the load's end
+  (``recovery:<name>#<k>`` for occurrences). Faults may overlap, so another fault can be active
+  in a recovery window;
 - ``run``: the whole load (used by expectations on ``run``; not listed among the windows).
 
 A fault with no ``fault.inject`` event (its inject failed) gets no window.
@@ -59,28 +62,36 @@ def slice_windows(events: list[Event]) -> tuple[list[Window], Window]:
     """
     t0, t_end = load_bounds(events)
     end_s = round(t_end - t0, 3)
-    injects = [e for e in events if e.name == "fault.inject"]
-    reverts = {e.fields.get("fault"): e.t for e in events if e.name == "fault.revert"}
+    injects = sorted((e for e in events if e.name == "fault.inject"), key=lambda e: e.t)
+    reverts = {_key(e): e.t for e in events if e.name == "fault.revert"}
     windows: list[Window] = []
     first = injects[0].t - t0 if injects else end_s
     windows.append(Window("baseline", "baseline", 0.0, round(max(0.0, first), 3)))
-    for i, inject in enumerate(injects):
+    for inject in injects:
         name = inject.fields.get("fault")
+        occurrence = inject.fields.get("occurrence")
+        suffix = f"#{occurrence}" if occurrence else ""
         start = round(inject.t - t0, 3)
-        revert = reverts.get(name)
-        stop = round(revert - t0, 3) if revert is not None else end_s
-        windows.append(Window(f"fault:{name}", "fault", start, min(stop, end_s), name))
+        revert = reverts.get(_key(inject))
+        stop = min(round(revert - t0, 3), end_s) if revert is not None else end_s
+        windows.append(Window(f"fault:{name}{suffix}", "fault", start, stop, name))
         if revert is not None:
-            nxt = round(injects[i + 1].t - t0, 3) if i + 1 < len(injects) else end_s
-            windows.append(Window(f"recovery:{name}", "recovery", min(stop, end_s), nxt, name))
+            later = [e.t for e in injects if e.t >= revert]
+            nxt = round(later[0] - t0, 3) if later else end_s
+            windows.append(Window(f"recovery:{name}{suffix}", "recovery", stop, max(stop, min(nxt, end_s)), name))
     return windows, Window("run", "run", 0.0, end_s)
+
+
+def _key(event: Event) -> tuple[object, object]:
+    return event.fields.get("fault"), event.fields.get("occurrence")
 
 
 def select(windows: list[Window], run: Window, selector: str) -> list[Window]:
     """Windows an expectation's ``window`` selector names: a kind (``baseline``, ``fault``,
-    ``recovery``), ``run``, or one window by name."""
+    ``recovery``), ``run``, or a window by name (``fault:x`` also selects ``fault:x#1``,
+    ``fault:x#2``... of an intermittent fault)."""
     if selector == "run":
         return [run]
     if selector in ("baseline", "fault", "recovery"):
         return [w for w in windows if w.kind == selector]
-    return [w for w in windows if w.name == selector]
+    return [w for w in windows if w.name == selector or w.name.startswith(selector + "#")]

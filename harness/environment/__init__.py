@@ -4,6 +4,7 @@ The only package that talks to Docker for lifecycle; analysis and reports never 
 """
 
 from harness.environment.compose import Compose, compose_command
-from harness.environment.stack import RUN_LABEL, Stack, docker_client, label_config, sweep
+from harness.environment.stack import RUN_LABEL, Stack, compose_services, docker_client, label_config, sweep
 
-__all__ = ["RUN_LABEL", "Compose", "Stack", "compose_command", "docker_client", "label_config", "sweep"]
+__all__ = ["RUN_LABEL", "Compose", "Stack", "compose_command",
+    "compose_services", "docker_client", "label_config", "sweep"]

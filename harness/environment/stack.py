@@ -9,6 +9,7 @@ directory as a record of exactly what ran.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ RUN_LABEL = "harness.run-id"
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
+MIN_UP_S = 2.0
+"""A container without a health check counts as ready once it has been running this long, so
+one that crashes right after starting is not mistaken for a healthy one."""
+
 DOCKER_TIMEOUT_S = 30
 """Timeout of each Docker engine API call; a hung engine makes the run inconclusive."""
 
@@ -43,6 +48,39 @@ def docker_client() -> docker.DockerClient:
     except (docker.errors.DockerException, requests.RequestException) as exc:
         raise EnvironmentFailure(f"Docker engine not reachable ({exc}); run `make setup` or start dockerd") from None
     return client
+
+
+def _up_for_s(started_at: str) -> float:
+    """Seconds since Docker's ``State.StartedAt`` (RFC 3339 with nanoseconds); 0 if unparsable."""
+    from datetime import datetime, timezone
+
+    try:
+        stamp = datetime.fromisoformat(started_at[:26].rstrip("Z") + "+00:00")
+    except ValueError:
+        return 0.0
+    return (datetime.now(timezone.utc) - stamp).total_seconds()
+
+
+def compose_env(target: Target) -> dict[str, str]:
+    """Variables for compose interpolation: the scenario's ``env`` plus ``HARNESS_PROFILE``."""
+    return dict(target.env) | ({"HARNESS_PROFILE": target.profile} if target.profile else {})
+
+
+def compose_services(target: Target, base_dir: Path) -> list[str]:
+    """Service names of the target's compose file (``compose config --services``); changes
+    nothing.
+
+    Raises:
+        EnvironmentFailure: the file is missing or compose rejects it.
+    """
+    import tempfile
+
+    file = (base_dir / target.compose).resolve()
+    if not file.is_file():
+        raise EnvironmentFailure(f"compose file not found: {file}")
+    with tempfile.TemporaryDirectory() as tmp:
+        compose = Compose("harness-preflight", file, compose_env(target), Path(tmp) / "compose.log")
+        return compose.run(["config", "--services"], timeout_s=60).split()
 
 
 def label_config(config: dict[str, Any], run_id: str) -> dict[str, Any]:
@@ -86,24 +124,29 @@ class Stack:
         self.source_file = (base_dir / target.compose).resolve()
         self.resolved_file = run_dir / "compose.resolved.json"
         self.journal = journal
-        env = dict(target.env)
-        if target.profile:
-            env["HARNESS_PROFILE"] = target.profile
-        self.compose = Compose(self.project, None, env, run_dir / "compose.log")
+        self.compose = Compose(self.project, None, compose_env(target), run_dir / "compose.log")
         self.docker = docker_client()
         self.started = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    def resolve(self) -> dict[str, Any]:
+        """The compose file as compose resolves it (``config --format json``), changing nothing.
+
+        Raises:
+            EnvironmentFailure: the compose file is missing or invalid.
+        """
+        if not self.source_file.is_file():
+            raise EnvironmentFailure(f"compose file not found: {self.source_file}")
+        return json.loads(self.compose.run(["config", "--format", "json"], timeout_s=60, file=self.source_file))
+
     def up(self) -> None:
-        """Resolve, label and start the stack (``up -d``; health is awaited separately).
+        """Label and start the resolved stack (``up -d``; health is awaited separately).
 
         Raises:
             EnvironmentFailure: the compose file is missing or invalid, or ``up`` failed.
         """
-        if not self.source_file.is_file():
-            raise EnvironmentFailure(f"compose file not found: {self.source_file}")
-        config = json.loads(self.compose.run(["config", "--format", "json"], timeout_s=60, file=self.source_file))
+        config = self.resolve()
         config["name"] = self.project
         self.resolved_file.write_text(json.dumps(label_config(config, self.run_id), indent=2))
         self.compose.file = self.resolved_file
@@ -112,7 +155,8 @@ class Stack:
         self.compose.run(["up", "-d", "--remove-orphans"], timeout_s=300)
 
     def wait_healthy(self, timeout_s: float, poll_s: float = 0.5) -> None:
-        """Wait until every container runs and every container with a health check is healthy.
+        """Wait until every container runs and every container with a health check is healthy
+        (one without a health check must have been running for MIN_UP_S).
 
         Raises:
             EnvironmentFailure: the deadline passed; the message names the services not ready
@@ -127,7 +171,9 @@ class Stack:
                 state = c.attrs.get("State", {})
                 health = (state.get("Health") or {}).get("Status")
                 if state.get("Status") != "running":
-                    pending[c.name] = f"state {state.get('Status')}"
+                    pending[c.name] = f"state {state.get('Status')}, exit code {state.get('ExitCode')}"
+                elif health is None and _up_for_s(state.get("StartedAt", "")) < MIN_UP_S:
+                    pending[c.name] = "just started"
                 elif health not in (None, "healthy"):
                     logs = (state.get("Health") or {}).get("Log") or [{}]
                     pending[c.name] = f"health {health}: {str(logs[-1].get('Output', '')).strip()[:120]}"
@@ -160,10 +206,7 @@ class Stack:
         filters = {"label": [f"{PROJECT_LABEL}={self.project}", f"{RUN_LABEL}={self.run_id}"]}
         if service:
             filters["label"].append(f"{SERVICE_LABEL}={service}")
-        try:
-            return self.docker.containers.list(all=all, filters=filters)
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise EnvironmentFailure(f"docker: listing containers failed: {exc}") from None
+        return self.call("listing containers", lambda: self.docker.containers.list(all=all, filters=filters))
 
     def services(self) -> list[str]:
         """Names of the project's services that have containers."""
@@ -186,31 +229,73 @@ class Stack:
                     return int(binding["HostPort"])
         raise EnvironmentFailure(f"service {service!r} does not publish port {port} (add ports: ['127.0.0.1::{port}'])")
 
-    def _container(self, name: str) -> Any:
-        try:
-            container = self.docker.containers.get(name)
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise EnvironmentFailure(f"docker: container {name} not found: {exc}") from None
+    def containers_of(self, service: str) -> list[str]:
+        """Names of every container of ``service`` (running or not), sorted."""
+        return sorted(c.name for c in self._containers(service, all=True))
+
+    def container(self, name: str) -> Any:
+        """The Docker SDK container ``name``, fresh from the engine, *only if* it carries this
+        run's label: the blast-radius guard every container fault goes through.
+
+        Raises:
+            EnvironmentFailure: not found, or not labelled ``harness.run-id=<this run>``.
+        """
+        container = self.call(f"inspect {name}", lambda: self.docker.containers.get(name))
         if container.labels.get(RUN_LABEL) != self.run_id:
             raise EnvironmentFailure(f"refusing to touch {name}: it does not carry {RUN_LABEL}={self.run_id}")
         return container
 
+    @staticmethod
+    def call(what: str, action: Any) -> Any:
+        """Run ``action()`` (a Docker SDK call) and turn its errors into EnvironmentFailure."""
+        try:
+            return action()
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise EnvironmentFailure(f"docker: {what} failed: {exc}") from None
+
+    def pid(self, name: str) -> int:
+        """Host PID of the container's main process (for nsenter, prlimit, /proc).
+
+        Raises:
+            EnvironmentFailure: the container is not running.
+        """
+        pid = int(self.container(name).attrs.get("State", {}).get("Pid") or 0)
+        if pid <= 0:
+            raise EnvironmentFailure(f"{name} is not running (no pid)")
+        return pid
+
+    def ips(self, name: str) -> list[str]:
+        """IPv4 addresses of the container on its networks."""
+        networks = self.container(name).attrs.get("NetworkSettings", {}).get("Networks") or {}
+        return sorted(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
+
+    def nsenter_net(self, name: str, argv: list[str], timeout_s: float = 10) -> str:
+        """Run ``argv`` (a host binary, e.g. ``iptables``) inside the container's network
+        namespace via ``nsenter -t PID -n``; return stdout. No shell is involved.
+
+        Raises:
+            EnvironmentFailure: non-zero exit or timeout (with stderr).
+        """
+        cmd = ["nsenter", "-t", str(self.pid(name)), "-n", *argv]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EnvironmentFailure(f"{' '.join(argv[:2])} in {name}'s network namespace failed: {exc}") from None
+        if proc.returncode != 0:
+            raise EnvironmentFailure(f"{' '.join(argv)} in {name}'s network namespace failed: {proc.stderr.strip()}")
+        return proc.stdout
+
     def kill(self, name: str, signal: str) -> None:
         """Send ``signal`` to a container of this run (never to any other container)."""
-        try:
-            self._container(name).kill(signal=signal)
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise EnvironmentFailure(f"docker: kill {name} failed: {exc}") from None
+        container = self.container(name)
+        self.call(f"kill {name}", lambda: container.kill(signal=signal))
 
     def start(self, name: str) -> bool:
         """Start a stopped container of this run; return False if it was already running."""
-        container = self._container(name)
+        container = self.container(name)
         if container.status == "running":
             return False
-        try:
-            container.start()
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise EnvironmentFailure(f"docker: start {name} failed: {exc}") from None
+        self.call(f"start {name}", container.start)
         return True
 
     def image_ids(self) -> dict[str, str]:

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from harness.environment.stack import Stack
@@ -34,14 +34,52 @@ class FaultSpec(BaseModel):
         name: unique name; defaults to ``<kind>-<position>``; windows are named after it.
         at_s: inject time in seconds after the load starts (>= 0).
         duration_s: seconds until the revert (> 0).
+        every_s: make the fault intermittent: inject again every ``every_s`` seconds (counted
+            from one inject to the next, so it must exceed ``duration_s``) ...
+        until_s: ... while the next inject would start before ``until_s`` (required with
+            ``every_s``).
+
+    Class attributes a kind sets for ``harness faults``: ``summary`` (one line: the real failure
+    it simulates) and ``seed_section`` (where in the seeds that failure is described).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    summary: ClassVar[str] = ""
+    seed_section: ClassVar[str] = ""
 
     kind: str
     name: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     at_s: float = Field(ge=0, le=86_400, description="inject time, seconds after load start")
     duration_s: float = Field(gt=0, le=86_400, description="seconds the fault stays injected")
+    every_s: float | None = Field(default=None, gt=0, le=86_400, description="repeat period in seconds")
+    until_s: float | None = Field(default=None, gt=0, le=86_400, description="no inject starts at or after this")
+
+    @model_validator(mode="after")
+    def _intermittent(self) -> "FaultSpec":
+        if (self.every_s is None) != (self.until_s is None):
+            raise ValueError("every_s and until_s go together (an intermittent fault needs both)")
+        if self.every_s is not None and self.every_s <= self.duration_s:
+            raise ValueError(f"every_s ({self.every_s:g}) must be longer than duration_s ({self.duration_s:g})")
+        if self.until_s is not None and self.until_s <= self.at_s:
+            raise ValueError(f"until_s ({self.until_s:g}) must be after at_s ({self.at_s:g})")
+        return self
+
+    def occurrences(self) -> list[tuple[float, float]]:
+        """``(inject_s, revert_s)`` offsets of every occurrence: one, or one per ``every_s``
+        period whose inject starts before ``until_s``."""
+        if self.every_s is None or self.until_s is None:
+            return [(self.at_s, self.at_s + self.duration_s)]
+        out, start = [], self.at_s
+        while start < self.until_s and len(out) < 10_000:
+            out.append((start, start + self.duration_s))
+            start += self.every_s
+        return out
+
+    @property
+    def end_s(self) -> float:
+        """Offset of the last revert."""
+        return self.occurrences()[-1][1]
 
     def proxy_refs(self) -> list[str]:
         """Names of Toxiproxy proxies this fault needs; the scenario checks they are declared."""
@@ -53,18 +91,24 @@ class FaultSpec(BaseModel):
 
 
 class NetworkFaultSpec(FaultSpec):
-    """Envelope of faults applied as a Toxiproxy toxic on one proxy.
+    """Envelope of faults applied through Toxiproxy on one proxy.
 
     Fields:
         proxy: name of a proxy declared under ``proxies:``.
         stream: ``upstream``, ``downstream`` (Toxiproxy's default) or ``both``.
         toxicity: probability in 0..1 that a *connection* is affected (Toxiproxy rolls it per
             connection, not per request).
+        reset_connections: drop every open connection through the proxy at inject (by disabling
+            and re-enabling it), so that pooled keep-alive connections also see the fault.
+            Toxiproxy applies a new toxic to open connections for most toxics, but ``reset_peer``
+            only acts on connections opened after it exists; without this option, a client
+            with a warm pool may not see it at all.
     """
 
     proxy: str = Field(min_length=1)
     stream: Stream = "downstream"
     toxicity: float = Field(default=1.0, ge=0, le=1)
+    reset_connections: bool = False
 
     def proxy_refs(self) -> list[str]:
         return [self.proxy]

@@ -22,6 +22,9 @@ class KillSpec(FaultSpec):
     """Parameters: ``service`` (compose service name), ``signal`` (default SIGKILL), and either
     ``count`` (>= 1 replicas) or ``percent`` (1..100, rounded up); default one replica."""
 
+    summary = "Process crashed: replicas of a service die by a signal (SIGKILL: no graceful shutdown)."
+    seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash"
+
     kind: Literal["kill"] = "kill"
     service: str = Field(min_length=1)
     signal: Signal = "SIGKILL"

@@ -10,51 +10,29 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.base import Fault, NetworkFaultSpec
+from harness.faults.base import NetworkFaultSpec
 from harness.faults.registry import register
-from harness.toxiproxy.client import ToxicConfig
+from harness.faults.toxic_fault import ToxicFault
 
 
 class LatencySpec(NetworkFaultSpec):
     """Parameters: ``latency_ms`` (0..600000) and ``jitter_ms`` (0..600000, <= latency is usual)."""
 
+    summary = "Slow dependency: every chunk through the proxy is delayed (high latency)."
+    seed_section = "000 How Servers Fail, 4. Scenario 3: High Latency"
+
     kind: Literal["latency"] = "latency"
-    latency_ms: int = Field(ge=0, le=600_000)
-    jitter_ms: int = Field(default=0, ge=0, le=600_000)
-
-
-def toxic_streams(stream: str) -> list[Literal["upstream", "downstream"]]:
-    """Expand a scenario stream (``both`` included) into Toxiproxy streams."""
-    return ["upstream", "downstream"] if stream == "both" else [stream]  # type: ignore[list-item]
+    latency_ms: int = Field(ge=0, le=600_000, description="added delay per chunk, ms")
+    jitter_ms: int = Field(default=0, ge=0, le=600_000, description="uniform +- jitter, ms")
 
 
 @register
-class LatencyFault(Fault):
-    """Adds one latency toxic per stream, named ``harness-<fault name>-<stream>``."""
+class LatencyFault(ToxicFault):
+    """Toxiproxy ``latency`` toxic: attributes ``latency`` and ``jitter`` in ms."""
 
     spec_type = LatencySpec
+    toxic_type = "latency"
     spec: LatencySpec
 
-    def _toxics(self) -> list[ToxicConfig]:
-        return [
-            ToxicConfig(
-                name=f"harness-{self.spec.name}-{stream}",
-                type="latency",
-                stream=stream,
-                toxicity=self.spec.toxicity,
-                attributes={"latency": self.spec.latency_ms, "jitter": self.spec.jitter_ms},
-            )
-            for stream in toxic_streams(self.spec.stream)
-        ]
-
-    def inject(self) -> list[str]:
-        touched = []
-        for toxic in self._toxics():
-            self.ctx.toxiproxy.add_toxic(self.spec.proxy, toxic)
-            touched.append(f"{self.spec.proxy}/{toxic.name}")
-        return touched
-
-    def revert(self) -> list[str]:
-        return [
-            f"{self.spec.proxy}/{t.name}" for t in self._toxics() if self.ctx.toxiproxy.remove_toxic(self.spec.proxy, t.name)
-        ]
+    def attributes(self) -> dict[str, int | float]:
+        return {"latency": self.spec.latency_ms, "jitter": self.spec.jitter_ms}

@@ -76,3 +76,61 @@ def fault_for(spec: FaultSpec) -> type[Fault]:
     """
     _load()
     return _REGISTRY[spec.kind]
+
+
+_ENVELOPE = ("kind", "name", "at_s", "duration_s", "every_s", "until_s")
+_UNITS = {"_ms": "ms", "_s": "s", "_us": "us", "_mib": "MiB", "_kbps": "KB/s", "_bytes": "bytes", "percent": "%",
+          "toxicity": "probability 0..1", "bytes": "bytes"}
+
+
+def _unit(field_name: str) -> str:
+    for suffix, unit in _UNITS.items():
+        if field_name.endswith(suffix) or field_name == suffix:
+            return unit
+    return ""
+
+
+def describe_kinds() -> list[dict[str, object]]:
+    """Every registered kind for ``harness faults``: ``kind``, ``summary`` (the real failure it
+    simulates), ``seed_section`` (where the seeds describe it), and ``parameters``: one entry per
+    kind-specific field with ``name``, ``type``, ``unit`` (from the name's suffix), ``required``,
+    ``default`` and ``description``. The envelope fields every fault shares (name, at_s,
+    duration_s, every_s, until_s) are listed once under ``common``."""
+    out: list[dict[str, object]] = []
+    for spec in fault_spec_types():
+        schema = spec.model_json_schema()["properties"]
+        params = []
+        for name, field in spec.model_fields.items():
+            if name in _ENVELOPE:
+                continue
+            prop = schema.get(name, {})
+            kind = prop.get("type") or " | ".join(
+                str(x.get("type", x.get("const", ""))) for x in prop.get("anyOf", []) if x.get("type") != "null"
+            ) or ("enum" if "enum" in prop else "")
+            if "enum" in prop:
+                kind = " | ".join(map(str, prop["enum"]))
+            params.append({
+                "name": name,
+                "type": kind,
+                "unit": _unit(name),
+                "required": field.is_required(),
+                "default": None if field.is_required() else field.get_default(call_default_factory=True),
+                "description": field.description or "",
+            })
+        out.append({
+            "kind": spec.model_fields["kind"].default,
+            "summary": spec.summary,
+            "seed_section": spec.seed_section,
+            "parameters": params,
+        })
+    return out
+
+
+COMMON_PARAMETERS = {
+    "name": "unique name; windows are named after it (default <kind>-<position>)",
+    "at_s": "inject time, seconds after the load starts",
+    "duration_s": "seconds the fault stays injected",
+    "every_s": "intermittent: inject again every every_s seconds ...",
+    "until_s": "... while the next inject starts before until_s",
+}
+"""The envelope every fault kind shares (:class:`harness.faults.FaultSpec`)."""

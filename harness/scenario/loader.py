@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +42,25 @@ class Mark:
 class LoadedScenario:
     """A validated scenario plus what reports need about its file.
 
-    ``sha256`` is the hash of the file's bytes; ``overrides`` the ``--set`` pairs applied.
+    ``sha256`` is the hash of the file's bytes; ``overrides`` the ``--set`` pairs applied;
+    ``positions`` maps each value's path to its line and column, for later errors.
     """
 
     scenario: Scenario
     path: Path
     sha256: str
     overrides: list[str]
+    positions: dict[Path_, Mark] = field(default_factory=dict)
+
+    def problem(self, dotted: str, message: str) -> str:
+        """An error line ``file:line:col: dotted.path: message`` for a value of this scenario."""
+        path = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+        mark = Mark(1, 1)
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.positions:
+                mark = self.positions[path[:end]]
+                break
+        return f"{self.path}:{mark.line}:{mark.col}: {dotted}: {message}"
 
 
 class _Walker:
@@ -324,4 +336,10 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
         scenario = Scenario.model_validate({**data, "source_path": file.resolve()})
     except ValidationError as exc:
         raise ScenarioError(_format_errors(exc, data, walker)) from None
-    return LoadedScenario(scenario=scenario, path=file, sha256=hashlib.sha256(raw).hexdigest(), overrides=list(overrides or []))
+    return LoadedScenario(
+        scenario=scenario,
+        path=file,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        overrides=list(overrides or []),
+        positions=walker.positions,
+    )

@@ -110,6 +110,16 @@ class ToxiproxyClient:
         """Delete a proxy; return False if it did not exist."""
         return self._call("DELETE", f"/proxies/{name}", (204, 404)).status_code == 204
 
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Enable or disable a proxy (``POST /proxies/{p}``). Disabling closes its listener and
+        every open connection: clients see *connection refused*."""
+        self._call("POST", f"/proxies/{name}", (200,), json={"enabled": enabled})
+
+    def drop_connections(self, name: str) -> None:
+        """Close every open connection through a proxy, keeping it up (disable, then enable)."""
+        self.set_enabled(name, False)
+        self.set_enabled(name, True)
+
     def proxies(self) -> dict[str, dict]:
         """Every proxy as Toxiproxy reports it, keyed by name (with its ``toxics`` list)."""
         return self._call("GET", "/proxies", (200,)).json()

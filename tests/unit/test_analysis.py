@@ -39,6 +39,33 @@ def test_windows_follow_actual_inject_and_revert_times():
     assert (run.start_s, run.end_s) == (0, 50)
 
 
+def test_overlapping_and_intermittent_faults_get_their_own_windows():
+    journal = [
+        ev("load.start", 0),
+        ev("fault.inject", 10, fault="a"),
+        ev("fault.inject", 12, fault="b", occurrence=1),
+        ev("fault.revert", 14, fault="b", occurrence=1),
+        ev("fault.revert", 15, fault="a"),
+        ev("fault.inject", 22, fault="b", occurrence=2),
+        ev("fault.revert", 24, fault="b", occurrence=2),
+        ev("load.stop", 30),
+    ]
+    windows, run = slice_windows(journal)
+    assert [(w.name, w.start_s, w.end_s) for w in windows] == [
+        ("baseline", 0, 10),
+        ("fault:a", 10, 15),
+        ("recovery:a", 15, 22),
+        ("fault:b#1", 12, 14),
+        ("recovery:b#1", 14, 22),
+        ("fault:b#2", 22, 24),
+        ("recovery:b#2", 24, 30),
+    ]
+    from harness.analysis.windows import select
+
+    assert [w.name for w in select(windows, run, "fault:b")] == ["fault:b#1", "fault:b#2"]
+    assert [w.name for w in select(windows, run, "fault:a")] == ["fault:a"]
+
+
 def test_no_faults_means_one_baseline_window():
     windows, _ = slice_windows([ev("load.start", 0), ev("load.stop", 12.5)])
     assert [(w.name, w.start_s, w.end_s) for w in windows] == [("baseline", 0, 12.5)]

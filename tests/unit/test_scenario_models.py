@@ -36,12 +36,27 @@ def test_unknown_proxy_is_rejected():
         scenario(faults=[{"kind": "latency", "proxy": "nope", "latency_ms": 1, "at_s": 1, "duration_s": 1}])
 
 
-def test_overlapping_faults_are_rejected():
-    with pytest.raises(ValidationError, match="must not overlap"):
-        scenario(faults=[
-            {"kind": "kill", "service": "api", "at_s": 5, "duration_s": 10},
-            {"kind": "kill", "service": "api", "at_s": 10, "duration_s": 5},
-        ])
+def test_overlapping_faults_are_allowed():
+    s = scenario(faults=[
+        {"kind": "kill", "service": "api", "at_s": 5, "duration_s": 10},
+        {"kind": "kill", "service": "api", "at_s": 10, "duration_s": 5},
+    ])
+    assert len(s.faults) == 2
+
+
+def test_intermittent_fault_occurrences_and_rules():
+    s = scenario(faults=[{"kind": "kill", "service": "api", "at_s": 5, "duration_s": 2, "every_s": 10,
+                          "until_s": 30}])
+    assert s.faults[0].occurrences() == [(5, 7), (15, 17), (25, 27)]
+    assert s.faults[0].end_s == 27
+    with pytest.raises(ValidationError, match="every_s and until_s go together"):
+        scenario(faults=[{"kind": "kill", "service": "api", "at_s": 5, "duration_s": 2, "every_s": 10}])
+    with pytest.raises(ValidationError, match="must be longer than duration_s"):
+        scenario(faults=[{"kind": "kill", "service": "api", "at_s": 5, "duration_s": 2, "every_s": 2,
+                          "until_s": 9}])
+    with pytest.raises(ValidationError, match="after the load ends"):
+        scenario(faults=[{"kind": "kill", "service": "api", "at_s": 5, "duration_s": 8, "every_s": 10,
+                          "until_s": 59}])  # last occurrence 55..63 s, the load ends at 60 s
 
 
 def test_fault_past_load_end_is_rejected():
@@ -87,3 +102,12 @@ def test_load_needs_mix_or_locustfile_not_both():
     with pytest.raises(ValidationError, match="exactly one"):
         Scenario.model_validate({**BASE, "load": {"host": "http://x", "duration_s": 1, "locustfile": "l.py",
                                                   "requests": [{"path": "/"}]}})
+
+
+def test_duplicate_fault_names_point_at_the_second_one():
+    with pytest.raises(ValidationError) as info:
+        scenario(faults=[
+            {"name": "x", "kind": "kill", "service": "api", "at_s": 1, "duration_s": 1},
+            {"name": "x", "kind": "kill", "service": "api", "at_s": 5, "duration_s": 1},
+        ])
+    assert "faults.1.name: fault name 'x' is used twice" in str(info.value)

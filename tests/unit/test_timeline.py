@@ -124,3 +124,18 @@ def test_revert_all_reverts_what_is_still_injected(tmp_path):
 def test_kill_revert_is_safe_before_inject(tmp_path):
     fault = KillFault(KillSpec(name="k", service="api", at_s=0, duration_s=1), FaultContext(None, FakeStack()))
     assert fault.revert() == []
+
+
+def test_intermittent_fault_injects_each_occurrence_with_its_own_victims(tmp_path):
+    spec = KillSpec(name="k", service="api", at_s=0, duration_s=1, every_s=5, until_s=12)
+    tl, clock, journal, _, stack = make(tmp_path, [spec])
+    for now in (100.0, 101.0, 105.0, 106.0, 110.0, 111.0, 120.0):
+        clock.now = now
+        tl.step(100.0)
+    got = [(e["event"], e["occurrence"], e["offset_s"]) for e in events(journal)]
+    assert got == [
+        ("fault.inject", 1, 0.0), ("fault.revert", 1, 1.0),
+        ("fault.inject", 2, 5.0), ("fault.revert", 2, 6.0),
+        ("fault.inject", 3, 10.0), ("fault.revert", 3, 11.0),
+    ]
+    assert len(stack.running) == 3 and tl.next_due_s() is None
