@@ -1,7 +1,8 @@
 """The ``harness`` command line: argument parsing, messages and exit codes only.
 
 Exit codes: 0 every expectation held; 1 an expectation failed; 2 invalid scenario or usage;
-3 harness or environment error (inconclusive, never a pass); 130 interrupted.
+3 inconclusive: harness or environment error, or a baseline that broke the steady state (never
+a pass); 4 aborted by an abort condition; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ app = typer.Typer(
         "Locust load, inject faults through Toxiproxy and Docker on a timeline, and judge "
         "expectations per window (baseline, fault, recovery).\n\n"
         "Exit codes: 0 passed, 1 an expectation failed, 2 invalid scenario or usage, "
-        "3 harness/environment error (inconclusive), 130 interrupted."
+        "3 inconclusive (harness/environment error, or the baseline was not steady), "
+        "4 aborted by an abort condition, 130 interrupted."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -35,7 +37,7 @@ _STATUS_EXIT = {
     "passed": ExitCode.PASSED,
     "failed": ExitCode.FAILED,
     "error": ExitCode.ERROR,
-    "aborted": ExitCode.ERROR,
+    "aborted": ExitCode.ABORTED,
     "interrupted": ExitCode.INTERRUPTED,
 }
 
@@ -97,8 +99,9 @@ def run(
     Example: [bold]harness run scenarios/quickstart.yaml --set target.profile=naive[/]
 
     Exit code 0 when every expectation held, 1 when one failed, 2 for an invalid scenario
-    (nothing is started), 3 when the harness or the environment failed (inconclusive), 130 when
-    interrupted. Containers are removed in every case.
+    (nothing is started), 3 when the run is inconclusive (the harness or the environment
+    failed, or the baseline broke the steady state), 4 when an abort condition tripped, 130
+    when interrupted. Containers are removed in every case.
     """
     from harness.run import execute
     from harness.scenario import load_scenario

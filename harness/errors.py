@@ -6,7 +6,9 @@ both; k6 uses 99 for failed thresholds, Gatling 2):
 - 0 ``PASSED``: every expectation held;
 - 1 ``FAILED``: at least one expectation failed;
 - 2 ``USAGE``: invalid scenario or command line; nothing was started;
-- 3 ``ERROR``: harness or environment error; the verdict is inconclusive, never a pass;
+- 3 ``ERROR``: harness or environment error, or a baseline that broke the steady state; the
+  verdict is inconclusive, never a pass;
+- 4 ``ABORTED``: an abort condition tripped; every fault was reverted;
 - 130 ``INTERRUPTED``: SIGINT/SIGTERM (128 + SIGINT, the shell convention).
 """
 
@@ -22,6 +24,7 @@ class ExitCode(IntEnum):
     FAILED = 1
     USAGE = 2
     ERROR = 3
+    ABORTED = 4
     INTERRUPTED = 130
 
 

@@ -9,7 +9,10 @@ The order of a run (each step journalled):
 4. every container is running and healthy;
 5. Locust starts in a child process (``load.start`` = t0); faults are injected and reverted at
    their offsets from t0; the load stops (``load.stop``);
-6. always, also after an error or Ctrl-C/SIGTERM: faults reverted, load stopped, stack down;
+   abort conditions are checked every tick (a trip reverts everything: ``aborted``); a monitor
+   journals container stats, Docker events and scraped service metrics;
+6. always, also after an error, an abort or Ctrl-C/SIGTERM: faults reverted, load stopped,
+   stack down;
 7. ``run.end`` with the status; the report is built from the journal alone.
 """
 
@@ -31,8 +34,10 @@ from rich.console import Console
 
 from harness import __version__
 from harness.environment import Stack, compose_services
+from harness.environment.monitor import Monitor
 from harness.errors import EnvironmentFailure, HarnessError, ScenarioError
 from harness.faults import FaultContext
+from harness.guards import tripped
 from harness.journal import Journal
 from harness.load import LoadDriver, LoadSpec
 from harness.progress import Progress
@@ -53,6 +58,10 @@ TICK_S = 0.1
 
 class Interrupted(Exception):
     """SIGINT or SIGTERM arrived; the run tears down and reports ``interrupted``."""
+
+
+class Aborted(Exception):
+    """An abort condition tripped; the run tears down and reports ``aborted``."""
 
 
 @dataclass
@@ -154,6 +163,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     stack: Stack | None = None
     driver: LoadDriver | None = None
     timeline: Timeline | None = None
+    monitor: Monitor | None = None
     t0 = time.time()
     environment: dict[str, object] = {}
     with Progress(console, scenario.name) as progress:
@@ -172,6 +182,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             progress.phase("waiting until the stack is healthy")
             stack.wait_healthy(scenario.target.healthy_timeout_s)
             environment["images"] = stack.image_ids()
+            monitor = Monitor(stack, journal, list(scenario.target.scrape))
+            monitor.start()
             host = resolve_host(scenario.load.host, stack)
             load = scenario.load
             driver = LoadDriver(
@@ -203,6 +215,9 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             while driver.running and time.time() - t0 < load.duration_s + LOAD_END_GRACE_S:
                 timeline.step(t0)
                 now = time.time()
+                guard = tripped(list(scenario.abort_when), driver.stats.per_second, now, t0)
+                if guard is not None:
+                    raise Aborted(str(guard))
                 rps, err = driver.stats.window(now)
                 progress.tick(now - t0, load.duration_s, rps, err, timeline.active())
                 due = timeline.next_due_s()
@@ -215,6 +230,9 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                            locust_failures=stopped.get("locust_failures"), recorded=driver.stats.requests)
         except Interrupted as exc:
             status, error = "interrupted", f"interrupted by {exc}"
+        except Aborted as exc:
+            status, error = "aborted", f"abort condition tripped: {exc}"
+            journal.record("run.abort", condition=str(exc))
 
         except HarnessError as exc:
             status, error = "error", str(exc)
@@ -227,6 +245,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             progress.phase("tearing down")
             if timeline is not None:
                 timeline.revert_all(t0)
+            if monitor is not None:
+                monitor.stop()
             if driver is not None:
                 was_running = driver.running
                 driver.stop()

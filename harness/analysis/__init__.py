@@ -3,9 +3,11 @@ verdicts. Never talks to Docker or Toxiproxy."""
 
 from harness.analysis.metrics import WindowMetrics, load_records, window_metrics
 from harness.analysis.verdicts import ExpectationResult, evaluate
+from harness.analysis.evidence import Evidence
 from harness.analysis.windows import Window, slice_windows
 
 __all__ = [
+    "Evidence",
     "ExpectationResult",
     "Window",
     "WindowMetrics",

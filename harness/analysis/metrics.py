@@ -99,10 +99,15 @@ def _metrics(frame: pd.DataFrame, duration_s: float) -> WindowMetrics:
     )
 
 
+def frame_of(records: pd.DataFrame, t0: float, window: Window) -> pd.DataFrame:
+    """The records whose start falls in ``window`` (offsets from ``t0``, epoch s)."""
+    offset = records["start_s"] - t0
+    return records[(offset >= window.start_s) & (offset < window.end_s)]
+
+
 def window_metrics(records: pd.DataFrame, t0: float, window: Window) -> tuple[WindowMetrics, dict[str, WindowMetrics]]:
     """Metrics of the requests that started in ``window`` (offsets from ``t0``, epoch s): the
     window as a whole and per request name."""
-    offset = records["start_s"] - t0
-    frame = records[(offset >= window.start_s) & (offset < window.end_s)]
+    frame = frame_of(records, t0, window)
     by_name = {str(name): _metrics(group, window.duration_s) for name, group in frame.groupby("name", sort=True)}
     return _metrics(frame, window.duration_s), by_name

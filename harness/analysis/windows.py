@@ -54,8 +54,9 @@ def load_bounds(events: list[Event]) -> tuple[float, float]:
     return start, stop if stop is not None else max(e.t for e in events)
 
 
-def slice_windows(events: list[Event]) -> tuple[list[Window], Window]:
-    """The ordered windows of a run, and the whole-run window.
+def slice_windows(events: list[Event], recovery_grace_s: float = 0.0) -> tuple[list[Window], Window]:
+    """The ordered windows of a run, and the whole-run window. Each recovery window starts
+    ``recovery_grace_s`` after its revert (never past its end).
 
     Raises:
         ValueError: no ``load.start`` in the journal.
@@ -78,7 +79,9 @@ def slice_windows(events: list[Event]) -> tuple[list[Window], Window]:
         if revert is not None:
             later = [e.t for e in injects if e.t >= revert]
             nxt = round(later[0] - t0, 3) if later else end_s
-            windows.append(Window(f"recovery:{name}{suffix}", "recovery", stop, max(stop, min(nxt, end_s)), name))
+            rec_end = max(stop, min(nxt, end_s))
+            windows.append(Window(f"recovery:{name}{suffix}", "recovery", min(stop + recovery_grace_s, rec_end),
+                                  rec_end, name))
     return windows, Window("run", "run", 0.0, end_s)
 
 

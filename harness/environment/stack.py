@@ -12,7 +12,7 @@ import json
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker
 import docker.errors
@@ -21,7 +21,9 @@ import requests
 from harness.environment.compose import Compose
 from harness.errors import EnvironmentFailure
 from harness.journal import Journal
-from harness.scenario.models import Target
+
+if TYPE_CHECKING:  # the scenario package imports fault modules, which may import this one
+    from harness.scenario.models import Target
 
 RUN_LABEL = "harness.run-id"
 """Label carried by every container, network and volume a run creates."""

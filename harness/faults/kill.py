@@ -1,38 +1,60 @@
 """``kill``: send a signal to ``count`` (or ``percent``) of a compose service's running replicas.
 
-Victims are chosen by the fault's seeded RNG from the replicas sorted by name, so a seed picks
-the same replicas every time. Revert starts the killed containers again (our stacks run without a
-restart policy; with one, Docker may have restarted them already, which revert tolerates).
+Mechanism: ``docker kill --signal`` on each victim (``Stack.kill``), i.e. the engine signals the
+container's PID 1. With SIGKILL (the default) the process dies at once, with no graceful
+shutdown: the container exits with code 137.
+
+What a client sees: requests in flight on the victim end with a connection reset or an empty
+response; new connections to its address fail (Docker removes the address, so "no route to host"
+or a connect timeout when going by IP; the name stops resolving to it through Docker's DNS). A
+load balancer in front sees L4 check failures and takes the replica out after its ``fall`` count.
+Open connections are lost (the process is gone). Other signals are delivered to PID 1 as-is: a
+PID 1 without a handler for SIGTERM/SIGINT/SIGHUP ignores them (the kernel protects a namespace's
+init), so those may change nothing; the fault still reports the container it signalled.
+
+Victims are chosen by the fault's seeded RNG from the running replicas sorted by name, so a seed
+picks the same replicas every time. Revert starts the killed containers again (our stacks run
+without a restart policy; with one, Docker may have restarted them already, which revert
+tolerates).
+
+This module also holds what every "N replicas of a service" kind shares (``ReplicaFaultSpec``,
+``choose_replicas``, ``Signal``), used by ``stop``, ``restart``, ``pause``, ``crash_loop`` and
+``process_kill``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from harness.errors import EnvironmentFailure
 from harness.faults.base import Fault, FaultSpec
 from harness.faults.registry import register
 
 Signal = Literal["SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"]
+"""Signals a scenario may send, by name."""
 
 
-class KillSpec(FaultSpec):
-    """Parameters: ``service`` (compose service name), ``signal`` (default SIGKILL), and either
-    ``count`` (>= 1 replicas) or ``percent`` (1..100, rounded up); default one replica."""
+class ReplicaFaultSpec(FaultSpec):
+    """Envelope of the faults acting on some replicas of one compose service.
 
-    summary = "Process crashed: replicas of a service die by a signal (SIGKILL: no graceful shutdown)."
-    seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash"
+    Fields:
+        service: the compose service (checked against the compose file before the run).
+        count: how many running replicas (>= 1), or
+        percent: which share of the running replicas (1..100, rounded up, at least one).
+            Neither given: one replica. Never more than are running.
+    """
 
-    kind: Literal["kill"] = "kill"
-    service: str = Field(min_length=1)
-    signal: Signal = "SIGKILL"
-    count: int | None = Field(default=None, ge=1, le=1000)
-    percent: float | None = Field(default=None, gt=0, le=100)
+    service: str = Field(min_length=1, description="compose service whose replicas are affected")
+    count: int | None = Field(default=None, ge=1, le=1000,
+                              description="replicas affected (default 1 when percent is not given either)")
+    percent: float | None = Field(default=None, gt=0, le=100,
+                                  description="share of the running replicas, rounded up, at least one")
 
     @model_validator(mode="after")
-    def _count_or_percent(self) -> "KillSpec":
+    def _count_or_percent(self) -> "ReplicaFaultSpec":
         if self.count is not None and self.percent is not None:
             raise ValueError("give either count or percent, not both")
         return self
@@ -41,10 +63,43 @@ class KillSpec(FaultSpec):
         return [self.service]
 
     def victims_wanted(self, replicas: int) -> int:
-        """How many of ``replicas`` running containers to kill (never more than there are)."""
+        """How many of ``replicas`` running containers to affect (never more than there are)."""
         if self.percent is not None:
             return min(replicas, max(1, math.ceil(replicas * self.percent / 100)))
         return min(replicas, self.count or 1)
+
+
+def choose_replicas(fault: Fault, spec: ReplicaFaultSpec) -> list[str]:
+    """Pick the victims of ``fault``: ``victims_wanted`` of the service's running containers,
+    sampled with the fault's seeded RNG from the names sorted, returned sorted.
+
+    Raises:
+        EnvironmentFailure: the service has no running container.
+    """
+    running = sorted(fault.ctx.stack.running_containers(spec.service))
+    if not running:
+        raise EnvironmentFailure(f"{spec.kind} {spec.name}: service {spec.service!r} has no running container")
+    return sorted(fault.ctx.rng.sample(running, spec.victims_wanted(len(running))))
+
+
+def container_state(fault: Fault, name: str) -> dict[str, Any]:
+    """Docker's ``State`` of a container of this run, fresh from the engine (label-checked).
+
+    Raises:
+        EnvironmentFailure: not found, not labelled with this run's id, or the engine failed.
+    """
+    return fault.ctx.stack.container(name).attrs.get("State") or {}
+
+
+class KillSpec(ReplicaFaultSpec):
+    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), and ``signal``
+    (default SIGKILL)."""
+
+    summary = "Process crashed: replicas of a service die by a signal (SIGKILL: no graceful shutdown)."
+    seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash"
+
+    kind: Literal["kill"] = "kill"
+    signal: Signal = Field(default="SIGKILL", description="signal sent to each victim's PID 1 by the engine")
 
 
 @register
@@ -59,18 +114,23 @@ class KillFault(Fault):
         self._victims: list[str] = []
 
     def inject(self) -> list[str]:
-        running = sorted(self.ctx.stack.running_containers(self.spec.service))
-        if not running:
-            from harness.errors import EnvironmentFailure
+        """Signal each victim; return their names.
 
-            raise EnvironmentFailure(f"kill {self.spec.name}: service {self.spec.service!r} has no running container")
-        chosen = sorted(self.ctx.rng.sample(running, self.spec.victims_wanted(len(running))))
+        Raises:
+            EnvironmentFailure: no running replica, or the engine refused the kill.
+        """
+        chosen = choose_replicas(self, self.spec)
         for name in chosen:
             self._victims.append(name)  # recorded before the kill, so a failed kill still reverts
             self.ctx.stack.kill(name, self.spec.signal)
         return chosen
 
     def revert(self) -> list[str]:
-        restarted = [name for name in self._victims if self.ctx.stack.start(name)]
-        self._victims = []
-        return restarted
+        """Start the victims that are not running; return those started ([] when none). A victim
+        is forgotten once handled, so a revert that failed half-way can simply be called again."""
+        started = []
+        for name in list(self._victims):
+            if self.ctx.stack.start(name):
+                started.append(name)
+            self._victims.remove(name)
+        return started

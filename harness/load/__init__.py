@@ -1,10 +1,12 @@
 """Load: Locust in a child process, streaming one record per request to the orchestrator.
 
-Only ``harness.load.worker`` (run as a separate process) imports locust: importing it
-monkey-patches the whole process with gevent.
+Only the child modules ``harness.load.worker``, ``worker_users`` and ``worker_distributed``
+(run as separate processes) import locust: importing it monkey-patches the whole process with
+gevent. ``records``, ``stream``, ``open_model`` and ``driver`` are plain Python.
 """
 
 from harness.load.driver import LoadDriver, LoadSpec
 from harness.load.records import RECORD_COLUMNS, ErrorClass, RequestRecord
+from harness.load.stream import LiveStats
 
-__all__ = ["RECORD_COLUMNS", "ErrorClass", "LoadDriver", "LoadSpec", "RequestRecord"]
+__all__ = ["RECORD_COLUMNS", "ErrorClass", "LiveStats", "LoadDriver", "LoadSpec", "RequestRecord"]

@@ -1,7 +1,10 @@
 """Start the Locust child, collect its record stream, and keep live per-second counters.
 
-The child's records are appended to the journal's ``requests.tsv`` as they arrive. Counters per
-whole second feed the progress display (and, later, live abort conditions).
+The child's records are appended to the journal's ``requests.tsv`` as they arrive (parsed by
+:class:`harness.load.stream.StreamReader` straight off the pipe). Counters per whole second feed
+the progress display (and, later, live abort conditions). The same stream comes from a single
+Locust process or from a Locust master merging its workers' records
+(:mod:`harness.load.worker_distributed`): the driver cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -13,20 +16,31 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.errors import EnvironmentFailure
+from harness.load.stream import LiveStats, StreamReader
 
 STARTUP_TIMEOUT_S = 60
-"""How long the child may take to import locust and start its users."""
+"""How long the child may take to import locust, start its workers (if any) and its users."""
+READ_CHUNK_BYTES = 1 << 16
+
+STOP_SUMMARY_KEYS = ("locust_requests", "locust_failures", "locust_p50_ms", "locust_p95_ms", "locust_p99_ms",
+                     "records", "unsent", "workers", "missing_workers")
+"""Fields of the child's ``stopped`` event that :meth:`LoadDriver.stop_summary` passes on."""
 
 
 @dataclass(frozen=True)
 class LoadSpec:
     """What the child runs (JSON-serialised to it). Units as in :class:`harness.scenario.Load`;
-    ``host`` is already resolved to a reachable address; ``seed`` drives the request mix."""
+    ``host`` is already resolved to a reachable address; ``seed`` drives the request mix.
+
+    ``rate_rps`` (open model, see :mod:`harness.load.open_model`) replaces think time with a
+    fixed arrival rate, ``users`` then bounds the requests in flight; ``client`` is
+    ``requests`` (HttpUser) or ``fast`` (FastHttpUser); ``workers`` > 0 or ``master_bind``
+    runs a Locust master with that many local worker processes (remote ones may join at
+    ``master_bind``, ``host:port``)."""
 
     host: str
     users: int
@@ -37,23 +51,15 @@ class LoadSpec:
     seed: int
     requests: list[dict] = field(default_factory=list)
     locustfile: str | None = None
+    rate_rps: float | None = None
+    client: str = "requests"
+    workers: int = 0
+    master_bind: str | None = None
 
-
-@dataclass
-class LiveStats:
-    """Counters the reader thread keeps: totals and per-epoch-second ``[requests, errors]``."""
-
-    requests: int = 0
-    errors: int = 0
-    per_second: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-
-    def window(self, now_s: float, seconds: int = 3) -> tuple[float, float]:
-        """RPS and error rate over the last ``seconds`` complete seconds before ``now_s``."""
-        end = int(now_s)
-        rows = [self.per_second.get(s, [0, 0]) for s in range(end - seconds, end)]
-        total = sum(r[0] for r in rows)
-        errors = sum(r[1] for r in rows)
-        return total / seconds, (errors / total if total else 0.0)
+    @property
+    def model(self) -> str:
+        """``open`` (fixed arrival rate) or ``closed`` (users with think time)."""
+        return "open" if self.rate_rps else "closed"
 
 
 class LoadDriver:
@@ -71,8 +77,11 @@ class LoadDriver:
         self.records_path = run_dir / "requests.tsv"
         self.stats = LiveStats()
         self.started_at: float | None = None
+        self.started: dict | None = None
         self.stopped: dict | None = None
+        self.master: dict | None = None
         self.error: str | None = None
+        self.garbage_lines = 0
         self._started = threading.Event()
         self._proc: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
@@ -92,7 +101,7 @@ class LoadDriver:
             stdout=subprocess.PIPE,
             stderr=stderr,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches the orchestrator, which stops the child
+            start_new_session=True,  # Ctrl-C reaches the orchestrator, which stops the child (and its workers)
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         stderr.close()
@@ -105,32 +114,27 @@ class LoadDriver:
 
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
-        per_second = self.stats.per_second
-        with self.records_path.open("a", encoding="utf-8") as records:
-            for raw in self._proc.stdout:
-                line = raw.decode("utf-8", "replace")
-                if line.startswith("R\t"):
-                    record = line[2:]
-                    records.write(record)
-                    fields = record.split("\t", 5)
-                    bucket = per_second[int(float(fields[0]))]
-                    bucket[0] += 1
-                    self.stats.requests += 1
-                    if fields[4]:
-                        bucket[1] += 1
-                        self.stats.errors += 1
-                elif line.startswith("E\t"):
-                    self._on_event(json.loads(line[2:]))
-                    records.flush()
-        self._started.set()
+        pipe = self._proc.stdout
+        try:
+            with self.records_path.open("a", encoding="utf-8") as records:
+                reader = StreamReader(records, self.stats, self._on_event)
+                while chunk := pipe.read1(READ_CHUNK_BYTES):
+                    reader.feed(chunk)
+                reader.close()
+                self.garbage_lines = reader.garbage
+        finally:
+            self._started.set()
 
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "started":
+            self.started = event
             self.started_at = float(event["t"])
             self._started.set()
         elif kind == "stopped":
             self.stopped = event
+        elif kind == "master":
+            self.master = event
         elif kind == "error":
             self.error = f"load child: {event.get('message')}"
             self._started.set()
@@ -157,21 +161,37 @@ class LoadDriver:
         if self._proc.returncode != 0 or self.stopped is None:
             raise EnvironmentFailure(self.error or f"load child exited with {self._proc.returncode} (see locust.log)")
 
+    def stop_summary(self) -> dict:
+        """What the journal's ``load.stop`` keeps: the load model, and from the child's
+        ``stopped`` event Locust's own totals and rounded percentiles, the child's record count,
+        unsent open-model arrivals and per-worker counts (None where unknown)."""
+        stopped = self.stopped or {}
+        summary: dict = {"model": self.spec.model, "rate_rps": self.spec.rate_rps, "client": self.spec.client,
+                         "workers_requested": self.spec.workers}
+        summary.update({key: stopped.get(key) for key in STOP_SUMMARY_KEYS})
+        return summary
+
     def stop(self, grace_s: float = 5.0) -> None:
-        """Stop the child (SIGTERM, then SIGKILL after ``grace_s``); idempotent."""
+        """Stop the child and its workers (SIGTERM to its process group, then SIGKILL after
+        ``grace_s``); idempotent. Local workers left behind by a child that died are killed too."""
         proc = self._proc
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                proc.wait(timeout=wait_s)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        if proc.poll() is None:
+            for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    proc.wait(timeout=wait_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        try:  # the group outlives its leader while a worker is still in it
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         if self._reader:
             self._reader.join(timeout=5)
         self.stopped_at = time.time()

@@ -1,147 +1,234 @@
 """The load child: runs Locust headless and streams one record per request on stdout.
 
-Run as ``python -m harness.load.worker SPEC.json``; never imported by the orchestrator (importing
-locust monkey-patches the process with gevent). Protocol on stdout, one line each:
+Never imported by the orchestrator (importing locust monkey-patches the process with gevent).
+Three roles, one module:
+
+- ``python -m harness.load.worker SPEC.json``: the child the driver starts. With
+  ``workers == 0`` and no ``master_bind`` it runs the users itself (Locust ``LocalRunner``);
+  otherwise it is a Locust master that starts ``workers`` worker processes on this machine
+  (see :mod:`harness.load.worker_distributed`) and streams their records.
+- ``python -m harness.load.worker --worker HOST:PORT SPEC.json``: a Locust worker that joins the
+  master at ``HOST:PORT``, on this machine or on another one (same spec, same locustfile).
+
+Protocol on stdout (the parent reads it with :class:`harness.load.stream.StreamReader`), one
+line each, written in batches every FLUSH_INTERVAL_S:
 
 - ``R\\t<record>``: a request record (:mod:`harness.load.records` format);
-- ``E\\t<json>``: an event: ``{"event": "started", "t": epoch_s}``, then
-  ``{"event": "stopped", "t", "locust_requests", "locust_failures"}`` (Locust's own totals, so
-  the parent can check no record was dropped), or ``{"event": "error", "message"}``.
+- ``E\\t<json>``: an event:
 
-Locust's logs go to stderr.
+  - ``{"event": "master", "host", "port"}``: distributed only, where workers join;
+  - ``{"event": "started", "t": epoch_s, ...}``: users are starting; ``t`` is the load's t0;
+  - ``{"event": "stopped", "t", "records", "locust_requests", "locust_failures",
+    "locust_p50_ms", "locust_p95_ms", "locust_p99_ms", "unsent", "workers"}``: the load is over.
+    ``records`` is how many records the child wrote, ``locust_*`` are Locust's own totals and
+    (bucket-rounded) percentiles, so the parent can check that no record was dropped and show
+    both percentile views; ``unsent`` counts open-model arrivals still queued at the end;
+    ``workers`` (distributed) has one ``{"index", "records", "locust_requests", "unsent"}``
+    per worker;
+  - ``{"event": "error", "message"}``: the child could not run the load.
+
+The protocol uses a private duplicate of the original stdout; file descriptor 1 and
+``sys.stdout`` are pointed at stderr, so a ``print`` in a user's locustfile lands in
+``locust.log`` instead of corrupting the stream. Locust's logs go to stderr.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import random
-import re
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gevent
-from locust import HttpUser, User, between, events, task
+from locust import events
 from locust.env import Environment
 
-from harness.load.records import ErrorClass, RequestRecord, classify_exception
+from harness.load.records import EVENT_PREFIX, RECORD_FORMAT, RECORD_PREFIX, ErrorClass, classify_exception
+from harness.load.worker_users import INTENDED_KEY, Arrivals, user_classes
 
 FLUSH_INTERVAL_S = 0.05
 """Records are batched and written every 50 ms: cheap, and fresh enough for live progress."""
 
-_INT_PLACEHOLDER = re.compile(r"\{int:(-?\d+):(-?\d+)\}")
+LOCUST_PERCENTILES = (("locust_p50_ms", 0.50), ("locust_p95_ms", 0.95), ("locust_p99_ms", 0.99))
 
 
-class _Out:
-    """Buffered writer to stdout, flushed by a greenlet every FLUSH_INTERVAL_S."""
+class Output:
+    """The protocol channel: a batch buffer, written to a private fd by :meth:`flush`.
 
-    def __init__(self) -> None:
+    Args:
+        fd: file descriptor of the pipe to the parent.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
         self.buffer: list[str] = []
-        self.stream = sys.stdout
 
-    def write(self, line: str) -> None:
-        self.buffer.append(line)
+    @classmethod
+    def take_stdout(cls) -> "Output":
+        """Keep the original stdout for the protocol only; send fd 1 and ``sys.stdout`` to stderr."""
+        sys.stdout.flush()
+        out = cls(os.dup(1))
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+        return out
 
     def event(self, **fields: object) -> None:
-        self.buffer.append("E\t" + json.dumps(fields) + "\n")
+        """Write an event line, after every record buffered before it."""
+        self.buffer.append(EVENT_PREFIX + json.dumps(fields) + "\n")
         self.flush()
 
     def flush(self) -> None:
-        if self.buffer:
-            data, self.buffer = "".join(self.buffer), []
-            self.stream.write(data)
-            self.stream.flush()
+        """Write everything buffered (blocks while the pipe is full: back-pressure, never a drop)."""
+        if not self.buffer:
+            return
+        data = "".join(self.buffer).encode("utf-8")
+        self.buffer.clear()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
 
     def run(self) -> None:
+        """Flush every FLUSH_INTERVAL_S (a greenlet)."""
         while True:
             gevent.sleep(FLUSH_INTERVAL_S)
             self.flush()
 
 
-def _mix_user(spec: dict) -> type[User]:
-    """Build an HttpUser class that picks requests from the weighted mix with a seeded RNG."""
-    mix = spec["requests"]
-    weights = [r["weight"] for r in mix]
-    timeout_s = spec["request_timeout_s"]
-    low, high = spec["think_time_s"]
-    seed = spec["seed"]
-    counter = iter(range(1_000_000))
+class RecordHook:
+    """Listener for Locust's ``request`` event: one protocol line (``R\\t<record>``) per request,
+    handed to ``sink`` (a list's ``append``: the hot path does no I/O and builds no object).
 
-    class MixUser(HttpUser):
-        host = spec["host"]
-        wait_time = between(low, high)
+    A request whose context carries an intended send time (open model) is recorded from that
+    time: ``start_s`` = intended, ``duration_ms`` = intended -> completion. Everything else is
+    recorded from Locust's own ``start_time`` and ``response_time``.
+    """
 
-        def on_start(self) -> None:
-            self.rng = random.Random(f"{seed}:user:{next(counter)}")
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        self.sink = sink
+        self.count = 0
+        """Records produced so far."""
 
-        @task
-        def pick(self) -> None:
-            req = self.rng.choices(mix, weights=weights)[0]
-            path = _INT_PLACEHOLDER.sub(lambda m: str(self.rng.randint(int(m[1]), int(m[2]))), req["path"])
-            self.client.request(
-                req["method"], path, name=req["name"], json=req.get("json"), timeout=timeout_s, allow_redirects=False
-            )
-
-    return MixUser
-
-
-def _locustfile_users(path: str) -> list[type[User]]:
-    """Import a user's locustfile and return its concrete User classes (unchanged code)."""
-    module_spec = importlib.util.spec_from_file_location("harness_user_locustfile", path)
-    if module_spec is None or module_spec.loader is None:
-        raise RuntimeError(f"cannot import locustfile {path}")
-    module = importlib.util.module_from_spec(module_spec)
-    sys.path.insert(0, str(Path(path).parent))
-    module_spec.loader.exec_module(module)
-    users = [
-        v
-        for v in vars(module).values()
-        if isinstance(v, type) and issubclass(v, User) and v.__module__ == module.__name__ and not v.abstract
-    ]
-    if not users:
-        raise RuntimeError(f"locustfile {path} defines no User class")
-    return users
-
-
-def main(spec_path: str) -> int:
-    """Run the load described by the JSON spec at ``spec_path``; return the exit code."""
-    spec = json.loads(Path(spec_path).read_text())
-    out = _Out()
-    try:
-        users = _locustfile_users(spec["locustfile"]) if spec.get("locustfile") else [_mix_user(spec)]
-    except Exception as exc:  # reported to the parent as one line
-        out.event(event="error", message=f"{type(exc).__name__}: {exc}")
-        return 2
-    for user in users:
-        if spec.get("locustfile") and not getattr(user, "host", None):
-            user.host = spec["host"]
-
-    def on_request(request_type, name, response_time, response_length, response=None, exception=None,
-                   start_time=None, **_kwargs):
-        status = int(getattr(response, "status_code", 0) or 0)
+    def __call__(self, request_type, name, response_time, response_length, response=None, context=None,
+                 exception=None, start_time=None, **_kwargs) -> None:
+        status = getattr(response, "status_code", 0) or 0
         if exception is None:
             error = ""
         elif status:
             error = ErrorClass.for_status(status) or ErrorClass.OTHER.value
         else:
             error = classify_exception(exception)
-        start = start_time if start_time is not None else time.time() - response_time / 1000
-        out.write("R\t" + RequestRecord(start, response_time, str(name), status, error, int(response_length or 0)).encode())
+        duration = response_time or 0.0
+        start = start_time if start_time is not None else time.time() - duration / 1000
+        if context:
+            intended = context.get(INTENDED_KEY)
+            if intended is not None:
+                duration += (start - intended) * 1000
+                start = intended
+        name = str(name)
+        if "\t" in name or "\n" in name or "\r" in name:
+            name = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+        self.count += 1
+        self.sink(_LINE % (start, duration, name, status, error, response_length or 0))
 
-    env = Environment(user_classes=users, events=events, host=spec["host"])
-    env.events.request.add_listener(on_request)
+
+_LINE = RECORD_PREFIX + RECORD_FORMAT
+
+
+def locust_totals(env: Environment) -> dict:
+    """Locust's own request totals and rounded percentiles (``None`` without requests)."""
+    total = env.stats.total
+    fields: dict = {"locust_requests": total.num_requests, "locust_failures": total.num_failures}
+    for key, fraction in LOCUST_PERCENTILES:
+        fields[key] = float(total.get_response_time_percentile(fraction)) if total.num_requests else None
+    return fields
+
+
+def sleep_until(deadline_s: float) -> None:
+    """Sleep until epoch ``deadline_s`` by the wall clock. (A single ``gevent.sleep`` can end
+    early: the loop's cached time is stale when its first timer is armed.)"""
+    while (left := deadline_s - time.time()) > 0:
+        gevent.sleep(min(left, 0.25))
+
+
+def open_model(spec: dict) -> bool:
+    """True when the spec asks for a fixed arrival rate."""
+    return bool(spec.get("rate_rps"))
+
+
+def spawn_rate(spec: dict) -> float:
+    """Users per second: the spec's for the closed model; the whole pool at once for the open
+    model (a pool still ramping up would show as latency of the first arrivals)."""
+    return float(spec["users"]) if open_model(spec) else float(spec["spawn_rate"])
+
+
+def run_local(spec: dict, out: Output) -> int:
+    """One process: users, hook and output here (Locust ``LocalRunner``)."""
+    rate = float(spec["rate_rps"]) if open_model(spec) else 0.0
+    arrivals = Arrivals(lambda: rate) if rate else None
+    env = Environment(user_classes=user_classes(spec, arrivals), events=events, host=spec["host"])
+    hook = RecordHook(out.buffer.append)
+    env.events.request.add_listener(hook)
     runner = env.create_local_runner()
     gevent.spawn(out.run)
-    runner.start(spec["users"], spawn_rate=spec["spawn_rate"])
-    out.event(event="started", t=time.time())
-    gevent.spawn_later(spec["duration_s"], runner.quit)
+    t0 = time.time()
+    if arrivals:
+        arrivals.start(t0)
+    runner.start(spec["users"], spawn_rate=spawn_rate(spec))
+    out.event(event="started", t=t0)
+
+    def finish() -> None:
+        sleep_until(t0 + spec["duration_s"])
+        if arrivals:
+            arrivals.stop()
+        runner.quit()
+
+    gevent.spawn(finish)
     runner.greenlet.join()
     out.flush()
-    total = env.stats.total
-    out.event(event="stopped", t=time.time(), locust_requests=total.num_requests, locust_failures=total.num_failures)
+    out.event(event="stopped", t=time.time(), records=hook.count, unsent=arrivals.unsent if arrivals else 0,
+              **locust_totals(env))
     return 0
 
 
+def distributed(spec: dict) -> bool:
+    """True when the spec asks for a Locust master and workers."""
+    return int(spec.get("workers") or 0) > 0 or bool(spec.get("master_bind"))
+
+
+def main(argv: list[str]) -> int:
+    """Entry point (see the module docstring for the arguments); returns the exit code."""
+    worker_of = None
+    if len(argv) == 3 and argv[0] == "--worker":
+        worker_of, argv = argv[1], argv[2:]
+    if len(argv) != 1:
+        print("usage: python -m harness.load.worker [--worker HOST:PORT] SPEC.json", file=sys.stderr)
+        return 2
+    spec_path = argv[0]
+    spec = json.loads(Path(spec_path).read_text())
+    if worker_of is not None:
+        from harness.load.worker_distributed import run_worker
+
+        host, _, port = worker_of.rpartition(":")
+        return run_worker(spec, host, int(port))
+    out = Output.take_stdout()
+    try:
+        if open_model(spec) and spec.get("locustfile"):
+            raise ValueError("rate_rps (open model) drives the request mix; it cannot drive a locustfile's own tasks")
+        if distributed(spec):
+            from harness.load.worker_distributed import run_master
+
+            return run_master(spec, spec_path, out)
+        return run_local(spec, out)
+    except Exception as exc:  # reported to the parent as one line
+        out.event(event="error", message=f"{type(exc).__name__}: {exc}")
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    # Run the canonical module's main, so harness.load.worker_distributed (which imports
+    # harness.load.worker) shares its classes instead of a second copy of this file.
+    from harness.load.worker import main as _main
+
+    sys.exit(_main(sys.argv[1:]))

@@ -13,12 +13,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from harness.analysis.containers import ServiceTelemetry
 from harness.analysis.metrics import WindowMetrics as Metrics
-from harness.analysis.verdicts import ExpectationResult
+from harness.analysis.recovery import FaultSummary
+from harness.checks import ExpectationResult
 
 REPORT_SCHEMA_VERSION = 1
 
 Status = Literal["passed", "failed", "error", "aborted", "interrupted"]
+"""``error`` covers every inconclusive run: a harness or environment failure, or a steady
+state that did not hold on the baseline (the ``error`` field says which)."""
 
 
 class WindowReport(BaseModel):
@@ -31,6 +35,8 @@ class WindowReport(BaseModel):
     end_s: float
     metrics: Metrics
     by_request: dict[str, Metrics] = Field(default_factory=dict)
+    diagnosis: str | None = None
+    containers: dict[str, ServiceTelemetry] = Field(default_factory=dict)
 
 
 class TimelineEntry(BaseModel):
@@ -43,6 +49,16 @@ class TimelineEntry(BaseModel):
     kind: str
     touched: list[str]
     error: str | None = None
+
+
+class SteadyStateReport(BaseModel):
+    """The steady-state hypothesis: its ``limits`` (stated or derived from the baseline), and
+    its verdicts on the baseline (``at_start``) and the last window (``at_end``)."""
+
+    derived: bool
+    limits: list[str]
+    at_start: list[ExpectationResult] = Field(default_factory=list)
+    at_end: list[ExpectationResult] = Field(default_factory=list)
 
 
 class ScenarioInfo(BaseModel):
@@ -82,4 +98,6 @@ class Report(BaseModel):
     windows: list[WindowReport] = Field(default_factory=list)
     totals: Metrics | None = None
     load: LoadSummary | None = None
+    steady_state: SteadyStateReport | None = None
+    faults: list[FaultSummary] = Field(default_factory=list)
     expectations: list[ExpectationResult] = Field(default_factory=list)

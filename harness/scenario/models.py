@@ -8,7 +8,6 @@ with a suggestion, never a silently ignored setting. Times are seconds from the 
 from __future__ import annotations
 
 import re
-import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -22,26 +21,11 @@ from pydantic import (
     model_validator,
 )
 
+from harness.checks import check_spec_types
+from harness.checks.threshold import METRICS, Metric, Threshold  # noqa: F401  (re-exported)
 from harness.faults import FaultSpec, fault_spec_types
 
 SCHEMA_VERSION = 1
-
-Metric = Literal[
-    "requests",
-    "rps",
-    "error_rate",
-    "success_rate",
-    "p50_ms",
-    "p90_ms",
-    "p95_ms",
-    "p99_ms",
-    "p999_ms",
-    "max_ms",
-    "mean_ms",
-]
-"""Window metrics an expectation can name (see ``harness.analysis.metrics``)."""
-
-METRICS: tuple[str, ...] = typing.get_args(Metric)
 
 WINDOW_KINDS = ("baseline", "fault", "recovery", "run")
 """Window selectors: ``baseline`` (before the first fault), ``fault`` (every fault window),
@@ -66,6 +50,16 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Scrape(Model):
+    """Scrape a service's Prometheus endpoint on every container during the load, so checks can
+    see inside it (retries, breaker state, fallbacks). The host reaches the containers' IPs."""
+
+    service: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    path: str = Field(default="/metrics", pattern=r"^/")
+    every_s: float = Field(default=1.0, ge=0.2, le=60)
+
+
 class Target(Model):
     """The system under test: a compose stack.
 
@@ -77,6 +71,7 @@ class Target(Model):
         healthy_timeout_s: how long to wait for every container to be running and healthy.
         toxiproxy_service: the compose service running Toxiproxy.
         toxiproxy_port: its API port inside the container (8474 upstream default).
+        scrape: Prometheus endpoints to sample during the load.
     """
 
     compose: str = "docker-compose.yml"
@@ -85,6 +80,7 @@ class Target(Model):
     healthy_timeout_s: float = Field(default=120, gt=0, le=3600)
     toxiproxy_service: str = "toxiproxy"
     toxiproxy_port: int = Field(default=8474, ge=1, le=65535)
+    scrape: list[Scrape] = Field(default_factory=list)
 
     @field_validator("env")
     @classmethod
@@ -129,11 +125,22 @@ class Load(Model):
     Fields:
         host: base URL. If its host is a compose service (``http://lb:8080``), the harness
             substitutes the loopback address that service's port is published on.
-        users: concurrent Locust users (closed model).
+        users: concurrent Locust users (closed model); with ``rate_rps``, the most requests
+            in flight at once.
         spawn_rate: users started per second.
         duration_s: load duration in seconds; faults must end within it.
-        think_time_s: each user waits uniformly in ``[min, max]`` seconds between requests.
+        think_time_s: each user waits uniformly in ``[min, max]`` seconds between requests
+            (closed model only).
+        rate_rps: open model: requests are *scheduled* at this fixed arrival rate whatever the
+            target does, and latency is measured from each request's intended send time, so a
+            stall is not hidden (coordinated omission). Unset: closed model.
         request_timeout_s: client timeout; a request slower than this counts as a ``timeout``.
+        client: ``requests`` (Locust's HttpUser) or ``fast`` (FastHttpUser, geventhttpclient:
+            several times cheaper per request, for high rates).
+        workers: 0 runs Locust in one process; N >= 1 starts a Locust master plus N worker
+            processes on this machine, and their records are merged.
+        master_bind: ``host:port`` the master listens on so that remote workers
+            (``locust --worker --master-host ...`` with the same user class) can join.
         requests: the weighted mix; or ``locustfile``: a path relative to the scenario.
     """
 
@@ -142,7 +149,11 @@ class Load(Model):
     spawn_rate: float = Field(default=10, gt=0, le=100_000)
     duration_s: float = Field(gt=0, le=86_400)
     think_time_s: tuple[float, float] = (0.05, 0.15)
+    rate_rps: float | None = Field(default=None, gt=0, le=1_000_000)
     request_timeout_s: float = Field(default=10, gt=0, le=3600)
+    client: Literal["requests", "fast"] = "requests"
+    workers: int = Field(default=0, ge=0, le=64)
+    master_bind: str | None = Field(default=None, pattern=r"^[^\s:]+:\d{1,5}$")
     requests: list[RequestSpec] = Field(default_factory=list)
     locustfile: str | None = None
 
@@ -156,68 +167,48 @@ class Load(Model):
         return self
 
 
-_OPERATORS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
-_THRESHOLD_TEXT = re.compile(
-    r"^\s*(?P<metric>[a-z0-9_]+)\s*(?P<op><=|>=|<|>)\s*(?P<value>[-+0-9.eE]+)\s*(?:in\s+(?P<window>\S+))?\s*$"
+_ABORT_TEXT = re.compile(
+    r"^\s*(?P<metric>[a-z0-9_]+)\s*(?P<op><=|>=|<|>)\s*(?P<value>[-+0-9.eE]+)\s*for\s+(?P<for_s>[0-9.]+)\s*s\s*$"
 )
 
 
-class Threshold(Model):
-    """A k6-style threshold on one window metric: ``{window: fault, metric: p99_ms, "<": 800}``.
+class AbortCondition(Model):
+    """A live guard: when ``metric op value`` holds for ``for_s`` consecutive seconds, every fault
+    is reverted and the run ends ``aborted`` (exit 4). Written ``"error_rate > 0.5 for 10 s"``
+    or as a mapping. Metrics: ``error_rate`` and ``rps`` per whole second of load."""
 
-    Also written as a string: ``"p99_ms < 800 in fault"`` (``in WINDOW`` optional, default
-    ``run``). Exactly one operator of ``<``, ``<=``, ``>``, ``>=``. ``request`` narrows the
-    metric to one request name of the mix. A window selector matching several windows
-    (``fault``) yields one verdict per window.
-    """
-
-    check: Literal["threshold"] = "threshold"
-    name: str | None = None
-    window: str = "run"
-    metric: Metric
-    request: str | None = None
-    lt: float | None = Field(default=None, alias="<")
-    le: float | None = Field(default=None, alias="<=")
-    gt: float | None = Field(default=None, alias=">")
-    ge: float | None = Field(default=None, alias=">=")
+    metric: Literal["error_rate", "rps"]
+    operator: Literal["<", "<=", ">", ">="]
+    value: float
+    for_s: int = Field(default=5, ge=1, le=3600)
 
     @model_validator(mode="before")
     @classmethod
     def _from_text(cls, data: Any) -> Any:
         if isinstance(data, str):
-            match = _THRESHOLD_TEXT.match(data)
+            match = _ABORT_TEXT.match(data)
             if not match:
-                raise ValueError(f"cannot read threshold {data!r}; write it like 'p99_ms < 800 in fault'")
-            parsed: dict[str, Any] = {"metric": match["metric"], match["op"]: match["value"]}
-            if match["window"]:
-                parsed["window"] = match["window"]
-            return parsed
+                raise ValueError(f"cannot read abort condition {data!r}; write it like 'error_rate > 0.5 for 10 s'")
+            return {"metric": match["metric"], "operator": match["op"], "value": match["value"],
+                    "for_s": int(float(match["for_s"]))}
         return data
 
-    @model_validator(mode="after")
-    def _one_operator(self) -> "Threshold":
-        given = [op for op, attr in _OPERATORS.items() if getattr(self, attr) is not None]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one operator of <, <=, >, >= (got {len(given)})")
-        return self
+    def __str__(self) -> str:
+        return f"{self.metric} {self.operator} {self.value:g} for {self.for_s} s"
 
-    @property
-    def operator(self) -> str:
-        """The comparison, as written (``<``, ``<=``, ``>``, ``>=``)."""
-        return next(op for op, attr in _OPERATORS.items() if getattr(self, attr) is not None)
 
-    @property
-    def limit(self) -> float:
-        """The threshold value."""
-        return float(getattr(self, _OPERATORS[self.operator]))
+class AnalysisSettings(Model):
+    """How windows and recovery are measured.
 
-    @property
-    def label(self) -> str:
-        """The expectation's name in reports."""
-        if self.name:
-            return self.name
-        scope = f"[{self.request}] " if self.request else ""
-        return f"{scope}{self.metric} {self.operator} {self.limit:g} in {self.window}"
+    Fields:
+        recovery_grace_s: the recovery window starts this long after a revert (the transition
+            itself is excluded from recovery verdicts).
+        recovered_after_s: time to recover ends once this many consecutive seconds are within
+            the steady state.
+    """
+
+    recovery_grace_s: float = Field(default=0, ge=0, le=3600)
+    recovered_after_s: float = Field(default=3, gt=0, le=3600)
 
 
 def _expectation_tag(data: Any) -> str:
@@ -228,9 +219,15 @@ def _expectation_tag(data: Any) -> str:
     return "threshold"
 
 
-Expectation = Annotated[Union[Annotated[Threshold, Tag("threshold")]], Discriminator(_expectation_tag)]
-"""Expectations are discriminated by ``check`` (default ``threshold``); pattern checks (timeout,
-retry, circuit breaker, ...) slot in as further tagged members."""
+def _expectation_union() -> Any:
+    members = tuple(Annotated[t, Tag(t.model_fields["check"].default)] for t in check_spec_types())
+    union = Union[members] if len(members) > 1 else members[0]  # type: ignore[valid-type]
+    return Annotated[union, Discriminator(_expectation_tag)]
+
+
+Expectation = _expectation_union()
+"""One expectation: the registered checks (``harness.checks``), discriminated by ``check``
+(default ``threshold``)."""
 
 
 def _fault_union() -> Any:
@@ -246,6 +243,11 @@ FaultEntry = _fault_union()
 class Scenario(Model):
     """A whole scenario file (format version 1).
 
+    ``steady_state``: thresholds that say what normal is; checked on the baseline (if they fail
+    there, the run is inconclusive: exit 3) and on the last window (failing there fails the run);
+    also the yardstick of time to detect/recover (derived from the baseline when absent; their
+    ``window`` is ignored). ``abort_when``: live guards (exit 4). ``analysis``: window settings.
+
     Validation beyond field types: fault names are unique; every proxy a fault uses is declared;
     faults end before the load does (they may overlap); expectation windows name existing
     windows.
@@ -259,6 +261,9 @@ class Scenario(Model):
     proxies: list[Proxy] = Field(default_factory=list)
     load: Load
     faults: list[FaultEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    steady_state: list[Threshold] = Field(default_factory=list)
+    abort_when: list[AbortCondition] = Field(default_factory=list)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     expectations: list[Expectation] = Field(default_factory=list)  # type: ignore[valid-type]
     source_path: Path | None = Field(default=None, exclude=True)
 

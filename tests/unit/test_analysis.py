@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from harness.analysis import evaluate, slice_windows, window_metrics
+from harness.analysis.evidence import Evidence
 from harness.analysis.metrics import histogram
 from harness.analysis.windows import Window
 from harness.journal import Event
@@ -118,17 +119,18 @@ def test_verdicts_hold_fail_and_explain_with_numbers():
     rows = [(T0 + 12 + i * 0.01, 1500.0, "GET /p", 200, "", 1) for i in range(100)]
     rows += [(T0 + 1 + i * 0.01, 5.0, "GET /p", 200, "", 1) for i in range(100)]
     frame = records(rows)
-    metrics = {w.name: window_metrics(frame, T0, w) for w in [*windows, run]}
+    evidence = Evidence(windows=windows, run=run, metrics={}, records=frame, t0=T0)
     exps = [
         Threshold.model_validate({"window": "fault", "metric": "p99_ms", "<": 1000}),
         Threshold.model_validate({"window": "baseline", "metric": "p99_ms", "<": 1000, "request": "GET /p"}),
     ]
-    results = evaluate(exps, windows, run, metrics)
+    results = evaluate(exps, evidence)
     by_window = {r.window: r for r in results}
     assert by_window["fault:slow"].held is False
     assert by_window["fault:slow"].observed == pytest.approx(1500, rel=0.001)
     assert "was 1500" in by_window["fault:slow"].explanation and "failed" in by_window["fault:slow"].explanation
     assert by_window["fault:kill"].held is False and by_window["fault:kill"].observed is None  # no requests
+    assert by_window["fault:kill"].check == "threshold"
     assert by_window["baseline"].held is True
     assert by_window["baseline"].name == "[GET /p] p99_ms < 1000 in baseline"
     assert results[0].name.endswith("[fault:slow]")

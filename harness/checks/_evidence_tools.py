@@ -1,0 +1,60 @@
+"""Small helpers several checks share: counters from scraped metrics, failures in a window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harness.analysis.evidence import Evidence
+from harness.analysis.windows import Window
+
+
+def counter_increase(evidence: Evidence, metric: str, window: Window, service: str | None = None,
+                     labels: dict[str, str] | None = None) -> float | None:
+    """How much a scraped Prometheus counter grew during ``window``, summed over containers
+    (and over label sets matching ``labels``); counter resets count from zero. None when the
+    metric was never scraped."""
+    samples = evidence.service_metrics
+    if samples.empty:
+        return None
+    rows = samples[samples["metric"] == metric]
+    if service:
+        rows = rows[rows["service"] == service]
+    if labels:
+        rows = rows[rows["labels"].map(lambda l: all(l.get(k) == v for k, v in labels.items()))]
+    if rows.empty:
+        return None
+    total = 0.0
+    for _, series in rows.groupby([rows["container"], rows["labels"].map(lambda l: tuple(sorted(l.items())))]):
+        series = series.sort_values("offset_s")
+        before = series[series["offset_s"] < window.start_s]
+        inside = series[(series["offset_s"] >= window.start_s) & (series["offset_s"] < window.end_s + 1)]
+        values = np.concatenate([before["value"].to_numpy()[-1:], inside["value"].to_numpy()])
+        if len(values) >= 2:
+            steps = np.diff(values)
+            total += float(np.where(steps >= 0, steps, values[1:]).sum())
+    return total
+
+
+def gauge_series(evidence: Evidence, metric: str, service: str | None = None,
+                 labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Scraped samples of a gauge (``offset_s, container, value``), oldest first."""
+    samples = evidence.service_metrics
+    if samples.empty:
+        return pd.DataFrame(columns=["offset_s", "container", "value"])
+    rows = samples[samples["metric"] == metric]
+    if service:
+        rows = rows[rows["service"] == service]
+    if labels:
+        rows = rows[rows["labels"].map(lambda l: all(l.get(k) == v for k, v in labels.items()))]
+    return rows[["offset_s", "container", "value"]].sort_values("offset_s")
+
+
+def failures(frame: pd.DataFrame) -> pd.DataFrame:
+    """The failed requests of a records frame."""
+    return frame[frame["error"] != ""]
+
+
+def percentile_ms(frame: pd.DataFrame, pct: float) -> float | None:
+    """The ``pct`` percentile of ``duration_ms`` (None for no rows)."""
+    return float(np.percentile(frame["duration_ms"].to_numpy(), pct)) if len(frame) else None

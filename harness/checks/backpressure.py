@@ -1,0 +1,67 @@
+"""``backpressure``: under overload, the excess is answered 503 quickly instead of timing out, and
+accepted requests keep a bounded p99 (seed 002 "4. No Backpressure Handling")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.checks._evidence_tools import percentile_ms
+from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.registry import register_check
+
+
+class ShedCheck(CheckSpec):
+    """Shared judge of load shedding. Parameters: ``statuses`` (the rejection codes),
+    ``reject_p99_ms`` (rejections must be fast), ``accepted_p99_ms`` (what got in stays fast),
+    ``min_rejected`` (overload must really have happened), ``max_timeouts`` (no request may
+    instead time out, default 0)."""
+
+    statuses: list[int]
+    reject_p99_ms: float = Field(default=100, gt=0, le=3_600_000)
+    accepted_p99_ms: float = Field(gt=0, le=3_600_000)
+    min_rejected: int = Field(default=1, ge=0)
+    max_timeouts: int = Field(default=0, ge=0)
+
+    def default_label(self) -> str:
+        return f"{self.check}: excess gets {'/'.join(map(str, self.statuses))} fast in {self.window}"
+
+    def judge(self, evidence) -> list[ExpectationResult]:
+        windows = evidence.windows_for(self.window)
+        if not windows:
+            return [self.no_window()]
+        out = []
+        for w in windows:
+            frame = evidence.frame(w, self.request)
+            rejected = frame[frame["status"].isin(self.statuses)]
+            accepted = frame[(frame["error"] == "")]
+            timeouts = int((frame["error"] == "timeout").sum())
+            reject_p99 = percentile_ms(rejected, 99)
+            accepted_p99 = percentile_ms(accepted, 99)
+            held = (len(rejected) >= self.min_rejected and timeouts <= self.max_timeouts
+                    and (reject_p99 is None or reject_p99 <= self.reject_p99_ms)
+                    and (accepted_p99 is None or accepted_p99 <= self.accepted_p99_ms))
+            codes = "/".join(map(str, self.statuses))
+            out.append(self.result(
+                w, held, reject_p99, self.reject_p99_ms, "<=", "reject_p99_ms",
+                f"{len(rejected)} of {len(frame)} requests were rejected with {codes} in {w.name} (p99 "
+                f"{_ms(reject_p99)}, bound {self.reject_p99_ms:g} ms); {len(accepted)} accepted had p99 "
+                f"{_ms(accepted_p99)} (bound {self.accepted_p99_ms:g} ms); {timeouts} timed out "
+                f"(at most {self.max_timeouts}); at least {self.min_rejected} rejections were needed.",
+                several=len(windows) > 1))
+        return out
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} ms"
+
+
+@register_check
+class BackpressureCheck(ShedCheck):
+    """Load shedding with 503 (the in-flight limit's answer)."""
+
+    summary = "Overload is shed with fast 503s; accepted requests keep a bounded p99."
+
+    check: Literal["backpressure"] = "backpressure"
+    statuses: list[int] = Field(default_factory=lambda: [503])

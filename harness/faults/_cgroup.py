@@ -1,0 +1,384 @@
+"""Private helpers of the resource faults (``oom``, ``memory_leak``, ``cpu``, ``disk_full``,
+``fd_limit``): a container's cgroup v1 directories, its processes, and *helper processes* that
+join a container's cgroups so that the memory or CPU they use is accounted to the container.
+
+Why helpers: the faults must work whatever the image holds (no shell, no stress tool, ``FROM
+scratch``). A helper is this module run as a host process (``python -m harness.faults._cgroup
+CONFIG``, started by :meth:`Helper.spawn`, never through a shell). It writes its own PID into the
+container's ``cgroup.procs`` files, so from then on the kernel charges its memory and CPU time to
+the container: ``docker stats`` shows them, the container's memory limit and CPU quota apply, and
+the memory cgroup's OOM killer considers it. It is not in the container's PID or mount namespace.
+
+A helper never outlives what it serves:
+
+- it exits when the process it watches (the container's PID 1) exits (a ``pidfd``), so a stopped,
+  killed or OOM-killed container releases it at once;
+- it exits when its parent (the harness) is gone (``getppid()`` changes), checked at least every
+  100 ms, so even a SIGKILLed harness leaves nothing running;
+- :meth:`Helper.stop` (called by every revert) SIGKILLs it and reaps it, and an ``atexit`` hook
+  stops any helper still alive when the harness exits normally.
+
+Requirements: the harness runs as root on the Docker host, with cgroup v1 (the ``cgroupfs`` or
+``systemd`` driver: the container's cgroup path must contain its full id, which is checked before
+anything is written, the blast-radius guard at the cgroup level).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import mmap
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MIB = 1024 * 1024
+"""Bytes per MiB (every ``_mib`` parameter)."""
+
+HELPER_READY_TIMEOUT_S = 20.0
+"""How long :meth:`Helper.spawn` waits for a helper to have joined the cgroups (Python start-up
+plus the import of ``harness.faults``, ~0.3 s idle, more on a loaded 2-core host)."""
+
+HELPER_STOP_TIMEOUT_S = 10.0
+"""How long :meth:`Helper.stop` waits for a SIGKILLed helper to be reaped."""
+
+_PERIOD_S = 0.1
+"""A CPU helper's duty-cycle period and the longest a helper goes without checking its parent."""
+
+
+def _failure(message: str) -> Exception:
+    # Imported lazily: this module also runs as the helper process, which needs nothing of it.
+    from harness.errors import EnvironmentFailure
+
+    return EnvironmentFailure(message)
+
+
+# -- cgroup v1 paths ---------------------------------------------------------------------------
+
+
+def parse_proc_cgroup(text: str) -> dict[str, str]:
+    """``/proc/<pid>/cgroup`` (v1 lines ``ID:controllers:path``) as controller -> path.
+
+    Co-mounted controllers (``4:cpu,cpuacct:/docker/ID``) give one entry each; named hierarchies
+    (``name=systemd``) and the v2 line (``0::/...``) are skipped.
+    """
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3 or not parts[1]:
+            continue
+        for controller in parts[1].split(","):
+            if controller and not controller.startswith("name="):
+                out[controller] = parts[2]
+    return out
+
+
+def _unescape_mount(field: str) -> str:
+    """Undo mountinfo's octal escapes (``\\040`` is a space)."""
+    return field.encode().decode("unicode_escape") if "\\" in field else field
+
+
+def parse_mountinfo(text: str) -> dict[str, str]:
+    """``/proc/self/mountinfo`` as cgroup v1 controller -> mount point (the first one seen).
+
+    A line is ``ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS``;
+    for ``cgroup`` file systems the super options name the controllers (``rw,cpu,cpuacct``).
+    """
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        left, sep, right = line.partition(" - ")
+        if not sep:
+            continue
+        fields, tail = left.split(), right.split()
+        if len(fields) < 5 or len(tail) < 3 or tail[0] != "cgroup":
+            continue
+        for option in tail[2].split(","):
+            if option not in ("rw", "ro") and not option.startswith("name=") and "=" not in option:
+                out.setdefault(option, _unescape_mount(fields[4]))
+    return out
+
+
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise _failure(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def container_cgroup_dirs(pid: int, container_id: str, controllers: list[str],
+                          optional: tuple[str, ...] = ()) -> dict[str, Path]:
+    """Host directories of the cgroups that host PID ``pid`` (a container's process) is in, one
+    per controller in ``controllers`` (required) and ``optional`` (skipped when absent).
+
+    Raises:
+        EnvironmentFailure: the process is gone, a required controller is not mounted as cgroup v1,
+            or a path does not contain ``container_id`` (the process is not that container's: we
+            refuse to touch the cgroup).
+    """
+    membership = parse_proc_cgroup(_read(f"/proc/{pid}/cgroup"))
+    mounts = parse_mountinfo(_read("/proc/self/mountinfo"))
+    dirs: dict[str, Path] = {}
+    for controller in [*controllers, *optional]:
+        rel, mount = membership.get(controller), mounts.get(controller)
+        if rel is None or mount is None:
+            if controller in optional:
+                continue
+            raise _failure(f"cgroup v1 controller {controller!r} not found for pid {pid} "
+                           "(the resource faults need cgroup v1, as on this project's Docker hosts)")
+        if container_id not in rel:
+            raise _failure(f"pid {pid}'s {controller} cgroup {rel!r} is not container {container_id[:12]}'s; not touched")
+        path = Path(mount) / rel.lstrip("/")
+        if not path.is_dir():
+            raise _failure(f"cgroup directory {path} does not exist (is pid {pid} still running?)")
+        dirs[controller] = path
+    return dirs
+
+
+def read_cgroup_int(path: Path) -> int:
+    """An integer cgroup file (``memory.limit_in_bytes``, ``cpu.cfs_quota_us`` ...).
+
+    Raises:
+        EnvironmentFailure: unreadable or not an integer.
+    """
+    text = _read(path).strip()
+    try:
+        return int(text)
+    except ValueError:
+        raise _failure(f"{path}: expected an integer, got {text[:40]!r}") from None
+
+
+def write_cgroup(path: Path, value: int | str) -> None:
+    """Write ``value`` to a cgroup (or ``/proc``) control file.
+
+    Raises:
+        EnvironmentFailure: the kernel refused the value (the message has its errno text).
+    """
+    try:
+        with open(path, "w", encoding="ascii") as f:
+            f.write(str(value))
+    except OSError as exc:
+        raise _failure(f"writing {value} to {path} failed: {exc.strerror or exc}") from None
+
+
+def process_start_time(pid: int) -> int | None:
+    """Field 22 of ``/proc/<pid>/stat`` (start time in clock ticks since boot), which tells a
+    process apart from a later one that reuses its PID; None if the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    try:
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def cgroup_pids(cgroup_dir: Path) -> list[int]:
+    """Host PIDs listed in a cgroup's ``cgroup.procs`` (every process of the container)."""
+    return sorted(int(x) for x in _read(cgroup_dir / "cgroup.procs").split() if x.strip().isdigit())
+
+
+def container_main_pid(container: Any) -> int:
+    """Host PID of a container's PID 1 from an SDK container object (``State.Pid``).
+
+    Raises:
+        EnvironmentFailure: the container is not running.
+    """
+    pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+    if pid <= 0:
+        raise _failure(f"{container.name} is not running (no pid)")
+    return pid
+
+
+# -- helper processes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HelperConfig:
+    """What one helper does; serialised as JSON on its command line.
+
+    Fields:
+        mode: ``"cpu"`` (busy-loop at ``percent``) or ``"memory"`` (allocate and hold).
+        watch_pid: host PID whose exit ends the helper (the container's PID 1).
+        procs_files: ``cgroup.procs`` files the helper writes its own PID into, in order.
+        oom_score_adj: written to the helper's own ``/proc/self/oom_score_adj`` before it joins
+            (-1000: the OOM killer never picks it), or None to leave it.
+        percent: CPU mode: share of one core kept busy, 0 < percent <= 100, as busy time per
+            100 ms period.
+        target_mib: memory mode: total MiB to allocate and keep (rounded up to whole MiB).
+        rate_mib_s: memory mode: growth rate in MiB/s; 0 allocates as fast as possible.
+    """
+
+    mode: str
+    watch_pid: int
+    procs_files: tuple[str, ...]
+    oom_score_adj: int | None = None
+    percent: float = 100.0
+    target_mib: float = 0.0
+    rate_mib_s: float = 0.0
+
+
+_LIVE: set["Helper"] = set()
+_atexit_registered = False
+
+
+def _stop_all() -> None:
+    for helper in list(_LIVE):
+        helper.stop()
+
+
+class Helper:
+    """One running helper process (see the module docstring). Build with :meth:`spawn`."""
+
+    def __init__(self, proc: subprocess.Popen, what: str):
+        self.proc = proc
+        self.what = what
+
+    @property
+    def pid(self) -> int:
+        """Host PID of the helper."""
+        return self.proc.pid
+
+    @classmethod
+    def spawn(cls, config: HelperConfig, what: str, timeout_s: float = HELPER_READY_TIMEOUT_S) -> "Helper":
+        """Start a helper and wait until it has joined its cgroups (it prints ``ready``).
+
+        Args:
+            config: what it does.
+            what: a short label for messages (``"cpu helper for shop-api-1"``).
+            timeout_s: how long to wait for ``ready``.
+
+        Raises:
+            EnvironmentFailure: it could not start, exited early (its stderr's last line is in
+                the message, e.g. a refused cgroup write), or was not ready in time (it is killed).
+        """
+        global _atexit_registered
+        argv = [sys.executable, "-m", "harness.faults._cgroup", json.dumps(config.__dict__)]
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, close_fds=True)
+        except OSError as exc:
+            raise _failure(f"{what}: could not start: {exc}") from None
+        helper = cls(proc, what)
+        _LIVE.add(helper)
+        if not _atexit_registered:
+            atexit.register(_stop_all)
+            _atexit_registered = True
+        assert proc.stdout is not None
+        deadline = time.monotonic() + timeout_s
+        line = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, min(0.2, deadline - time.monotonic())))
+            if ready:
+                line = proc.stdout.readline()
+                break
+            if proc.poll() is not None:
+                break
+        if line.strip() == b"ready":
+            return helper
+        timed_out = proc.poll() is None
+        if timed_out:
+            proc.kill()
+        try:
+            proc.wait(timeout=HELPER_STOP_TIMEOUT_S)
+            err = (proc.stderr.read() if proc.stderr else b"").decode(errors="replace").strip().splitlines()
+        except subprocess.TimeoutExpired:
+            err = []
+        helper.stop()
+        reason = "not ready in time" if timed_out else (err[-1] if err else f"exit code {proc.returncode}")
+        raise _failure(f"{what} failed: {reason}")
+
+    def running(self) -> bool:
+        """True while the helper process has not exited."""
+        return self.proc.poll() is None
+
+    def stop(self, timeout_s: float = HELPER_STOP_TIMEOUT_S) -> bool:
+        """SIGKILL the helper (if still running) and reap it; idempotent.
+
+        Returns True if it was still running. A helper that cannot be reaped in ``timeout_s``
+        (e.g. stuck in a frozen cgroup) is left to exit on its own: it watches its parent and
+        the container.
+        """
+        _LIVE.discard(self)
+        was_running = self.proc.poll() is None
+        if was_running:
+            try:
+                self.proc.kill()
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                pass
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None and not stream.closed:
+                stream.close()
+        return was_running
+
+
+# -- the helper process itself -------------------------------------------------------------------
+
+
+def _helper_main(config: HelperConfig) -> None:  # pragma: no cover - runs in the child process
+    parent = os.getppid()
+    pidfd = os.pidfd_open(config.watch_pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+
+    def should_stop(wait_s: float) -> bool:
+        """Wait up to ``wait_s`` for the watched process to exit; True if it did or the parent died."""
+        if os.getppid() != parent:
+            return True
+        return bool(poller.poll(max(0, int(wait_s * 1000))))
+
+    if config.oom_score_adj is not None:
+        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as f:
+            f.write(str(config.oom_score_adj))
+    for procs in config.procs_files:
+        with open(procs, "w", encoding="ascii") as f:
+            f.write(str(os.getpid()))
+    print("ready", flush=True)
+
+    if config.mode == "cpu":
+        busy_s = _PERIOD_S * config.percent / 100
+        while True:
+            start = time.monotonic()
+            while time.monotonic() - start < busy_s:
+                pass
+            if should_stop(_PERIOD_S - (time.monotonic() - start)):
+                return
+    elif config.mode == "memory":
+        block = b"\x5a" * MIB
+        held: list[mmap.mmap] = []
+        start = time.monotonic()
+        target = int(-(-config.target_mib // 1))
+        while True:
+            due = target if config.rate_mib_s <= 0 else min(target, int(config.rate_mib_s * (time.monotonic() - start)))
+            while len(held) < due:
+                chunk = mmap.mmap(-1, MIB, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+                chunk.write(block)  # touch every page: only touched pages are charged
+                held.append(chunk)
+                if should_stop(0):
+                    return
+            if should_stop(_PERIOD_S):
+                return
+    else:
+        raise SystemExit(f"unknown helper mode {config.mode!r}")
+
+
+if __name__ == "__main__":  # pragma: no cover - the helper process
+    raw = json.loads(sys.argv[1])
+    raw["procs_files"] = tuple(raw.get("procs_files") or ())
+    try:
+        _helper_main(HelperConfig(**raw))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        sys.stderr.write(f"{exc.filename or ''}: {exc.strerror or exc}\n")
+        sys.exit(1)
+    os._exit(0)

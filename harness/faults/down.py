@@ -1,0 +1,96 @@
+"""``down``: take a dependency off the network: its Toxiproxy proxy stops listening.
+
+Mechanism: the proxy is disabled through Toxiproxy's API (``enabled: false``), which closes its
+listening socket and every connection through it; revert enables it again.
+
+What the client sees: new connections are refused at once (``ECONNREFUSED``, Python's
+``ConnectionRefusedError``: the port is closed, like a service that is not running or a firewall
+that rejects); connections open at inject are closed (an empty read or a reset, depending on
+where the client was). After revert new connections succeed again.
+
+Open connections: all closed at inject; none survive the revert either.
+
+Limits: this acts on the proxy, not on the dependency's container (which keeps running and stays
+reachable for anyone who bypasses the proxy). Overlapping ``down`` faults on the same proxy of
+the same run are counted: the proxy comes back when the last one is reverted. Another network
+fault with ``reset_connections: true`` on the same proxy re-enables it (that option is a
+disable+enable), so do not overlap the two.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.base import Fault, FaultSpec
+from harness.faults.registry import register
+from harness.toxiproxy.client import ToxiproxyClient
+
+_HOLDERS: "weakref.WeakKeyDictionary[ToxiproxyClient, dict[str, set[int]]]" = weakref.WeakKeyDictionary()
+"""Per Toxiproxy client (one per run), per proxy: ids of the ``down`` faults holding it down."""
+
+
+class DownSpec(FaultSpec):
+    """Parameters: ``proxy``: name of a proxy declared under ``proxies:``. No ``stream`` or
+    ``toxicity``: the whole proxy is down for every connection."""
+
+    summary = "Service down / port closed: connections to the dependency are refused (ECONNREFUSED)."
+    seed_section = "000 How Servers Fail, 4. Scenario 2: Ping Works but Port Closed"
+
+    kind: Literal["down"] = "down"
+    proxy: str = Field(min_length=1, description="proxy to disable (declared under proxies:)")
+
+    def proxy_refs(self) -> list[str]:
+        return [self.proxy]
+
+
+@register
+class DownFault(Fault):
+    """Disables the proxy at inject, enables it at revert (when no other ``down`` holds it)."""
+
+    spec_type = DownSpec
+    spec: DownSpec
+
+    def __init__(self, spec: DownSpec, ctx) -> None:
+        super().__init__(spec, ctx)
+        self._holding = False
+
+    def _holders(self) -> set[int]:
+        return _HOLDERS.setdefault(self.ctx.toxiproxy, {}).setdefault(self.spec.proxy, set())
+
+    def inject(self) -> list[str]:
+        """Disable the proxy; returns ``[proxy]``.
+
+        Raises:
+            EnvironmentFailure: Toxiproxy failed or does not know the proxy.
+        """
+        self._holding = True  # recorded first: a failed disable is still reverted
+        self._holders().add(id(self))
+        self.ctx.toxiproxy.set_enabled(self.spec.proxy, False)
+        return [self.spec.proxy]
+
+    def revert(self) -> list[str]:
+        """Re-enable the proxy unless another ``down`` fault still holds it; returns ``[proxy]``
+        when it was re-enabled, ``[]`` when there was nothing to undo (never injected, already
+        reverted, still held by another fault, or the proxy no longer exists).
+
+        Raises:
+            EnvironmentFailure: Toxiproxy failed (the fault stays held, so a retry can revert).
+        """
+        if not self._holding:
+            return []
+        holders = self._holders()
+        if holders - {id(self)}:
+            holders.discard(id(self))
+            self._holding = False
+            return []
+        if self.spec.proxy not in self.ctx.toxiproxy.proxies():
+            holders.discard(id(self))
+            self._holding = False
+            return []
+        self.ctx.toxiproxy.set_enabled(self.spec.proxy, True)
+        holders.discard(id(self))
+        self._holding = False
+        return [self.spec.proxy]

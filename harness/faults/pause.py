@@ -1,0 +1,72 @@
+"""``pause``: freeze ``count`` (or ``percent``) of a service's replicas: "SSH works but the app is
+not responding".
+
+Mechanism: ``docker pause``, i.e. the cgroup freezer (cgroup v1 ``freezer.state=FROZEN``): every
+process of the container is stopped where it is; nothing of it runs, but its network namespace,
+its address and its listening sockets stay in the kernel. ``State.Paused`` is true.
+
+What a client sees: the host is reachable and a TCP connect to the port *succeeds* (the kernel
+completes the handshake and queues the connection in the listen backlog), but no byte ever comes
+back: requests time out. That is the nastiest kind of dead server, since nothing is refused or
+reset: every caller waits for its own timeout. Already-open connections stall the same way (data
+is acknowledged by the kernel and buffered, never read). A load balancer's active check times out
+(``timeout check``), so the replica is taken out only after ``fall`` x (check timeout + interval);
+requests already sent to it wait for the balancer's server timeout or the client's.
+
+Once the backlog is full, new SYNs are dropped and connects time out too. Docker's own health
+check cannot run in a frozen container; its status is left as it was. Revert unpauses: queued
+connections are then served (their clients may be long gone).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from harness.faults.base import Fault
+from harness.faults.kill import ReplicaFaultSpec, choose_replicas, container_state
+from harness.faults.registry import register
+
+
+class PauseSpec(ReplicaFaultSpec):
+    """Parameters: ``service`` and ``count`` or ``percent`` (default one replica)."""
+
+    summary = "App not responding: replicas frozen (cgroup freezer); TCP connects succeed, requests time out."
+    seed_section = "000 How Servers Fail, 4. Scenario 1: SSH Works but App Not Responding"
+
+    kind: Literal["pause"] = "pause"
+
+
+@register
+class PauseFault(Fault):
+    """Pauses the chosen replicas; revert unpauses those still paused."""
+
+    spec_type = PauseSpec
+    spec: PauseSpec
+
+    def __init__(self, spec, ctx):
+        super().__init__(spec, ctx)
+        self._victims: list[str] = []
+
+    def inject(self) -> list[str]:
+        """Pause every victim; return their names.
+
+        Raises:
+            EnvironmentFailure: no running replica, or the engine failed to pause one.
+        """
+        chosen = choose_replicas(self, self.spec)
+        for name in chosen:
+            self._victims.append(name)  # recorded before the pause, so a failed pause still reverts
+            container = self.ctx.stack.container(name)
+            self.ctx.stack.call(f"pause {name}", container.pause)
+        return chosen
+
+    def revert(self) -> list[str]:
+        """Unpause the victims that are paused; return those unpaused ([] when none)."""
+        unpaused = []
+        for name in list(self._victims):
+            if container_state(self, name).get("Paused"):
+                container = self.ctx.stack.container(name)
+                self.ctx.stack.call(f"unpause {name}", container.unpause)
+                unpaused.append(name)
+            self._victims.remove(name)
+        return unpaused

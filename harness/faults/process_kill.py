@@ -1,0 +1,181 @@
+"""``process_kill``: the application process dies but its container stays up: "ping works but the
+port is closed" / "service not listening".
+
+Mechanism: for each victim the host lists the container's processes with their host PIDs
+(``docker top -o pid,ppid,args``, the engine's view of the container's cgroup), picks the app's
+processes, and signals them from the host (``pidfd_open`` + ``pidfd_send_signal``, after checking
+through ``/proc/<pid>/cgroup`` that the PID still belongs to that container, so a recycled PID is
+never hit). PID 1 of the container is never signalled, so the container, its network namespace
+and its address stay up. Which processes are "the app":
+
+- ``process`` given: every process except PID 1 whose command line (``docker top``'s ``args``)
+  matches that regular expression (``re.search``);
+- otherwise: the direct children of PID 1.
+
+What a client sees: the address answers (ping works, the container is ``running``), but a TCP
+connect to the app's port is *refused* at once (RST: nothing listens). Open connections are reset
+or closed by the kernel when the process dies (SIGKILL, the default) or drained by the app
+(SIGTERM). Docker's health check fails (unhealthy after its retries) and a load balancer's check
+takes the replica out after its ``fall`` count; nothing restarts the app by itself (a real
+supervisor might; ours deliberately does not).
+
+Requirement on the user's stack: PID 1 must not be the app itself but something that stays alive
+when the app dies: a shell or supervisor that starts the app as a child and then waits (our
+sample ``api`` runs ``sh -c 'python3 -m shop.api & ...; wait; ...; sleep'``, see
+docker-compose.yml). ``tini``/``docker --init`` do not qualify: they exit with their child, so the
+container would stop (that is the ``kill`` fault). When no process matches, inject fails with an
+EnvironmentFailure that says so. The harness must run as root (or as the app's user) to signal it.
+
+Revert brings the app back by restarting each victim's container (``docker restart -t
+restart_timeout_s``): the supervisor does not restart the app itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal as signals
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from harness.errors import EnvironmentFailure
+from harness.faults.base import Fault
+from harness.faults.kill import ReplicaFaultSpec, Signal, choose_replicas
+from harness.faults.registry import register
+
+
+class ProcessKillSpec(ReplicaFaultSpec):
+    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), ``process`` (regex
+    over the command line; default: PID 1's children), ``signal`` (default SIGKILL) and
+    ``restart_timeout_s`` (grace of the container restart at revert)."""
+
+    summary = "Service not listening: the app process dies, the container stays up; its port refuses connections."
+    seed_section = "000 How Servers Fail, 4. Scenario 2: Ping Works but Port Closed"
+
+    kind: Literal["process_kill"] = "process_kill"
+    process: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="regex searched in each process's command line (PID 1 excluded); "
+                                            "default: the direct children of PID 1")
+    signal: Signal = Field(default="SIGKILL", description="signal sent to the app's processes from the host")
+    restart_timeout_s: int = Field(default=10, ge=0, le=300,
+                                   description="grace of the container restart that brings the app back at revert, s")
+
+    @field_validator("process")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"process is not a valid regular expression: {exc}") from None
+        return value
+
+
+def _processes(container: Any) -> list[tuple[int, int, str]]:
+    """``(host pid, host ppid, command line)`` of every process of ``container`` (``docker top``)."""
+    top = container.top(ps_args="-o pid,ppid,args")
+    titles = [t.upper() for t in top.get("Titles") or []]
+    try:
+        i_pid, i_ppid = titles.index("PID"), titles.index("PPID")
+        i_args = next(i for i, t in enumerate(titles) if t in ("COMMAND", "ARGS", "CMD"))
+    except (ValueError, StopIteration):
+        raise EnvironmentFailure(f"docker top {container.name}: unexpected columns {titles}") from None
+    return [(int(p[i_pid]), int(p[i_ppid]), p[i_args]) for p in top.get("Processes") or []]
+
+
+def signal_in_container(pid: int, container_id: str, signum: int) -> bool:
+    """Send ``signum`` to host PID ``pid`` if it still belongs to the container ``container_id``.
+
+    The process is pinned with a pidfd first, then its cgroup is checked, so the signal can only
+    reach that very process. Returns False when the process is already gone.
+
+    Raises:
+        EnvironmentFailure: the PID now belongs to another cgroup, or signalling is not permitted.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return False
+    except OSError as exc:
+        raise EnvironmentFailure(f"pidfd_open({pid}) failed: {exc}") from None
+    try:
+        try:
+            with open(f"/proc/{pid}/cgroup", encoding="ascii", errors="replace") as f:
+                cgroup = f.read()
+        except FileNotFoundError:
+            return False
+        if container_id not in cgroup:
+            raise EnvironmentFailure(f"pid {pid} no longer belongs to container {container_id[:12]}; not signalled")
+        try:
+            signals.pidfd_send_signal(fd, signum)
+        except ProcessLookupError:
+            return False
+        except OSError as exc:
+            raise EnvironmentFailure(f"signalling pid {pid} failed: {exc} (the harness must run as root)") from None
+        return True
+    finally:
+        os.close(fd)
+
+
+@register
+class ProcessKillFault(Fault):
+    """Signals the app's processes inside the chosen replicas; revert restarts those containers."""
+
+    spec_type = ProcessKillSpec
+    spec: ProcessKillSpec
+
+    def __init__(self, spec, ctx):
+        super().__init__(spec, ctx)
+        self._victims: list[str] = []
+
+    def app_pids(self, name: str) -> list[int]:
+        """Host PIDs of the app's processes in container ``name`` (see the module docstring).
+
+        Raises:
+            EnvironmentFailure: the container is not running, or no process matches (PID 1 is the
+                app itself, or ``process`` matches nothing).
+        """
+        container = self.ctx.stack.container(name)
+        init = int((container.attrs.get("State") or {}).get("Pid") or 0)
+        if init <= 0:
+            raise EnvironmentFailure(f"process_kill {self.spec.name}: {name} is not running")
+        procs = self.ctx.stack.call(f"top {name}", lambda: _processes(container))
+        if self.spec.process is not None:
+            pattern = re.compile(self.spec.process)
+            pids = [pid for pid, _, args in procs if pid != init and pattern.search(args)]
+            wanted = f"matching {self.spec.process!r}"
+        else:
+            pids = [pid for pid, ppid, _ in procs if ppid == init and pid != init]
+            wanted = "under PID 1"
+        if not pids:
+            raise EnvironmentFailure(
+                f"process_kill {self.spec.name}: no process {wanted} in {name} (PID 1 never counts; "
+                f"the container needs a supervisor as PID 1 that outlives the app)")
+        return sorted(pids)
+
+    def inject(self) -> list[str]:
+        """Signal the app's processes in each victim; return the victims.
+
+        Raises:
+            EnvironmentFailure: no running replica, no app process found, or signalling failed.
+        """
+        signum = signals.Signals[self.spec.signal]
+        chosen = choose_replicas(self, self.spec)
+        targets = {name: self.app_pids(name) for name in chosen}  # all found before any is signalled
+        for name, pids in targets.items():
+            self._victims.append(name)  # recorded before the signal, so a failed one still reverts
+            container_id = self.ctx.stack.container(name).id
+            for pid in pids:
+                signal_in_container(pid, container_id, signum)
+        return chosen
+
+    def revert(self) -> list[str]:
+        """Restart every victim's container (the app comes back); return them ([] when none)."""
+        restarted = []
+        for name in list(self._victims):
+            container = self.ctx.stack.container(name)
+            self.ctx.stack.call(f"restart {name}", lambda: container.restart(timeout=self.spec.restart_timeout_s))
+            restarted.append(name)
+            self._victims.remove(name)
+        return restarted

@@ -1,0 +1,169 @@
+"""Locust user classes and the open-model arrival queue of the load child (imports locust:
+only the child processes import this module).
+
+- the request mix as a user class, on Locust's ``HttpUser`` (``client: requests``) or
+  ``FastHttpUser`` (``client: fast``, geventhttpclient), closed model (think time) or open model
+  (one request per intended send time taken from :class:`Arrivals`);
+- a user's own locustfile, imported unchanged;
+- :class:`Arrivals`: the scheduler greenlet that feeds intended send times
+  (:class:`harness.load.open_model.ArrivalSchedule`) into a queue the users take them from.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from random import Random
+
+import gevent
+import gevent.queue
+from locust import HttpUser, User, between, constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+from harness.load.open_model import ArrivalSchedule
+
+INTENDED_KEY = "harness_intended_s"
+"""Key of the intended send time (epoch s) in a request's Locust ``context``: the record hook
+measures the request from there instead of from the actual send."""
+
+SCHEDULER_MAX_SLEEP_S = 0.05
+"""The scheduler wakes at the next arrival, and at least this often to notice a rate change."""
+
+_INT_PLACEHOLDER = re.compile(r"\{int:(-?\d+):(-?\d+)\}")
+
+
+class Arrivals:
+    """Intended send times for the open model, in a queue the users block on.
+
+    Args:
+        rate_fn: the rate this process must produce now, requests/s (0: none yet). Polled by the
+            scheduler, so a worker's share can change when the master rebalances users.
+        offset_fn: offset of this process's schedule (see
+            :func:`harness.load.open_model.interleave_offset_s`), read once at the first arrival.
+    """
+
+    def __init__(self, rate_fn: Callable[[], float], offset_fn: Callable[[float], float] = lambda _rate: 0.0):
+        self.rate_fn = rate_fn
+        self.offset_fn = offset_fn
+        self.queue: gevent.queue.Queue = gevent.queue.Queue()
+        self.schedule: ArrivalSchedule | None = None
+        self._greenlet: gevent.Greenlet | None = None
+        self.unsent = 0
+
+    def start(self, start_s: float) -> None:
+        """Start scheduling arrivals from ``start_s`` (epoch s; arrivals already due are queued at
+        once, with their intended times)."""
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run, start_s)
+
+    def _run(self, start_s: float) -> None:
+        while True:
+            rate = self.rate_fn()
+            if rate > 0:
+                if self.schedule is None:
+                    self.schedule = ArrivalSchedule(rate, start_s, self.offset_fn(rate))
+                else:
+                    self.schedule.retarget(rate)
+                for intended in self.schedule.due(time.time()):
+                    self.queue.put_nowait(intended)
+                wait = self.schedule.next_at() - time.time()
+            else:
+                wait = SCHEDULER_MAX_SLEEP_S
+            gevent.sleep(min(max(wait, 0.0), SCHEDULER_MAX_SLEEP_S))
+
+    def get(self) -> float:
+        """Block until the next intended send time is due; return it."""
+        return self.queue.get()
+
+    def stop(self) -> int:
+        """Stop scheduling; return (and keep in :attr:`unsent`) how many arrivals were still
+        queued: requests the open model intended but never sent."""
+        if self._greenlet is not None:
+            self._greenlet.kill(block=True)
+            self._greenlet = None
+        self.unsent += self.queue.qsize()
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        return self.unsent
+
+    @property
+    def scheduled(self) -> int:
+        """Arrivals produced so far."""
+        return self.schedule.emitted if self.schedule else 0
+
+
+def mix_user(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str] = lambda: "") -> type[User]:
+    """The request mix as a user class: picks requests by weight with a seeded RNG per user.
+
+    Args:
+        spec: the load spec (``requests``, ``host``, ``client``, ``think_time_s``, ...).
+        arrivals: open model: each task takes one intended send time and sends one request
+            with it in its context; None: closed model with the spec's think time.
+        seed_scope: extra scope of the per-user seed (the worker index in distributed mode,
+            so that workers do not repeat each other's sequences).
+    """
+    mix = spec["requests"]
+    weights = [r["weight"] for r in mix]
+    timeout_s = float(spec["request_timeout_s"])
+    low, high = spec["think_time_s"]
+    seed = spec["seed"]
+    counter = itertools.count()
+    fast = spec.get("client", "requests") == "fast"
+    base: type[User] = FastHttpUser if fast else HttpUser
+    # FastHttpSession.request takes no timeout argument: its timeouts are class attributes.
+    timeout_kwargs: dict = {} if fast else {"timeout": timeout_s}
+
+    class MixUser(base):  # type: ignore[valid-type, misc]
+        host = spec["host"]
+        wait_time = constant(0) if arrivals is not None else between(low, high)
+        network_timeout = timeout_s
+        connection_timeout = timeout_s
+
+        def on_start(self) -> None:
+            scope = seed_scope()
+            self.rng = Random(f"{seed}:{scope}user:{next(counter)}")
+
+        @task
+        def pick(self) -> None:
+            context = {INTENDED_KEY: arrivals.get()} if arrivals is not None else {}
+            req = self.rng.choices(mix, weights=weights)[0]
+            path = _INT_PLACEHOLDER.sub(lambda m: str(self.rng.randint(int(m[1]), int(m[2]))), req["path"])
+            self.client.request(req["method"], path, name=req["name"], json=req.get("json"), allow_redirects=False,
+                                context=context, **timeout_kwargs)
+
+    return MixUser
+
+
+def locustfile_users(path: str) -> list[type[User]]:
+    """Import a user's locustfile and return its concrete User classes (unchanged code)."""
+    module_spec = importlib.util.spec_from_file_location("harness_user_locustfile", path)
+    if module_spec is None or module_spec.loader is None:
+        raise RuntimeError(f"cannot import locustfile {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.path.insert(0, str(Path(path).parent))
+    module_spec.loader.exec_module(module)
+    users = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, User) and v.__module__ == module.__name__ and not v.abstract
+    ]
+    if not users:
+        raise RuntimeError(f"locustfile {path} defines no User class")
+    return users
+
+
+def user_classes(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str] = lambda: "") -> list[type[User]]:
+    """The user classes the spec asks for: its locustfile's (with ``host`` defaulted to the
+    spec's) or the request mix."""
+    if spec.get("locustfile"):
+        users = locustfile_users(spec["locustfile"])
+        for user in users:
+            if not getattr(user, "host", None):
+                user.host = spec["host"]
+        return users
+    return [mix_user(spec, arrivals, seed_scope)]
