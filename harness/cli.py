@@ -7,11 +7,13 @@ a pass); 4 aborted by an abort condition; 130 interrupted.
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness import __version__
 from harness.errors import ExitCode, ScenarioError
@@ -23,7 +25,8 @@ app = typer.Typer(
         "expectations per window (baseline, fault, recovery).\n\n"
         "Exit codes: 0 passed, 1 an expectation failed, 2 invalid scenario or usage, "
         "3 inconclusive (harness/environment error, or the baseline was not steady), "
-        "4 aborted by an abort condition, 130 interrupted."
+        "4 aborted by an abort condition, 130 interrupted. "
+        "harness compare: 0 no regression, 1 regressed, 2 usage, 3 a run was inconclusive."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -93,8 +96,12 @@ def run(
         "--set", metavar="KEY.PATH=VALUE",
         help="Override a scenario field, e.g. --set target.profile=naive or --set faults.0.latency_ms=300. Repeatable.",
     )] = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, max=1000, metavar="N",
+                                        help="Run the scenario N times (each into OUT/repeat-<i>/).")] = 1,
+    quorum: Annotated[Optional[int], typer.Option("--quorum", min=1, metavar="K",
+                                                  help="With --repeat: pass when K runs passed [default: N].")] = None,
 ) -> None:
-    """Run a scenario: stack up, load, faults on schedule, teardown, then report.json and report.md.
+    """Run a scenario: stack up, load, faults on schedule, teardown, then report.json, .md, .html, junit.xml.
 
     Example: [bold]harness run scenarios/quickstart.yaml --set target.profile=naive[/]
 
@@ -102,26 +109,154 @@ def run(
     (nothing is started), 3 when the run is inconclusive (the harness or the environment
     failed, or the baseline broke the steady state), 4 when an abort condition tripped, 130
     when interrupted. Containers are removed in every case.
+
+    With [bold]--repeat N --quorum K[/] the scenario runs N times with the same seed; the exit
+    code is the aggregate's: 0 when K runs passed, 1 when failed runs put the quorum out of
+    reach, 3 when inconclusive runs did, 130 when interrupted. OUT/aggregate.{json,md,html}
+    show each repeat and the aggregate.
     """
     from harness.run import execute
     from harness.scenario import load_scenario
 
+    if quorum is not None and quorum > repeat:
+        err.print(f"--quorum {quorum} is more than --repeat {repeat}", highlight=False)
+        raise typer.Exit(ExitCode.USAGE)
     try:
         loaded = load_scenario(scenario, set_ or [])
     except ScenarioError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(ExitCode.USAGE) from None
+    if repeat > 1 or quorum is not None:
+        _run_repeated(loaded, repeat, quorum or repeat, out_dir, seed)
     result = execute(loaded, out_dir=out_dir, seed=seed, console=err)
-    report = result.report
+    _print_verdicts(result.report)
+    for path in result.paths.values():
+        out.print(f"report: {path}", highlight=False, soft_wrap=True)
+    raise typer.Exit(_STATUS_EXIT[result.report.status])
+
+
+def _print_verdicts(report) -> None:  # noqa: ANN001 (harness.report.Report, imported lazily)
     for exp in report.expectations:
         mark = "[green]held[/]  " if exp.held else "[red]FAILED[/]"
-        err.print(f"{mark} {exp.name}: {exp.explanation}", highlight=False, soft_wrap=True)
+        err.print(f"{mark} {escape(exp.name)}: {escape(exp.explanation)}", highlight=False, soft_wrap=True)
     colour = {"passed": "green", "failed": "red"}.get(report.status, "yellow")
-    err.print(f"[bold {colour}]{report.status.upper()}[/]" + (f": {report.error}" if report.error else ""),
+    err.print(f"[bold {colour}]{report.status.upper()}[/]" + (f": {escape(report.error)}" if report.error else ""),
               highlight=False, soft_wrap=True)
-    out.print(f"report: {result.paths['json']}", highlight=False, soft_wrap=True)
-    out.print(f"report: {result.paths['md']}", highlight=False, soft_wrap=True)
-    raise typer.Exit(_STATUS_EXIT[report.status])
+
+
+def _run_repeated(loaded, repeat: int, quorum: int, out_dir: Optional[Path], seed: Optional[int]) -> None:  # noqa: ANN001
+    from harness.report.repeat import run_repeated
+
+    def progress(i: int, result) -> None:  # noqa: ANN001
+        err.print(f"[bold]repeat {i} of {repeat}[/]: {result.report.status} ({result.run_dir})", highlight=False)
+
+    try:
+        agg, paths = run_repeated(loaded, repeat, quorum, out_dir=out_dir, seed=seed, console=err,
+                                  on_result=progress)
+    except ScenarioError as exc:
+        _print_problems(exc.problems)
+        raise typer.Exit(ExitCode.USAGE) from None
+    colour = {"passed": "green", "failed": "red"}.get(agg.status, "yellow")
+    err.print(f"[bold {colour}]{agg.status.upper()}[/]: {escape(agg.reason)}", highlight=False, soft_wrap=True)
+    for path in paths.values():
+        out.print(f"aggregate: {path}", highlight=False, soft_wrap=True)
+    raise typer.Exit(_STATUS_EXIT[agg.status])
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (or its report.json); also an aggregate "
+                                                 "directory of --repeat.")],
+) -> None:
+    """Regenerate report.md, report.html and junit.xml from report.json alone.
+
+    Exit code 0 when written, 2 when report.json is missing, invalid or of a newer schema.
+    """
+    from harness.report import ReportFileError, regenerate
+    from harness.report.repeat import regenerate_aggregate
+
+    try:
+        if run_dir.is_dir() and (run_dir / "aggregate.json").is_file():
+            paths = regenerate_aggregate(run_dir)
+        else:
+            paths = regenerate(run_dir)
+    except ReportFileError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    for path in paths.values():
+        out.print(f"report: {path}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def compare(
+    before: Annotated[Path, typer.Argument(help="The BEFORE run directory or report.json.")],
+    after: Annotated[Path, typer.Argument(help="The AFTER run directory or report.json.")],
+    max_regression: Annotated[Optional[list[str]], typer.Option(
+        "--max-regression", metavar="METRIC[@WINDOW]=LIMIT",
+        help="How much worse AFTER may be: relative (p99_ms=10%) or absolute in the metric's unit "
+             "(error_rate=0.01); in every window, or one (p99_ms@fault:catalog-slow=20%). Repeatable.",
+    )] = None,
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", help="Where compare.json/.md/.html go [default: AFTER's run directory].")] = None,
+    ignore_significance: Annotated[bool, typer.Option(
+        "--ignore-significance", help="Gate on the numbers alone, even when a change is not significant.")] = False,
+) -> None:
+    """Compare two runs (before/after a change): metric deltas with significance, flipped verdicts.
+
+    Per window and metric: before, after, delta, relative change and significance (a
+    moving-block bootstrap interval over the per-second samples of report.json's series).
+
+    Exit code 0 when AFTER did not regress, 1 when a verdict flipped from held or a metric got
+    worse beyond its --max-regression limit (significantly, or where significance cannot be
+    judged), 2 for bad arguments or an unreadable report.json, 3 when either run is
+    inconclusive (ended error or interrupted).
+    """
+    from harness.compare import OUTCOME_EXIT, LimitError, compare_paths, parse_limit
+    from harness.report import ReportFileError
+
+    try:
+        limits = [parse_limit(text) for text in max_regression or []]
+        comparison, paths = compare_paths(before, after, limits, out_dir, ignore_significance)
+    except (LimitError, ReportFileError) as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    for v in comparison.flipped:
+        colour = "red" if v.regression else "green"
+        err.print(f"[{colour}]flipped[/] {escape(v.name)}: {v.before} -> {v.after}", highlight=False, soft_wrap=True)
+    for m in comparison.metrics:
+        if (m.significant and m.direction == "worse" and m.metric in ("p99_ms", "error_rate", "rps")) or m.regressed:
+            rel = f" ({m.relative:+.1%})" if m.relative is not None else ""
+            mark = "[red]REGRESSED[/] " if m.regressed else ""
+            sig = "significant" if m.significant else "not significant" if m.significant is False else "n/a"
+            err.print(f"{mark}{escape(m.window)} {m.metric}: {m.before:.4g} -> {m.after:.4g}{rel}, {sig}"
+                      if m.before is not None and m.after is not None else f"{escape(m.window)} {m.metric}: n/a",
+                      highlight=False, soft_wrap=True)
+    colour = {"ok": "green", "regressed": "red"}.get(comparison.outcome, "yellow")
+    err.print(f"[bold {colour}]{comparison.outcome.upper()}[/]" +
+              (": " + escape("; ".join(comparison.reasons)) if comparison.reasons else ""), highlight=False,
+              soft_wrap=True)
+    for path in paths.values():
+        out.print(f"compare: {path}", highlight=False, soft_wrap=True)
+    raise typer.Exit(OUTCOME_EXIT[comparison.outcome])
+
+
+class SchemaKind(str, Enum):
+    """Which JSON Schema ``harness schema`` prints."""
+
+    report = "report"
+    scenario = "scenario"
+
+
+@app.command()
+def schema(
+    kind: Annotated[SchemaKind, typer.Argument(help="report (report.json) or scenario (scenario files, for editors).")],
+) -> None:
+    """Print the JSON Schema of report.json or of a scenario file (draft 2020-12)."""
+    import json
+
+    from harness.report.schema import schema_for
+
+    typer.echo(json.dumps(schema_for(kind.value), indent=2))
 
 
 @app.command()

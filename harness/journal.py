@@ -40,21 +40,24 @@ class Journal:
     Args:
         run_dir: directory for ``journal.jsonl`` and ``requests.tsv`` (created if missing).
         clock: returns epoch seconds; injected so tests can drive time.
+        redact: applied to every line before it is written (masks the scenario's secrets).
     """
 
-    def __init__(self, run_dir: Path, clock: Callable[[], float] = time.time):
+    def __init__(self, run_dir: Path, clock: Callable[[], float] = time.time,
+                 redact: Callable[[str], str] = lambda text: text):
         run_dir.mkdir(parents=True, exist_ok=True)
         self.run_dir = run_dir
         self.path = run_dir / "journal.jsonl"
         self.requests_path = run_dir / "requests.tsv"
         self.clock = clock
+        self.redact = redact
         self._lock = threading.Lock()
         self._file = self.path.open("a", encoding="utf-8")
 
     def record(self, event: str, t: float | None = None, **fields: Any) -> Event:
         """Append one event; ``t`` defaults to now. Thread-safe. Returns the event."""
         t = self.clock() if t is None else t
-        line = json.dumps({"event": event, "at": utc_iso(t), "t": round(t, 6), **fields}, default=str)
+        line = self.redact(json.dumps({"event": event, "at": utc_iso(t), "t": round(t, 6), **fields}, default=str))
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()

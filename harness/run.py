@@ -34,20 +34,23 @@ from rich.console import Console
 
 from harness import __version__
 from harness.environment import Stack, compose_services
+from harness.environment.ledger import Ledger
 from harness.environment.monitor import Monitor
+from harness.environment.watchdog import Watchdog
 from harness.errors import EnvironmentFailure, HarnessError, ScenarioError
 from harness.faults import FaultContext
 from harness.guards import tripped
 from harness.journal import Journal
 from harness.load import LoadDriver, LoadSpec
 from harness.progress import Progress
-from harness.report import Report, build_report, write_reports
+from harness.redact import Redactor
+from harness.report import Report, build_report, run_fingerprint, write_reports
 from harness.scenario import LoadedScenario
 from harness.timeline import Timeline
 from harness.toxiproxy import ProxyConfig, ToxiproxyClient
 
 DEFAULT_REPORTS_DIR = Path("reports")
-RUN_FILES = ("journal.jsonl", "requests.tsv", "load.json", "locust.log", "compose.log", "compose.resolved.json",
+RUN_FILES = ("journal.jsonl", "ledger.jsonl", "requests.tsv", "load.json", "locust.log", "compose.log", "compose.resolved.json",
              "report.json", "report.md", "harness.log")
 """Files a run writes into its directory; a rerun into the same ``--out`` replaces them."""
 LOAD_END_GRACE_S = 30.0
@@ -58,6 +61,10 @@ TICK_S = 0.1
 
 class Interrupted(Exception):
     """SIGINT or SIGTERM arrived; the run tears down and reports ``interrupted``."""
+
+
+class FastTeardown(Exception):
+    """A second SIGINT/SIGTERM arrived during teardown: force-remove everything now."""
 
 
 class Aborted(Exception):
@@ -105,7 +112,10 @@ def check_services(loaded: LoadedScenario) -> None:
     problems = []
     for i, fault in enumerate(loaded.scenario.faults):
         for ref in fault.service_refs():
-            if ref not in services:
+            if ref == target.toxiproxy_service and not target.allow_toxiproxy_faults:
+                problems.append(loaded.problem(f"faults.{i}", f"{ref!r} is the harness's Toxiproxy; faults may not "
+                                               "target it unless target.allow_toxiproxy_faults is true"))
+            elif ref not in services:
                 field = next((k for k, v in fault.model_dump().items() if v == ref or (isinstance(v, list) and ref in v)),
                              "service")
                 problems.append(loaded.problem(f"faults.{i}.{field}",
@@ -114,8 +124,21 @@ def check_services(loaded: LoadedScenario) -> None:
         raise ScenarioError(problems)
 
 
+def _start_ticks(pid: int) -> int | None:
+    """A process's start time in clock ticks (/proc/PID/stat field 22): with the pid, it names
+    the process even if the pid is later reused."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _raise_interrupted(signum: int, _frame: object) -> None:
     raise Interrupted(signal.Signals(signum).name)
+
+
+def _raise_fast_teardown(signum: int, _frame: object) -> None:
+    raise FastTeardown(signal.Signals(signum).name)
 
 
 def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
@@ -146,7 +169,9 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     run_dir = (out_dir or DEFAULT_REPORTS_DIR / run_id).resolve()
     for name in RUN_FILES:
         (run_dir / name).unlink(missing_ok=True)
-    journal = Journal(run_dir)
+    redact = Redactor(loaded.secrets)
+    journal = Journal(run_dir, redact=redact)
+    ledger = Ledger(run_dir, run_id)
     journal.record(
         "run.start",
         run_id=run_id,
@@ -156,7 +181,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         scenario_sha256=loaded.sha256,
         overrides=loaded.overrides,
         profile=scenario.target.profile,
-        environment={"harness": __version__, "python": platform.python_version(), "platform": platform.platform()},
+        environment={"harness": __version__, "python": platform.python_version(), "platform": platform.platform(),
+                     **run_fingerprint(scenario)},
     )
     previous = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     status, error = "completed", None
@@ -164,12 +190,13 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     driver: LoadDriver | None = None
     timeline: Timeline | None = None
     monitor: Monitor | None = None
+    watchdog: Watchdog | None = None
     t0 = time.time()
     environment: dict[str, object] = {}
     with Progress(console, scenario.name) as progress:
         try:
             progress.phase(f"run {run_id}: starting the stack")
-            stack = Stack(scenario.target, scenario.base_dir, run_id, run_dir, journal)
+            stack = Stack(scenario.target, scenario.base_dir, run_id, run_dir, journal, redact, ledger)
             stack.up()
             toxiproxy = None
             if scenario.proxies:
@@ -184,6 +211,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             environment["images"] = stack.image_ids()
             monitor = Monitor(stack, journal, list(scenario.target.scrape))
             monitor.start()
+            watchdog = Watchdog(toxiproxy.base_url if toxiproxy else None)
+            watchdog.start()
             host = resolve_host(scenario.load.host, stack)
             load = scenario.load
             driver = LoadDriver(
@@ -200,21 +229,30 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                         for r in load.requests
                     ],
                     locustfile=str((scenario.base_dir / load.locustfile).resolve()) if load.locustfile else None,
+                    rate_rps=load.rate_rps,
+                    client=load.client,
+                    workers=load.workers,
+                    master_bind=load.master_bind,
                 ),
                 run_dir,
             )
             progress.phase("starting the load")
             t0 = driver.start()
+            child = getattr(driver, "_proc", None)
+            if child is not None:  # so that `harness cleanup` stops the load if the harness is SIGKILLed
+                ledger.record("kill_pid", pid=child.pid, start_ticks=_start_ticks(child.pid))
             journal.record("load.start", t=t0, host=host, users=load.users)
 
             def make_context(rng: random.Random) -> FaultContext:
-                return FaultContext(toxiproxy=toxiproxy, stack=stack, rng=rng)  # type: ignore[arg-type]
+                return FaultContext(toxiproxy=toxiproxy, stack=stack, rng=rng, ledger=ledger)  # type: ignore[arg-type]
 
             timeline = Timeline(scenario.fault_specs, make_context, journal, seed, time.time)
             progress.phase("load running")
             while driver.running and time.time() - t0 < load.duration_s + LOAD_END_GRACE_S:
                 timeline.step(t0)
                 now = time.time()
+                if watchdog.failure():
+                    raise EnvironmentFailure(str(watchdog.failure()))
                 guard = tripped(list(scenario.abort_when), driver.stats.per_second, now, t0)
                 if guard is not None:
                     raise Aborted(str(guard))
@@ -225,9 +263,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             timeline.step(t0)
             driver.wait(timeout_s=LOAD_END_GRACE_S)
             stopped = driver.stopped or {}
-            journal.record("load.stop", t=stopped.get("t", time.time()),
-                           locust_requests=stopped.get("locust_requests"),
-                           locust_failures=stopped.get("locust_failures"), recorded=driver.stats.requests)
+            journal.record("load.stop", t=stopped.get("t", time.time()), recorded=driver.stats.requests,
+                           **driver.stop_summary())
         except Interrupted as exc:
             status, error = "interrupted", f"interrupted by {exc}"
         except Aborted as exc:
@@ -240,26 +277,45 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             status, error = "error", f"internal error: {type(exc).__name__}: {exc}"
             (run_dir / "harness.log").write_text(traceback.format_exc())
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # teardown must finish
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            progress.phase("tearing down")
-            if timeline is not None:
-                timeline.revert_all(t0)
-            if monitor is not None:
-                monitor.stop()
-            if driver is not None:
-                was_running = driver.running
-                driver.stop()
-                if was_running:
-                    journal.record("load.stop", recorded=driver.stats.requests, cut_short=True)
-            if stack is not None:
-                stack.down()
+            # A signal during teardown (a second Ctrl-C) switches to a fast teardown: everything
+            # labelled with the run is force-removed at once, skipping graceful steps.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, _raise_fast_teardown)
+            try:
+                progress.phase("tearing down (Ctrl-C again for a fast teardown)")
+                if watchdog is not None:
+                    watchdog.stop()
+                if timeline is not None:
+                    timeline.revert_all(t0)
+                if monitor is not None:
+                    monitor.stop()
+                if driver is not None:
+                    was_running = driver.running
+                    driver.stop()
+                    if was_running:
+                        journal.record("load.stop", recorded=driver.stats.requests, cut_short=True)
+                if stack is not None:
+                    stack.down()
+            except FastTeardown:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_IGN)
+                progress.phase("fast teardown: force-removing everything labelled with this run")
+                status = "interrupted"
+                error = error or "interrupted during teardown"
+                if monitor is not None:
+                    monitor.stop()
+                if driver is not None:
+                    driver.stop(grace_s=0)
+                if stack is not None:
+                    stack.down(fast=True)
             journal.record("run.end", status=status, error=error,
                            environment={k: v for k, v in environment.items() if v})
             journal.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     report = build_report(run_dir, scenario)
+    if redact:
+        report = Report.model_validate_json(redact(report.model_dump_json()))
     paths = write_reports(report, run_dir)
     return RunResult(report, run_dir, paths)
 

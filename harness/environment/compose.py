@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 from harness.errors import EnvironmentFailure
 
@@ -63,13 +64,16 @@ class Compose:
         file: the compose file to use (the run's resolved, labelled copy).
         env: environment for interpolation (``HARNESS_PROFILE`` and the scenario's ``env``).
         log_path: compose's output is appended here, so a failure can be read in full.
+        redact: applied to what is logged and to error messages (masks secrets).
     """
 
-    def __init__(self, project: str, file: Path | None, env: dict[str, str], log_path: Path):
+    def __init__(self, project: str, file: Path | None, env: dict[str, str], log_path: Path,
+                 redact: Callable[[str], str] = lambda text: text):
         self.project = project
         self.file = file
         self.env = env
         self.log_path = log_path
+        self.redact = redact
 
     def run(self, args: list[str], timeout_s: float, file: Path | None = None) -> str:
         """Run ``compose -p PROJECT [-f FILE] ARGS``; return stdout.
@@ -91,8 +95,8 @@ class Compose:
         except subprocess.TimeoutExpired:
             raise EnvironmentFailure(f"`compose {' '.join(args[:2])}` did not finish within {timeout_s:.0f} s") from None
         with self.log_path.open("a", encoding="utf-8") as log:
-            log.write(f"$ {' '.join(argv)}\n{proc.stdout}{proc.stderr}\n")
+            log.write(self.redact(f"$ {' '.join(argv)}\n{proc.stdout}{proc.stderr}\n"))
         if proc.returncode != 0:
             tail = " | ".join(line.strip() for line in proc.stderr.strip().splitlines()[-3:])
-            raise EnvironmentFailure(f"`compose {' '.join(args[:2])}` failed (exit {proc.returncode}): {tail}")
+            raise EnvironmentFailure(self.redact(f"`compose {' '.join(args[:2])}` failed (exit {proc.returncode}): {tail}"))
         return proc.stdout

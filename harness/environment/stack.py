@@ -9,16 +9,19 @@ directory as a record of exactly what ran.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import docker
 import docker.errors
 import requests
 
 from harness.environment.compose import Compose
+from harness.environment.ledger import Ledger
 from harness.errors import EnvironmentFailure
 from harness.journal import Journal
 
@@ -75,8 +78,6 @@ def compose_services(target: Target, base_dir: Path) -> list[str]:
     Raises:
         EnvironmentFailure: the file is missing or compose rejects it.
     """
-    import tempfile
-
     file = (base_dir / target.compose).resolve()
     if not file.is_file():
         raise EnvironmentFailure(f"compose file not found: {file}")
@@ -108,6 +109,17 @@ def label_config(config: dict[str, Any], run_id: str) -> dict[str, Any]:
     return config
 
 
+def loopback_ports(config: dict[str, Any]) -> dict[str, Any]:
+    """Publish every port of a resolved compose config on 127.0.0.1 (where the file names no
+    address, or all of them): a chaos run should not expose a half-broken stack to the
+    network. Returns the same dict, changed in place."""
+    for service in config.get("services", {}).values():
+        for port in service.get("ports") or []:
+            if isinstance(port, dict) and port.get("host_ip") in (None, "", "0.0.0.0", "::"):
+                port["host_ip"] = "127.0.0.1"
+    return config
+
+
 class Stack:
     """A running compose project for one run.
 
@@ -115,18 +127,27 @@ class Stack:
         target: the scenario's target section.
         base_dir: directory the compose path is relative to (the scenario's).
         run_id: the run's id; the project is ``harness-<run_id>``.
-        run_dir: where the resolved compose file and compose's log are written.
+        run_dir: where compose's log and a (redacted) copy of the resolved compose file go.
         journal: every lifecycle step is journalled.
+        redact: masks secrets in what is written to the run directory.
+        ledger: the run's cleanup ledger (the project is written to it before ``up``).
+
+    The resolved file compose really runs holds interpolated values, secrets included, so it
+    lives in a private temporary file (mode 600) that :meth:`down` deletes.
     """
 
-    def __init__(self, target: Target, base_dir: Path, run_id: str, run_dir: Path, journal: Journal):
+    def __init__(self, target: Target, base_dir: Path, run_id: str, run_dir: Path, journal: Journal,
+                 redact: Callable[[str], str] = lambda text: text, ledger: Ledger | None = None):
         self.target = target
         self.run_id = run_id
         self.project = f"harness-{run_id}".lower()
         self.source_file = (base_dir / target.compose).resolve()
-        self.resolved_file = run_dir / "compose.resolved.json"
+        self.record_file = run_dir / "compose.resolved.json"
+        self.resolved_file: Path | None = None
+        self.redact = redact
+        self.ledger = ledger
         self.journal = journal
-        self.compose = Compose(self.project, None, compose_env(target), run_dir / "compose.log")
+        self.compose = Compose(self.project, None, compose_env(target), run_dir / "compose.log", redact)
         self.docker = docker_client()
         self.started = False
 
@@ -150,7 +171,16 @@ class Stack:
         """
         config = self.resolve()
         config["name"] = self.project
-        self.resolved_file.write_text(json.dumps(label_config(config, self.run_id), indent=2))
+        if not self.target.publish_all_interfaces:
+            loopback_ports(config)
+        text = json.dumps(label_config(config, self.run_id), indent=2)
+        fd, name = tempfile.mkstemp(prefix=f"{self.project}-", suffix=".compose.json")
+        with os.fdopen(fd, "w") as private:
+            private.write(text)
+        self.resolved_file = Path(name)
+        self.record_file.write_text(self.redact(text))
+        if self.ledger is not None:
+            self.ledger.record("compose_down", project=self.project)
         self.compose.file = self.resolved_file
         self.journal.record("stack.up", project=self.project, compose_file=str(self.source_file))
         self.started = True
@@ -186,20 +216,23 @@ class Stack:
         detail = "; ".join(f"{name} ({why})" for name, why in sorted(pending.items())) or "no containers"
         raise EnvironmentFailure(f"stack not healthy after {timeout_s:.0f} s: {detail}")
 
-    def down(self) -> list[str]:
+    def down(self, fast: bool = False) -> list[str]:
         """Remove the project and anything else labelled with this run's id; idempotent.
 
+        ``fast`` skips ``compose down`` (graceful stops) and force-removes by label at once.
         Returns the names of objects removed by the label sweep (normally none: compose removes
         them). Never raises: teardown errors are journalled instead.
         """
-        if self.started:
+        if self.started and not fast:
             try:
                 self.compose.run(["down", "-v", "--remove-orphans", "-t", "3"], timeout_s=120)
             except EnvironmentFailure as exc:
                 self.journal.record("stack.down_error", error=str(exc))
         swept = sweep(self.docker, self.run_id)
-        self.journal.record("stack.down", project=self.project, swept=swept)
+        self.journal.record("stack.down", project=self.project, swept=swept, fast=fast)
         self.started = False
+        if self.resolved_file is not None:
+            self.resolved_file.unlink(missing_ok=True)
         return swept
 
     # -- queries and container actions used by faults and the orchestrator ---------------
@@ -237,14 +270,20 @@ class Stack:
 
     def container(self, name: str) -> Any:
         """The Docker SDK container ``name``, fresh from the engine, *only if* it carries this
-        run's label: the blast-radius guard every container fault goes through.
+        run's label and is not the harness's own Toxiproxy (unless the scenario allows it): the
+        blast-radius guard every container fault goes through.
 
         Raises:
-            EnvironmentFailure: not found, or not labelled ``harness.run-id=<this run>``.
+            EnvironmentFailure: not found, not labelled ``harness.run-id=<this run>``, or the
+                protected Toxiproxy.
         """
         container = self.call(f"inspect {name}", lambda: self.docker.containers.get(name))
         if container.labels.get(RUN_LABEL) != self.run_id:
             raise EnvironmentFailure(f"refusing to touch {name}: it does not carry {RUN_LABEL}={self.run_id}")
+        service = container.labels.get(SERVICE_LABEL)
+        if service == self.target.toxiproxy_service and not self.target.allow_toxiproxy_faults:
+            raise EnvironmentFailure(f"refusing to touch {name}: {service} is the harness's Toxiproxy "
+                                     "(set target.allow_toxiproxy_faults: true to target it)")
         return container
 
     @staticmethod

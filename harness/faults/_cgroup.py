@@ -26,8 +26,8 @@ anything is written, the blast-radius guard at the cgroup level).
 from __future__ import annotations
 
 import atexit
+import errno
 import json
-import mmap
 import os
 import select
 import subprocess
@@ -178,6 +178,36 @@ def process_start_time(pid: int) -> int | None:
         return None
 
 
+OOM_SCORE_ADJ_MAX = 1000
+"""``oom_score_adj`` that makes a process the OOM killer's first choice in its cgroup."""
+
+
+def make_oom_victim(pid: int) -> str:
+    """Set host PID ``pid``'s ``oom_score_adj`` to OOM_SCORE_ADJ_MAX; return the old value (to
+    give to :func:`restore_oom_score`). Raising it needs no privilege; lowering it back to the old
+    value is allowed too (down to the process's ``oom_score_adj_min``, which unprivileged writes
+    never change).
+
+    Raises:
+        EnvironmentFailure: the process is gone or the write was refused.
+    """
+    path = Path(f"/proc/{pid}/oom_score_adj")
+    old = _read(path).strip()
+    write_cgroup(path, OOM_SCORE_ADJ_MAX)
+    return old
+
+
+def restore_oom_score(pid: int, start_time: int | None, old: str) -> None:
+    """Write ``old`` back to ``pid``'s ``oom_score_adj`` if it is still the process that started
+    at ``start_time`` (see :func:`process_start_time`); a gone process is fine.
+
+    Raises:
+        EnvironmentFailure: the write was refused.
+    """
+    if start_time is not None and process_start_time(pid) == start_time:
+        write_cgroup(Path(f"/proc/{pid}/oom_score_adj"), old)
+
+
 def cgroup_pids(cgroup_dir: Path) -> list[int]:
     """Host PIDs listed in a cgroup's ``cgroup.procs`` (every process of the container)."""
     return sorted(int(x) for x in _read(cgroup_dir / "cgroup.procs").split() if x.strip().isdigit())
@@ -206,9 +236,10 @@ class HelperConfig:
         mode: ``"cpu"`` (busy-loop at ``percent``) or ``"memory"`` (allocate and hold).
         watch_pid: host PID whose exit ends the helper (the container's PID 1).
         procs_files: ``cgroup.procs`` files the helper writes its own PID into, in order.
-        oom_score_adj: written to the helper's own ``/proc/self/oom_score_adj`` before it joins
-            (-1000: the OOM killer never picks it), or None to leave it.
-        percent: CPU mode: share of one core kept busy, 0 < percent <= 100, as busy time per
+        oom_score_adj: written to the helper's own ``/proc/self/oom_score_adj`` before it joins,
+            or None to leave it (lowering it needs CAP_SYS_RESOURCE, which a containerised root
+            may lack; the memory helper does not need it: its memory is in no process's RSS).
+        percent: CPU mode: share of one core kept busy, 0 < percent <= 100, as CPU time per
             100 ms period.
         target_mib: memory mode: total MiB to allocate and keep (rounded up to whole MiB).
         rate_mib_s: memory mode: growth rate in MiB/s; 0 allocates as fast as possible.
@@ -281,7 +312,7 @@ class Helper:
                 break
         if line.strip() == b"ready":
             return helper
-        timed_out = proc.poll() is None
+        timed_out = time.monotonic() >= deadline  # otherwise it closed stdout: it is exiting
         if timed_out:
             proc.kill()
         try:
@@ -345,24 +376,34 @@ def _helper_main(config: HelperConfig) -> None:  # pragma: no cover - runs in th
     print("ready", flush=True)
 
     if config.mode == "cpu":
+        # In each 100 ms period, spin until the helper has had `percent` % of it as CPU time (or
+        # the period is over: on a contended host it gets what the scheduler gives it), then sleep.
         busy_s = _PERIOD_S * config.percent / 100
         while True:
-            start = time.monotonic()
-            while time.monotonic() - start < busy_s:
+            start, cpu_start = time.monotonic(), time.thread_time()
+            while time.thread_time() - cpu_start < busy_s and time.monotonic() - start < _PERIOD_S:
                 pass
             if should_stop(_PERIOD_S - (time.monotonic() - start)):
                 return
     elif config.mode == "memory":
+        # The memory is written into a memfd (shmem), not mapped: it is charged to the cgroup the
+        # helper is in, but counted in no process's RSS, so the OOM killer never picks the helper
+        # for it (it ranks processes by RSS) and kills the container's own processes instead.
         block = b"\x5a" * MIB
-        held: list[mmap.mmap] = []
+        memfd = os.memfd_create("harness-memory", os.MFD_CLOEXEC)
+        held_mib = 0
         start = time.monotonic()
         target = int(-(-config.target_mib // 1))
         while True:
             due = target if config.rate_mib_s <= 0 else min(target, int(config.rate_mib_s * (time.monotonic() - start)))
-            while len(held) < due:
-                chunk = mmap.mmap(-1, MIB, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-                chunk.write(block)  # touch every page: only touched pages are charged
-                held.append(chunk)
+            while held_mib < due:
+                try:
+                    os.write(memfd, block)
+                except OSError as exc:
+                    if exc.errno != errno.ENOMEM:
+                        raise
+                    break  # no OOM victim left to free memory: wait, maybe it was the container
+                held_mib += 1
                 if should_stop(0):
                     return
             if should_stop(_PERIOD_S):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
+    from harness.environment.ledger import Ledger
     from harness.environment.stack import Stack
     from harness.toxiproxy.client import ToxiproxyClient
 
@@ -119,12 +120,15 @@ class FaultContext:
     """What a fault may touch: the run's Toxiproxy, the run's stack, and a seeded RNG.
 
     ``rng`` is seeded from the scenario seed and the fault's name, so the same seed picks the same
-    victims whatever the order of faults.
+    victims whatever the order of faults. ``ledger``: a fault that creates something outside the
+    run's containers (a host process, a toxic in an external Toxiproxy) records its undo there
+    *before* creating it (see :mod:`harness.environment.ledger`).
     """
 
     toxiproxy: ToxiproxyClient
     stack: Stack
     rng: random.Random = field(default_factory=random.Random)
+    ledger: Ledger | None = None
 
 
 class Fault(ABC):

@@ -151,6 +151,7 @@ class CrashLoopFault(Fault):
             if now - v.down_since >= v.restart_after_s and not self._stop.is_set():
                 self.ctx.stack.start(v.name)
                 v.starts += 1
+                v.up_since = time.monotonic()  # it is back (it runs when start returns)
                 v.down_since = now  # a start that does not stick is retried after another delay
 
     def revert(self) -> list[str]:

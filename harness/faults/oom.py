@@ -44,8 +44,10 @@ from harness.faults._cgroup import (
     HelperConfig,
     container_cgroup_dirs,
     container_main_pid,
+    make_oom_victim,
     process_start_time,
     read_cgroup_int,
+    restore_oom_score,
     write_cgroup,
 )
 from harness.faults.base import Fault
@@ -131,12 +133,10 @@ class OomFault(Fault):
                 if old > limit:
                     victim.old_limits.append((path, old))
                     write_cgroup(path, limit)
-        adj = Path(f"/proc/{victim.pid}/oom_score_adj")
-        victim.old_adj = adj.read_text(encoding="ascii").strip() if adj.exists() else None
-        write_cgroup(adj, 1000)
+        victim.old_adj = make_oom_victim(victim.pid)
         victim.helper = Helper.spawn(
             HelperConfig(mode="memory", watch_pid=victim.pid, procs_files=(str(memory / "cgroup.procs"),),
-                         oom_score_adj=-1000, target_mib=limit / MIB + 64, rate_mib_s=0),
+                         target_mib=limit / MIB + 64, rate_mib_s=0),
             f"oom helper for {victim.name}",
         )
 
@@ -173,7 +173,7 @@ class OomFault(Fault):
                         errors.append(str(exc))
                 if victim.old_adj is not None:
                     try:
-                        write_cgroup(Path(f"/proc/{victim.pid}/oom_score_adj"), victim.old_adj)
+                        restore_oom_score(victim.pid, victim.start_time, victim.old_adj)
                     except EnvironmentFailure as exc:
                         errors.append(str(exc))
             try:

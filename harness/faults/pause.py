@@ -16,15 +16,28 @@ requests already sent to it wait for the balancer's server timeout or the client
 Once the backlog is full, new SYNs are dropped and connects time out too. Docker's own health
 check cannot run in a frozen container; its status is left as it was. Revert unpauses: queued
 connections are then served (their clients may be long gone).
+
+Limit: with cgroup v1, freezing races with processes being created in the container (a health
+check's ``docker exec`` every few seconds): runc then thaws and reports "unable to freeze"
+(opencontainers/runc#2774, #2791: "still a game of chances"). Inject retries such a failure up to
+``PAUSE_ATTEMPTS`` times, ``PAUSE_RETRY_S`` apart, before it gives up with an EnvironmentFailure.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
+from harness.errors import EnvironmentFailure
 from harness.faults.base import Fault
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas, container_state
 from harness.faults.registry import register
+
+PAUSE_ATTEMPTS = 5
+"""Attempts at freezing a container when runc reports "unable to freeze" (a race with an exec)."""
+
+PAUSE_RETRY_S = 0.3
+"""Seconds between two such attempts."""
 
 
 class PauseSpec(ReplicaFaultSpec):
@@ -56,9 +69,19 @@ class PauseFault(Fault):
         chosen = choose_replicas(self, self.spec)
         for name in chosen:
             self._victims.append(name)  # recorded before the pause, so a failed pause still reverts
-            container = self.ctx.stack.container(name)
-            self.ctx.stack.call(f"pause {name}", container.pause)
+            self._pause(name)
         return chosen
+
+    def _pause(self, name: str) -> None:
+        container = self.ctx.stack.container(name)
+        for attempt in range(1, PAUSE_ATTEMPTS + 1):
+            try:
+                self.ctx.stack.call(f"pause {name}", container.pause)
+                return
+            except EnvironmentFailure as exc:
+                if "unable to freeze" not in str(exc) or attempt == PAUSE_ATTEMPTS:
+                    raise
+                time.sleep(PAUSE_RETRY_S)
 
     def revert(self) -> list[str]:
         """Unpause the victims that are paused; return those unpaused ([] when none)."""

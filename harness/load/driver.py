@@ -25,9 +25,11 @@ from harness.load.stream import LiveStats, StreamReader
 STARTUP_TIMEOUT_S = 60
 """How long the child may take to import locust, start its workers (if any) and its users."""
 READ_CHUNK_BYTES = 1 << 16
+READER_DRAIN_S = 5.0
+"""After the child exited, how long its remaining output may take to be read."""
 
 STOP_SUMMARY_KEYS = ("locust_requests", "locust_failures", "locust_p50_ms", "locust_p95_ms", "locust_p99_ms",
-                     "records", "unsent", "workers", "missing_workers")
+                     "records", "unsent", "cpu_s", "workers", "missing_workers")
 """Fields of the child's ``stopped`` event that :meth:`LoadDriver.stop_summary` passes on."""
 
 
@@ -69,10 +71,13 @@ class LoadDriver:
         spec: the load to run.
         run_dir: ``load.json`` (the spec), ``locust.log`` (child stderr) and the records file
             (``requests.tsv``) are written here.
+        command: the child's argv without the spec path (default: this Python running
+            ``harness.load.worker``); tests put a fake child here.
     """
 
-    def __init__(self, spec: LoadSpec, run_dir: Path):
+    def __init__(self, spec: LoadSpec, run_dir: Path, command: list[str] | None = None):
         self.spec = spec
+        self.command = command or [sys.executable, "-m", "harness.load.worker"]
         self.run_dir = run_dir
         self.records_path = run_dir / "requests.tsv"
         self.stats = LiveStats()
@@ -82,6 +87,8 @@ class LoadDriver:
         self.master: dict | None = None
         self.error: str | None = None
         self.garbage_lines = 0
+        self.reader_cpu_s: float | None = None
+        """CPU seconds the reader thread spent parsing and writing the stream."""
         self._started = threading.Event()
         self._proc: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
@@ -97,7 +104,7 @@ class LoadDriver:
         spec_path.write_text(json.dumps(asdict(self.spec), indent=2))
         stderr = (self.run_dir / "locust.log").open("ab")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "harness.load.worker", str(spec_path)],
+            [*self.command, str(spec_path)],
             stdout=subprocess.PIPE,
             stderr=stderr,
             stdin=subprocess.DEVNULL,
@@ -122,6 +129,7 @@ class LoadDriver:
                     reader.feed(chunk)
                 reader.close()
                 self.garbage_lines = reader.garbage
+                self.reader_cpu_s = time.thread_time()
         finally:
             self._started.set()
 
@@ -157,7 +165,10 @@ class LoadDriver:
             self.stop()
             raise EnvironmentFailure(f"load child did not finish within {timeout_s:.0f} s of its end") from None
         if self._reader:
-            self._reader.join(timeout=30)
+            self._reader.join(timeout=READER_DRAIN_S)
+            if self._reader.is_alive():  # something left in the child's group holds the pipe open
+                self._kill_group()
+                self._reader.join(timeout=READER_DRAIN_S)
         if self._proc.returncode != 0 or self.stopped is None:
             raise EnvironmentFailure(self.error or f"load child exited with {self._proc.returncode} (see locust.log)")
 
@@ -170,6 +181,16 @@ class LoadDriver:
                          "workers_requested": self.spec.workers}
         summary.update({key: stopped.get(key) for key in STOP_SUMMARY_KEYS})
         return summary
+
+    def _kill_group(self) -> None:
+        """SIGKILL whatever is left in the child's process group (it outlives its leader while
+        a local worker is still in it)."""
+        if self._proc is None:
+            return
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop the child and its workers (SIGTERM to its process group, then SIGKILL after
@@ -188,10 +209,7 @@ class LoadDriver:
                     break
                 except subprocess.TimeoutExpired:
                     continue
-        try:  # the group outlives its leader while a worker is still in it
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        self._kill_group()
         if self._reader:
             self._reader.join(timeout=5)
         self.stopped_at = time.time()

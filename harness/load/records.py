@@ -161,8 +161,11 @@ def classify_exception(exc: BaseException) -> str:
     ``HTTPConnectionClosed``). The wrapped chain is searched outermost first, by type, then
     errno, then type name; then by message; anything else is ``other``.
     """
+    found = _by_type(exc)  # fast path: most exceptions arrive unwrapped
+    if found is not None:
+        return found.value
     chain = _chain(exc)
-    for e in chain:
+    for e in chain[1:]:
         found = _by_type(e)
         if found is not None:
             return found.value

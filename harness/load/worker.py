@@ -23,8 +23,9 @@ line each, written in batches every FLUSH_INTERVAL_S:
     ``records`` is how many records the child wrote, ``locust_*`` are Locust's own totals and
     (bucket-rounded) percentiles, so the parent can check that no record was dropped and show
     both percentile views; ``unsent`` counts open-model arrivals still queued at the end;
-    ``workers`` (distributed) has one ``{"index", "records", "locust_requests", "unsent"}``
-    per worker;
+    ``cpu_s`` is the CPU time this process used during the load (a saturated load generator
+    shows here); ``workers`` (distributed) has one ``{"index", "records", "locust_requests",
+    "unsent", "cpu_s"}`` per worker;
   - ``{"event": "error", "message"}``: the child could not run the load.
 
 The protocol uses a private duplicate of the original stdout; file descriptor 1 and
@@ -38,15 +39,16 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import gevent
 from locust import events
 from locust.env import Environment
+from locust.log import setup_logging
 
-from harness.load.records import EVENT_PREFIX, RECORD_FORMAT, RECORD_PREFIX, ErrorClass, classify_exception
-from harness.load.worker_users import INTENDED_KEY, Arrivals, user_classes
+from harness.load.hook import RecordHook
+from harness.load.records import EVENT_PREFIX
+from harness.load.worker_users import Arrivals, user_classes
 
 FLUSH_INTERVAL_S = 0.05
 """Records are batched and written every 50 ms: cheap, and fresh enough for live progress."""
@@ -96,46 +98,6 @@ class Output:
             self.flush()
 
 
-class RecordHook:
-    """Listener for Locust's ``request`` event: one protocol line (``R\\t<record>``) per request,
-    handed to ``sink`` (a list's ``append``: the hot path does no I/O and builds no object).
-
-    A request whose context carries an intended send time (open model) is recorded from that
-    time: ``start_s`` = intended, ``duration_ms`` = intended -> completion. Everything else is
-    recorded from Locust's own ``start_time`` and ``response_time``.
-    """
-
-    def __init__(self, sink: Callable[[str], None]) -> None:
-        self.sink = sink
-        self.count = 0
-        """Records produced so far."""
-
-    def __call__(self, request_type, name, response_time, response_length, response=None, context=None,
-                 exception=None, start_time=None, **_kwargs) -> None:
-        status = getattr(response, "status_code", 0) or 0
-        if exception is None:
-            error = ""
-        elif status:
-            error = ErrorClass.for_status(status) or ErrorClass.OTHER.value
-        else:
-            error = classify_exception(exception)
-        duration = response_time or 0.0
-        start = start_time if start_time is not None else time.time() - duration / 1000
-        if context:
-            intended = context.get(INTENDED_KEY)
-            if intended is not None:
-                duration += (start - intended) * 1000
-                start = intended
-        name = str(name)
-        if "\t" in name or "\n" in name or "\r" in name:
-            name = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
-        self.count += 1
-        self.sink(_LINE % (start, duration, name, status, error, response_length or 0))
-
-
-_LINE = RECORD_PREFIX + RECORD_FORMAT
-
-
 def locust_totals(env: Environment) -> dict:
     """Locust's own request totals and rounded percentiles (``None`` without requests)."""
     total = env.stats.total
@@ -172,7 +134,7 @@ def run_local(spec: dict, out: Output) -> int:
     env.events.request.add_listener(hook)
     runner = env.create_local_runner()
     gevent.spawn(out.run)
-    t0 = time.time()
+    t0, cpu0 = time.time(), time.process_time()
     if arrivals:
         arrivals.start(t0)
     runner.start(spec["users"], spawn_rate=spawn_rate(spec))
@@ -188,7 +150,7 @@ def run_local(spec: dict, out: Output) -> int:
     runner.greenlet.join()
     out.flush()
     out.event(event="stopped", t=time.time(), records=hook.count, unsent=arrivals.unsent if arrivals else 0,
-              **locust_totals(env))
+              cpu_s=round(time.process_time() - cpu0, 3), **locust_totals(env))
     return 0
 
 
@@ -207,6 +169,7 @@ def main(argv: list[str]) -> int:
         return 2
     spec_path = argv[0]
     spec = json.loads(Path(spec_path).read_text())
+    setup_logging("INFO")  # to stderr: locust.log
     if worker_of is not None:
         from harness.load.worker_distributed import run_worker
 

@@ -43,8 +43,8 @@ from locust import events
 from locust.env import Environment
 
 from harness.load.open_model import interleave_offset_s, worker_rate_rps
-from harness.load.worker import (FLUSH_INTERVAL_S, Output, RecordHook, locust_totals, open_model, sleep_until,
-                                  spawn_rate)
+from harness.load.hook import RecordHook
+from harness.load.worker import FLUSH_INTERVAL_S, Output, locust_totals, open_model, sleep_until, spawn_rate
 from harness.load.worker_users import Arrivals, user_classes
 
 WORKERS_READY_TIMEOUT_S = 45.0
@@ -73,11 +73,12 @@ class WorkerCounts:
     records: int = 0
     locust_requests: int = 0
     unsent: int = 0
+    cpu_s: float | None = None
     stopped: bool = False
 
     def as_event(self) -> dict:
         return {"index": self.index, "records": self.records, "locust_requests": self.locust_requests,
-                "unsent": self.unsent}
+                "unsent": self.unsent, "cpu_s": self.cpu_s}
 
 
 def _bind(spec: dict) -> tuple[str, int]:
@@ -108,7 +109,7 @@ def run_master(spec: dict, spec_path: str, out: Output) -> int:
 
     def on_stopped(environment, msg, **_kw) -> None:
         c = counts(msg.node_id)
-        c.unsent, c.stopped = msg.data["unsent"], True
+        c.unsent, c.cpu_s, c.stopped = msg.data["unsent"], msg.data.get("cpu_s"), True
 
     def on_report(client_id: str, data: dict, **_kw) -> None:
         counts(client_id).locust_requests += data["stats_total"]["num_requests"]
@@ -140,7 +141,7 @@ def run_master(spec: dict, spec_path: str, out: Output) -> int:
                 raise RuntimeError(f"{runner.worker_count} of {expected} workers joined within "
                                    f"{WORKERS_READY_TIMEOUT_S:.0f} s")
             gevent.sleep(0.05)
-        t0 = time.time()
+        t0, cpu0 = time.time(), time.process_time()
         runner.send_message("harness_t0", {"t0": t0})
         gevent.spawn(runner.start, spec["users"], spawn_rate(spec))
         out.event(event="started", t=t0, workers=runner.worker_count)
@@ -157,7 +158,7 @@ def run_master(spec: dict, spec_path: str, out: Output) -> int:
         out.event(event="stopped", t=time.time(), records=sum(c.records for c in workers.values()),
                   unsent=sum(c.unsent for c in workers.values()),
                   workers=[c.as_event() for c in sorted(workers.values(), key=lambda c: c.index)],
-                  missing_workers=missing, **locust_totals(env))
+                  missing_workers=missing, cpu_s=round(time.process_time() - cpu0, 3), **locust_totals(env))
         runner.quit()
         return 0
     finally:
@@ -209,7 +210,11 @@ def run_worker(spec: dict, master_host: str, master_port: int) -> int:
             gevent.sleep(FLUSH_INTERVAL_S)
             flush()
 
+    cpu0 = time.process_time()
+
     def on_t0(environment, msg, **_kw) -> None:
+        nonlocal cpu0
+        cpu0 = time.process_time()
         if arrivals:
             arrivals.start(msg.data["t0"])
 
@@ -217,7 +222,8 @@ def run_worker(spec: dict, master_host: str, master_port: int) -> int:
         unsent = arrivals.stop() if arrivals else 0
         runner.stop()
         runner._send_stats()  # flushes the records (report_to_master listener), then the stats
-        runner.send_message("harness_stopped", {"records": sent, "unsent": unsent})
+        runner.send_message("harness_stopped", {"records": sent, "unsent": unsent,
+                                                "cpu_s": round(time.process_time() - cpu0, 3)})
 
     # Listeners run in order before the stats message is sent: records always precede the stats
     # report that counts them.

@@ -25,11 +25,8 @@ import gevent.queue
 from locust import HttpUser, User, between, constant, task
 from locust.contrib.fasthttp import FastHttpUser
 
+from harness.load.hook import INTENDED_KEY
 from harness.load.open_model import ArrivalSchedule
-
-INTENDED_KEY = "harness_intended_s"
-"""Key of the intended send time (epoch s) in a request's Locust ``context``: the record hook
-measures the request from there instead of from the actual send."""
 
 SCHEDULER_MAX_SLEEP_S = 0.05
 """The scheduler wakes at the next arrival, and at least this often to notice a rate change."""

@@ -10,6 +10,7 @@ from harness.analysis.containers import container_frames, telemetry
 from harness.analysis.diagnosis import diagnose
 from harness.analysis.evidence import Evidence
 from harness.analysis.recovery import summarize_fault
+from harness.analysis.series import request_series, service_series
 from harness.analysis.steady_state import Limit, derived_limits
 from harness.analysis.windows import Window, load_bounds
 from harness.checks import ExpectationResult
@@ -19,6 +20,7 @@ from harness.report.model import (
     LoadSummary,
     Report,
     ScenarioInfo,
+    Series,
     SteadyStateReport,
     TimelineEntry,
     WindowReport,
@@ -112,6 +114,7 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
     fault_summaries = []
     steady = None
     totals = None
+    series = Series()
     if load_start is not None:
         windows, run = slice_windows(events, scenario.analysis.recovery_grace_s)
         records = records.assign(offset_s=records["start_s"] - t0).sort_values("offset_s", kind="stable")
@@ -143,6 +146,7 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
                 )
             )
         totals = evidence.metrics_of(run)
+        series = Series(requests=request_series(records, run.end_s), containers=service_series(stats))
         if status == "completed":
             results = evaluate(list(scenario.expectations), evidence)
             if any(not r.held for r in steady.at_start):
@@ -162,10 +166,9 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
     stop = _first(events, "load.stop")
     load = LoadSummary(
         recorded=len(records),
-        locust_requests=stop.fields.get("locust_requests") if stop else None,
-        locust_failures=stop.fields.get("locust_failures") if stop else None,
         duration_s=round(load_bounds(events)[1] - t0, 3) if load_start else None,
         host=load_start.fields.get("host") if load_start else None,
+        **LoadSummary.stop_fields(stop.fields if stop else {}),
     )
     return Report(
         run_id=start.fields["run_id"],
@@ -189,4 +192,5 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
         steady_state=steady,
         faults=fault_summaries,
         expectations=results,
+        series=series,
     )

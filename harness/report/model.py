@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from harness.analysis.containers import ServiceTelemetry
 from harness.analysis.metrics import WindowMetrics as Metrics
 from harness.analysis.recovery import FaultSummary
+from harness.analysis.series import RequestSeries, ServiceSeries
 from harness.checks import ExpectationResult
 
 REPORT_SCHEMA_VERSION = 1
@@ -51,6 +52,14 @@ class TimelineEntry(BaseModel):
     error: str | None = None
 
 
+class Series(BaseModel):
+    """Per-second series for plots: ``requests`` (throughput, errors by class, latency
+    percentiles) and ``containers`` (CPU and memory per service)."""
+
+    requests: RequestSeries = Field(default_factory=RequestSeries)
+    containers: dict[str, ServiceSeries] = Field(default_factory=dict)
+
+
 class SteadyStateReport(BaseModel):
     """The steady-state hypothesis: its ``limits`` (stated or derived from the baseline), and
     its verdicts on the baseline (``at_start``) and the last window (``at_end``)."""
@@ -73,13 +82,40 @@ class ScenarioInfo(BaseModel):
 
 class LoadSummary(BaseModel):
     """Request counts: ``recorded`` by us, ``locust_requests`` by Locust's own stats (equal
-    unless records were lost), and the load's duration in seconds."""
+    unless records were lost), and the load's duration in seconds.
+
+    Also the load ``model``: ``closed`` (Locust users with think time) or ``open`` (a fixed
+    arrival rate ``rate_rps``; our latencies run from each request's *intended* send time, so a
+    stall shows instead of hiding), the ``client`` (``requests`` or ``fast``), and Locust's own
+    percentiles over the whole load (``locust_p50_ms``, ``locust_p95_ms``, ``locust_p99_ms``):
+    rounded into Locust's buckets and, in the open model, measured from the actual send. Set
+    them beside ``totals`` (ours, from an HdrHistogram) to see both views. ``unsent``: open-model
+    arrivals still queued when the load ended (never sent). ``worker_records``: records each
+    Locust worker sent, by worker index (empty when one process ran the load).
+    """
 
     recorded: int
     locust_requests: int | None
     locust_failures: int | None
     duration_s: float | None
     host: str | None = None
+    model: Literal["closed", "open"] | None = None
+    rate_rps: float | None = None
+    client: str | None = None
+    locust_p50_ms: float | None = None
+    locust_p95_ms: float | None = None
+    locust_p99_ms: float | None = None
+    unsent: int | None = None
+    worker_records: dict[str, int] = Field(default_factory=dict)
+
+    @staticmethod
+    def stop_fields(stop: dict) -> dict:
+        """The fields this summary takes from the journal's ``load.stop`` record."""
+        keys = ("locust_requests", "locust_failures", "model", "rate_rps", "client", "locust_p50_ms",
+                "locust_p95_ms", "locust_p99_ms", "unsent")
+        fields = {key: stop.get(key) for key in keys}
+        fields["worker_records"] = {str(w["index"]): int(w["records"]) for w in stop.get("workers") or []}
+        return fields
 
 
 class Report(BaseModel):
@@ -101,3 +137,4 @@ class Report(BaseModel):
     steady_state: SteadyStateReport | None = None
     faults: list[FaultSummary] = Field(default_factory=list)
     expectations: list[ExpectationResult] = Field(default_factory=list)
+    series: Series = Field(default_factory=Series)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +45,8 @@ class LoadedScenario:
     """A validated scenario plus what reports need about its file.
 
     ``sha256`` is the hash of the file's bytes; ``overrides`` the ``--set`` pairs applied;
-    ``positions`` maps each value's path to its line and column, for later errors.
+    ``positions`` maps each value's path to its line and column, for later errors;
+    ``secrets`` holds the values substituted for ``${env:NAME}`` references (to redact).
     """
 
     scenario: Scenario
@@ -51,6 +54,7 @@ class LoadedScenario:
     sha256: str
     overrides: list[str]
     positions: dict[Path_, Mark] = field(default_factory=dict)
+    secrets: set[str] = field(default_factory=set)
 
     def problem(self, dotted: str, message: str) -> str:
         """An error line ``file:line:col: dotted.path: message`` for a value of this scenario."""
@@ -116,6 +120,12 @@ def _dotted(path: Path_) -> str:
     return ".".join(str(p) for p in path)
 
 
+def _yaml_problem(source: str, exc: yaml.MarkedYAMLError) -> ScenarioError:
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+    return ScenarioError([f"{source}:{where}: yaml: {exc.problem or exc}"])
+
+
 def parse_yaml(text: str, source: str) -> tuple[Any, _Walker]:
     """Parse YAML ``text`` safely; return the data and the walker holding positions.
 
@@ -126,15 +136,15 @@ def parse_yaml(text: str, source: str) -> tuple[Any, _Walker]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
-        raise ScenarioError([f"{source}:{where}: yaml: {exc.problem or exc}"]) from None
+        raise _yaml_problem(source, exc) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([f"{source}:1:1: yaml: {exc}"]) from None
     if node is None:
         raise ScenarioError([f"{source}:1:1: (top): the file is empty; a scenario needs at least name and load"])
     try:
         data = walker.walk(node, ())
+    except yaml.MarkedYAMLError as exc:  # a scalar that cannot be constructed (unknown tag, bad date)
+        raise _yaml_problem(source, exc) from None
     except _TooBig:
         raise ScenarioError(
             [f"{source}:1:1: (top): the document expands to more than {MAX_NODES} nodes (YAML alias bomb?)"]
@@ -142,6 +152,47 @@ def parse_yaml(text: str, source: str) -> tuple[Any, _Walker]:
     if walker.problems:
         raise ScenarioError(walker.problems)
     return data, walker
+
+
+ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+"""``${env:NAME}`` in any string value is replaced by the environment variable NAME at load
+time; the value is a secret: it is redacted from every report and log."""
+
+
+def expand_env_refs(data: Any, walker: "_Walker", source: str) -> set[str]:
+    """Replace ``${env:NAME}`` references in every string of ``data`` in place; return the
+    substituted values.
+
+    Raises:
+        ScenarioError: a referenced variable is not set (one line per reference).
+    """
+    secrets: set[str] = set()
+    problems: list[str] = []
+
+    def visit(node: Any, path: Path_) -> Any:
+        if isinstance(node, dict):
+            for key in list(node):
+                node[key] = visit(node[key], path + (key,))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                node[i] = visit(item, path + (i,))
+        elif isinstance(node, str) and "${env:" in node:
+            def substitute(match: re.Match[str]) -> str:
+                value = os.environ.get(match[1])
+                if value is None:
+                    problems.append(walker.line(_locate(walker, path), _dotted(path),
+                                                f"environment variable {match[1]} is not set"))
+                    return ""
+                if value:
+                    secrets.add(value)
+                return value
+            return ENV_REF.sub(substitute, node)
+        return node
+
+    visit(data, ())
+    if problems:
+        raise ScenarioError(problems)
+    return secrets
 
 
 def apply_override(data: dict[str, Any], assignment: str) -> None:
@@ -332,6 +383,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
         raise ScenarioError([f"{source}:1:1: (top): a scenario is a mapping of keys (name, load, faults, ...)"])
     for assignment in overrides or []:
         apply_override(data, assignment)
+    secrets = expand_env_refs(data, walker, source)
     try:
         scenario = Scenario.model_validate({**data, "source_path": file.resolve()})
     except ValidationError as exc:
@@ -342,4 +394,5 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
         sha256=hashlib.sha256(raw).hexdigest(),
         overrides=list(overrides or []),
         positions=walker.positions,
+        secrets=secrets,
     )

@@ -72,6 +72,10 @@ class Target(Model):
         toxiproxy_service: the compose service running Toxiproxy.
         toxiproxy_port: its API port inside the container (8474 upstream default).
         scrape: Prometheus endpoints to sample during the load.
+        allow_toxiproxy_faults: the Toxiproxy service is the harness's own instrument and no
+            fault may target it unless this is true.
+        publish_all_interfaces: ports are published on 127.0.0.1 only, whatever the compose
+            file says, unless this is true.
     """
 
     compose: str = "docker-compose.yml"
@@ -81,6 +85,8 @@ class Target(Model):
     toxiproxy_service: str = "toxiproxy"
     toxiproxy_port: int = Field(default=8474, ge=1, le=65535)
     scrape: list[Scrape] = Field(default_factory=list)
+    allow_toxiproxy_faults: bool = False
+    publish_all_interfaces: bool = False
 
     @field_validator("env")
     @classmethod
@@ -105,10 +111,12 @@ class RequestSpec(Model):
 
     ``path`` may hold ``{int:LOW:HIGH}`` placeholders, replaced per request by a seeded random
     integer in ``LOW..HIGH``. ``name`` groups requests in the report (default ``METHOD path``).
+    ``headers`` may carry secrets as ``${env:NAME}`` (redacted from every report and log).
     """
 
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     path: str = Field(pattern=r"^/")
+    headers: dict[str, str] = Field(default_factory=dict)
     name: str | None = None
     weight: int = Field(default=1, ge=1, le=1000)
     json_body: Any = Field(default=None, alias="json")
@@ -292,6 +300,13 @@ class Scenario(Model):
                     (f"faults.{i}.duration_s", f"fault ends at {end:g} s, after the load ends at {self.load.duration_s:g} s")
                 )
         windows = set(WINDOW_KINDS) | {f"fault:{n}" for n in names} | {f"recovery:{n}" for n in names}
+        if self.load.locustfile and self.source_path is not None:
+            base = self.base_dir.resolve()
+            locustfile = (base / self.load.locustfile).resolve()
+            if not locustfile.is_relative_to(base):
+                problems.append(("load.locustfile", f"{self.load.locustfile!r} is outside the scenario's directory {base}"))
+            elif not locustfile.is_file():
+                problems.append(("load.locustfile", f"no such file: {locustfile}"))
         labels = {r.label for r in self.load.requests}
         for i, exp in enumerate(self.expectations):
             if exp.window not in windows:

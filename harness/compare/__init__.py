@@ -1,0 +1,33 @@
+"""Before/after comparison of two runs (``harness compare``): see :mod:`harness.compare.core`
+for what is compared and how a regression is decided, and :mod:`harness.compare.stats` for the
+significance method."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.compare.core import Comparison, Limit, LimitError, compare_reports, parse_limit
+from harness.compare.render import render_compare_html, render_compare_md, write_comparison
+from harness.report import load_report, report_path
+
+OUTCOME_EXIT = {"ok": 0, "regressed": 1, "inconclusive": 3}
+"""Exit code of ``harness compare`` per outcome (2 is usage: bad limit, unreadable report)."""
+
+
+def default_out_dir(after: Path) -> Path:
+    """Where compare files go without ``--out``: the directory holding AFTER's report.json."""
+    return report_path(after).parent
+
+
+def compare_paths(before: Path, after: Path, limits: list[Limit], out_dir: Path | None = None,
+                  ignore_significance: bool = False) -> tuple[Comparison, dict[str, Path]]:
+    """Load both reports, compare them, write compare.json/.md/.html; return the comparison and
+    the written paths. Raises :class:`harness.report.ReportFileError` for an unreadable report."""
+    b, a = load_report(before), load_report(after)
+    comparison = compare_reports(b, a, limits, ignore_significance, report_path(before), report_path(after))
+    paths = write_comparison(comparison, b, a, out_dir or default_out_dir(after))
+    return comparison, paths
+
+
+__all__ = ["OUTCOME_EXIT", "Comparison", "Limit", "LimitError", "compare_paths", "compare_reports",
+           "default_out_dir", "parse_limit", "render_compare_html", "render_compare_md", "write_comparison"]

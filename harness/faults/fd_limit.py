@@ -1,0 +1,261 @@
+"""``fd_limit``: a replica's processes run out of file descriptors (EMFILE, "Too many open files").
+
+Mechanism, for each victim: the soft ``RLIMIT_NOFILE`` of the container's processes (all of them
+at inject time, or those whose command line matches ``process``) is lowered from the host with
+``prlimit --pid PID --nofile=N:`` (util-linux), to ``max_open_files``, or by default so that
+exactly ``spare_fds`` more descriptors can be opened (default 0: exhausted). The kernel hands
+out the lowest free descriptor number and refuses (EMFILE) one that is not below the soft limit,
+so that default limit is the lowest number not held steadily (open in each of 3 listings of
+``/proc/<pid>/fd``, 0.2 s apart: a connection open for a moment would free its number again)
+plus ``spare_fds``. Only the
+soft limit changes: restoring it needs no privilege, whereas raising a lowered *hard* limit needs
+CAP_SYS_RESOURCE, which a containerised root may lack. For the same reason ``prlimit`` runs with
+the target process's uid and gid (the kernel lets a process with the same real/effective/saved ids
+change another's limits), started by the harness with ``user=``/``group=`` (root on the host
+needs CAP_SETUID/CAP_SETGID for that, not CAP_SYS_RESOURCE). No shell, a timeout on every call.
+
+What a client sees: every ``socket()``, ``accept()`` or ``open()`` in the process fails with
+EMFILE. For a server, the kernel still completes TCP handshakes into the listen backlog, but the
+process cannot ``accept()`` them: a client's connect succeeds and its request then hangs with no
+answer until its own timeout (asyncio logs "socket.accept() out of system resource ... [Errno 24]
+Too many open files" and retries every second); outgoing connections the process needs (to a
+database, another service) fail at once. Connections already open keep working (keep-alive
+requests on them are served), so a load balancer that reuses connections may see only part of
+the failure; its health check, on a new connection, times out and takes the replica out after
+``fall`` checks. When the backlog is full, new SYNs are dropped (connect timeouts).
+
+Revert (idempotent): the old soft limit is written back on every process that is still the same
+process (same PID and start time). Limits: processes started after inject (``docker exec``, new
+workers from an unaffected parent) get the normal limit; a process may raise its own soft limit
+again up to the hard limit (few do).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from harness.errors import EnvironmentFailure
+from harness.faults._cgroup import cgroup_pids, container_cgroup_dirs, container_main_pid, process_start_time
+from harness.faults.base import Fault
+from harness.faults.kill import ReplicaFaultSpec, choose_replicas
+from harness.faults.registry import register
+
+PRLIMIT_TIMEOUT_S = 10
+"""Timeout of each ``prlimit`` call."""
+
+
+class FdLimitSpec(ReplicaFaultSpec):
+    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), either
+    ``spare_fds`` (0..100000 descriptors beyond those open at inject; default 0) or
+    ``max_open_files`` (1..1048576, absolute), and ``process`` (regex over the command line;
+    default every process of the container)."""
+
+    summary = "File descriptors exhausted: new sockets and files fail with EMFILE (Too many open files)."
+    seed_section = "000 How Servers Fail, 5. Step-by-Step Troubleshooting Flow: Step 4: File descriptors"
+
+    kind: Literal["fd_limit"] = "fd_limit"
+    spare_fds: int | None = Field(default=None, ge=0, le=100_000,
+                                  description="descriptors each process may still open beyond those it holds "
+                                              "steadily at inject (default 0 when max_open_files is not given)")
+    max_open_files: int | None = Field(default=None, ge=1, le=1_048_576,
+                                       description="absolute soft limit on open descriptors per process")
+    process: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="regex searched in each process's command line; default: every "
+                                            "process of the container")
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> "FdLimitSpec":
+        if self.spare_fds is not None and self.max_open_files is not None:
+            raise ValueError("give either spare_fds or max_open_files, not both")
+        return self
+
+    @field_validator("process")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"process is not a valid regular expression: {exc}") from None
+        return value
+
+    def limit_for(self, lowest_free: int) -> int:
+        """The soft limit for a process whose lowest descriptor number not steadily in use is
+        ``lowest_free`` (see the module docstring); at least 1."""
+        if self.max_open_files is not None:
+            return self.max_open_files
+        return max(1, lowest_free + (self.spare_fds or 0))
+
+
+@dataclass
+class _Changed:
+    """One process whose soft limit was lowered (recorded before the change)."""
+
+    pid: int
+    start_time: int | None
+    uid: int
+    gid: int
+    old_soft: str
+
+
+@dataclass
+class _Victim:
+    name: str
+    changed: list[_Changed] = field(default_factory=list)
+
+
+def _ids(pid: int) -> tuple[int, int]:
+    """Real uid and gid of host PID ``pid`` (from ``/proc/<pid>/status``)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise EnvironmentFailure(f"cannot read /proc/{pid}/status: {exc.strerror or exc}") from None
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    try:
+        return int(fields["Uid"].split()[0]), int(fields["Gid"].split()[0])
+    except (KeyError, IndexError, ValueError):
+        raise EnvironmentFailure(f"/proc/{pid}/status has no Uid/Gid") from None
+
+
+FD_SAMPLES = 3
+FD_SAMPLE_INTERVAL_S = 0.2
+"""``steady_fds`` samples ``/proc/<pid>/fd`` this many times, this far apart."""
+
+
+def steady_fds(pid: int, samples: int = FD_SAMPLES, interval_s: float = FD_SAMPLE_INTERVAL_S) -> set[int]:
+    """Descriptor numbers open in every one of ``samples`` listings of ``/proc/<pid>/fd``
+    (``interval_s`` apart): the long-lived ones, without a connection that happened to be open
+    for a moment.
+
+    Raises:
+        OSError: the process is gone.
+    """
+    steady: set[int] | None = None
+    for i in range(samples):
+        if i:
+            time.sleep(interval_s)
+        now = {int(fd) for fd in os.listdir(f"/proc/{pid}/fd") if fd.isdigit()}
+        steady = now if steady is None else steady & now
+    return steady or set()
+
+
+def lowest_free_fd(steady: set[int]) -> int:
+    """The lowest descriptor number not in ``steady`` (the kernel hands out the lowest free one)."""
+    n = 0
+    while n in steady:
+        n += 1
+    return n
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def prlimit_nofile(pid: int, uid: int, gid: int, soft: str | None = None) -> str:
+    """Read (``soft`` None) or set the soft ``RLIMIT_NOFILE`` of host PID ``pid`` with util-linux
+    ``prlimit``, run as ``uid``/``gid`` (the target's ids, see the module docstring). ``soft`` is a
+    number or ``"unlimited"``. Returns the soft limit before the call, as prlimit prints it.
+
+    Raises:
+        EnvironmentFailure: prlimit is missing, timed out or failed (its message included).
+    """
+    def run(args: list[str]) -> str:
+        try:
+            proc = subprocess.run(["prlimit", "--pid", str(pid), *args], capture_output=True, text=True,
+                                  timeout=PRLIMIT_TIMEOUT_S, stdin=subprocess.DEVNULL, user=uid, group=gid,
+                                  extra_groups=[])
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise EnvironmentFailure(f"prlimit for pid {pid} failed: {exc}") from None
+        if proc.returncode != 0:
+            raise EnvironmentFailure(f"prlimit for pid {pid} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    old = run(["--nofile", "--raw", "--noheadings", "--output", "SOFT"]).strip()
+    if soft is not None:
+        run([f"--nofile={soft}:"])
+    return old
+
+
+@register
+class FdLimitFault(Fault):
+    """Lowers the soft open-files limit of each victim's processes."""
+
+    spec_type = FdLimitSpec
+    spec: FdLimitSpec
+
+    def __init__(self, spec, ctx):
+        super().__init__(spec, ctx)
+        self._victims: list[_Victim] = []
+
+    def _targets(self, name: str) -> list[int]:
+        container = self.ctx.stack.container(name)
+        pid = container_main_pid(container)
+        group = container_cgroup_dirs(pid, container.id, ["memory"])["memory"]
+        pids = cgroup_pids(group)
+        if self.spec.process is not None:
+            pattern = re.compile(self.spec.process)
+            pids = [p for p in pids if pattern.search(_cmdline(p))]
+        if not pids:
+            raise EnvironmentFailure(f"fd_limit {self.spec.name}: no process of {name} matches {self.spec.process!r}")
+        return pids
+
+    def inject(self) -> list[str]:
+        """Lower the limits; return ``<container>:pid=<pid>,nofile=<n>`` per process changed.
+
+        Raises:
+            EnvironmentFailure: no running replica, no matching process, or prlimit failed.
+        """
+        touched = []
+        for name in choose_replicas(self, self.spec):
+            victim = _Victim(name)
+            self._victims.append(victim)
+            for pid in self._targets(name):
+                start_time = process_start_time(pid)
+                try:
+                    uid, gid = _ids(pid)
+                    limit = self.spec.limit_for(lowest_free_fd(steady_fds(pid)))
+                    old = prlimit_nofile(pid, uid, gid)
+                    victim.changed.append(_Changed(pid, start_time, uid, gid, old))
+                    prlimit_nofile(pid, uid, gid, str(limit))
+                except (OSError, EnvironmentFailure) as exc:
+                    if start_time is None or process_start_time(pid) != start_time:
+                        continue  # a short-lived process (e.g. a health check) exited meanwhile
+                    if isinstance(exc, EnvironmentFailure):
+                        raise
+                    raise EnvironmentFailure(f"fd_limit {self.spec.name}: pid {pid} of {name}: "
+                                             f"{exc.strerror or exc}") from None
+                touched.append(f"{name}:pid={pid},nofile={limit}")
+        return touched
+
+    def revert(self) -> list[str]:
+        """Restore every soft limit still in place; return the containers restored.
+
+        Raises:
+            EnvironmentFailure: prlimit failed on a process that still runs (after trying all).
+        """
+        touched, errors = [], []
+        for victim in self._victims:
+            for changed in victim.changed:
+                if process_start_time(changed.pid) != changed.start_time:
+                    continue  # gone (or a new process reusing the pid): nothing to restore
+                try:
+                    prlimit_nofile(changed.pid, changed.uid, changed.gid, changed.old_soft)
+                except EnvironmentFailure as exc:
+                    if process_start_time(changed.pid) == changed.start_time:
+                        errors.append(str(exc))
+            touched.append(victim.name)
+        self._victims = []
+        if errors:
+            raise EnvironmentFailure(f"fd_limit {self.spec.name}: revert incomplete: {'; '.join(errors)}")
+        return touched

@@ -1,0 +1,57 @@
+"""The record hook: turns Locust's ``request`` event into one protocol line per request.
+
+Plain Python (no locust import), so it is unit-tested in the orchestrator's process; the load
+child registers it with ``env.events.request.add_listener``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from harness.load.records import RECORD_FORMAT, RECORD_PREFIX, ErrorClass, classify_exception
+
+INTENDED_KEY = "harness_intended_s"
+"""Key of the intended send time (epoch s) in a request's Locust ``context`` (open model): the
+hook measures the request from there instead of from the actual send."""
+
+_LINE = RECORD_PREFIX + RECORD_FORMAT
+
+
+class RecordHook:
+    """Listener for Locust's ``request`` event: one protocol line (``R\\t<record>``) per request,
+    handed to ``sink`` (a list's ``append``: the hot path does no I/O and builds no object).
+
+    A request whose context carries an intended send time (open model) is recorded from that
+    time: ``start_s`` = intended, ``duration_ms`` = (actual send - intended) + Locust's response
+    time. Everything else is recorded from Locust's own ``start_time`` (epoch s at send) and
+    ``response_time`` (ms). Errors: an HTTP status class when a response arrived, else
+    :func:`harness.load.records.classify_exception`.
+    """
+
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        self.sink = sink
+        self.count = 0
+        """Records produced so far."""
+
+    def __call__(self, request_type, name, response_time, response_length, response=None, context=None,
+                 exception=None, start_time=None, **_kwargs) -> None:
+        status = getattr(response, "status_code", 0) or 0
+        if exception is None:
+            error = ""
+        elif status:
+            error = ErrorClass.for_status(status) or ErrorClass.OTHER.value
+        else:
+            error = classify_exception(exception)
+        duration = response_time or 0.0
+        start = start_time if start_time is not None else time.time() - duration / 1000
+        if context:
+            intended = context.get(INTENDED_KEY)
+            if intended is not None:
+                duration += (start - intended) * 1000
+                start = intended
+        name = str(name)
+        if "\t" in name or "\n" in name or "\r" in name:
+            name = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+        self.count += 1
+        self.sink(_LINE % (start, duration, name, status, error, response_length or 0))

@@ -1,0 +1,70 @@
+"""``report.html``: one self-contained page for a game-day lead, rendered from ``report.json``.
+
+No external asset: the CSS is inline and the plots are PNG ``data:`` URIs (see
+:mod:`harness.report.plots`); the page loads no script. Jinja2 runs with autoescape on, so every
+string from a scenario or a service (names, explanations, error messages, container names) is
+HTML-escaped; nothing is marked safe except the base64 data URIs we generate.
+
+Sections: the verdict and summary; the plots (latency percentiles, throughput and errors by
+class, container CPU and memory, every fault window shaded and labelled); the expectations with
+held or failed and their explanation; the windows table; the faults (time to detect and recover,
+availability); the steady state; the postmortem (impact, timeline of events with what was
+observed, findings); the environment fingerprint.
+"""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from harness import __version__
+from harness.report.markdown import num
+from harness.report.model import Report
+from harness.report.plots import report_plots
+from harness.report.postmortem import build_postmortem
+
+STATUS_LABEL = {"passed": "PASSED", "failed": "FAILED", "error": "INCONCLUSIVE", "aborted": "ABORTED",
+                "interrupted": "INTERRUPTED"}
+
+ENV = Environment(loader=PackageLoader("harness.report", "templates"), undefined=StrictUndefined,
+                  autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True,
+                                               default_for_string=True))
+ENV.globals.update(num=num, pct=lambda x: "–" if x is None else f"{x * 100:.2f}%", status_label=STATUS_LABEL,
+                   harness_version=__version__)
+
+ENVIRONMENT_ORDER = ("harness", "python", "locust", "toxiproxy", "platform", "compose_sha256", "compose_file")
+
+
+def fingerprint_rows(report: Report) -> list[tuple[str, str]]:
+    """The environment fingerprint as (name, value) rows: versions, compose hash, seed, scenario
+    hash and overrides, image ids (one row per service), anything else the run recorded."""
+    env = report.environment
+    rows: list[tuple[str, str]] = [("seed", str(report.seed)), ("run id", report.run_id),
+                                   ("report schema", f"v{report.schema_version}")]
+    for key in ENVIRONMENT_ORDER:
+        if isinstance(env.get(key), str):
+            rows.append((key, env[key]))  # type: ignore[arg-type]
+    rows += [("scenario sha256", report.scenario.sha256), ("scenario file", report.scenario.path)]
+    if report.scenario.overrides:
+        rows.append(("overrides", " ".join(report.scenario.overrides)))
+    for key, value in sorted(env.items()):
+        if key in ENVIRONMENT_ORDER:
+            continue
+        if isinstance(value, dict):
+            rows += [(f"{key}: {k}", v) for k, v in sorted(value.items())]
+        else:
+            rows.append((key, value))
+    missing = [k for k in ("locust", "compose_sha256", "toxiproxy") if k not in env]
+    if missing:
+        rows.append(("not recorded", ", ".join(missing)))
+    return rows
+
+
+def render_html(report: Report) -> str:
+    """The HTML page of ``report``."""
+    return ENV.get_template("report.html.j2").render(
+        r=report,
+        plots=report_plots(report),
+        pm=build_postmortem(report),
+        fingerprint=fingerprint_rows(report),
+        failed=[e for e in report.expectations if not e.held],
+    )

@@ -1,0 +1,223 @@
+"""The run told as an incident postmortem (the shape of seed 003: record the timeline of events,
+what was observed, and the key findings), derived from ``report.json`` alone.
+
+- **summary**: one sentence with the verdict and the worst impact;
+- **timeline**: one entry per event, in time order, each with its UTC time, its offset from the
+  load's start, what happened and what was observed then: the load starting and its baseline;
+  each fault injected (what it touched), when the degradation was detected and what the window
+  showed against the baseline; each revert, and when the system was back within its steady
+  state (or that it never was); the load ending; a failed inject or revert;
+- **findings**: each failed (or inconclusive) expectation with its explanation, faults the
+  system did not recover from, the steady state not restored at the end, container restarts and
+  OOM kills, records lost between Locust and us; then what held.
+
+Pure: no I/O, so the HTML, the tests and any other renderer share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from harness.analysis.metrics import WindowMetrics
+from harness.report.model import Report, WindowReport
+
+
+@dataclass(frozen=True)
+class Event:
+    """One timeline entry: ``offset_s`` from the load's start, ``at`` in UTC (ISO-8601, or ""
+    when the report cannot place it), ``what`` happened, what was ``observed``, and a ``kind``
+    for styling (``load``, ``inject``, ``detect``, ``revert``, ``recover``, ``problem``)."""
+
+    offset_s: float
+    at: str
+    kind: str
+    what: str
+    observed: str = ""
+
+
+@dataclass(frozen=True)
+class Postmortem:
+    """The postmortem of one run (see the module docstring)."""
+
+    summary: str
+    impact: list[str] = field(default_factory=list)
+    timeline: list[Event] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+
+
+def _parse(at: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _load_start(report: Report) -> datetime | None:
+    """UTC of the load's start: a timeline entry's time minus its offset."""
+    for t in report.timeline:
+        at = _parse(t.at)
+        if at is not None:
+            return at - timedelta(seconds=t.offset_s)
+    return None
+
+
+def _utc(t0: datetime | None, offset_s: float) -> str:
+    if t0 is None:
+        return ""
+    at = (t0 + timedelta(seconds=offset_s)).astimezone(timezone.utc)
+    return at.strftime("%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def ms(value: float | None) -> str:
+    """A latency for prose."""
+    return "–" if value is None else f"{value:,.0f} ms"
+
+
+def _rate(value: float) -> str:
+    return f"{value * 100:.2f}%"
+
+
+def describe(m: WindowMetrics) -> str:
+    """A window's numbers in one phrase."""
+    text = f"{m.requests} requests at {m.rps:.1f}/s, p50 {ms(m.p50_ms)}, p99 {ms(m.p99_ms)}, errors {_rate(m.error_rate)}"
+    if m.errors:
+        text += " (" + ", ".join(f"{k}: {v}" for k, v in sorted(m.errors.items(), key=lambda kv: -kv[1])) + ")"
+    return text
+
+
+def _versus(m: WindowMetrics, base: WindowMetrics | None) -> str:
+    """How a window differs from the baseline, in words."""
+    if base is None or not base.requests or not m.requests:
+        return ""
+    parts = []
+    if m.p99_ms and base.p99_ms:
+        ratio = m.p99_ms / base.p99_ms
+        if ratio >= 1.5 or ratio <= 0.67:
+            parts.append(f"p99 {ratio:.1f}x the baseline's {ms(base.p99_ms)}")
+    if m.error_rate - base.error_rate >= 0.005:
+        parts.append(f"error rate up from {_rate(base.error_rate)}")
+    if base.rps and m.rps / base.rps <= 0.75:
+        parts.append(f"throughput down to {100 * m.rps / base.rps:.0f}% of the baseline")
+    return "; ".join(parts)
+
+
+def _containers(w: WindowReport) -> str:
+    notes = []
+    for service, t in sorted(w.containers.items()):
+        if t.restarts:
+            notes.append(f"{service} restarted {t.restarts}x")
+        if t.oom_kills:
+            notes.append(f"{service} OOM-killed {t.oom_kills}x")
+        if t.unhealthy:
+            notes.append(f"{service} unhealthy {t.unhealthy}x")
+    return ", ".join(notes)
+
+
+def build_postmortem(report: Report) -> Postmortem:
+    """The postmortem of ``report`` (see the module docstring)."""
+    t0 = _load_start(report)
+    windows = {w.name: w for w in report.windows}
+    baseline = next((w for w in report.windows if w.kind == "baseline"), None)
+    base_m = baseline.metrics if baseline else None
+    summaries = {f.window: f for f in report.faults}
+    events: list[Event] = []
+
+    if baseline is not None:
+        events.append(Event(0.0, _utc(t0, 0.0), "load", "Load started; baseline window begins.",
+                            "Baseline: " + describe(baseline.metrics) + "."))
+    for t in report.timeline:
+        touched = ", ".join(t.touched) if t.touched else "nothing recorded"
+        if t.action == "inject":
+            events.append(Event(t.offset_s, _utc(t0, t.offset_s), "inject",
+                                f"Fault {t.fault} ({t.kind}) injected; touched: {touched}."))
+        elif t.action == "revert":
+            events.append(Event(t.offset_s, _utc(t0, t.offset_s), "revert", f"Fault {t.fault} ({t.kind}) reverted."))
+        else:
+            events.append(Event(t.offset_s, _utc(t0, t.offset_s), "problem",
+                                f"Fault {t.fault} ({t.kind}): {t.action.replace('_', ' ')}.", t.error or ""))
+    for w in report.windows:
+        if w.kind == "fault":
+            summary = summaries.get(w.name)
+            observed = describe(w.metrics) + "."
+            versus = _versus(w.metrics, base_m)
+            if versus:
+                observed += " Versus the baseline: " + versus + "."
+            if w.diagnosis:
+                observed += f" Diagnosis: {w.diagnosis}."
+            notes = _containers(w)
+            if notes:
+                observed += f" Containers: {notes}."
+            if summary and summary.time_to_detect_s is not None:
+                at = w.start_s + summary.time_to_detect_s
+                events.append(Event(at, _utc(t0, at), "detect",
+                                    f"Degradation visible {summary.time_to_detect_s:g} s after {w.fault or w.name} "
+                                    "was injected (outside the steady state).", observed))
+            else:
+                events.append(Event(w.start_s + 0.001, _utc(t0, w.start_s), "detect",
+                                    f"No degradation outside the steady state during {w.name}.", observed))
+            if summary and summary.time_to_recover_s is not None:
+                at = w.end_s + summary.time_to_recover_s
+                events.append(Event(at, _utc(t0, at), "recover",
+                                    f"Back within the steady state {summary.time_to_recover_s:g} s after the revert "
+                                    f"of {w.fault or w.name}."))
+            elif summary is not None:
+                events.append(Event(w.end_s + 0.001, _utc(t0, w.end_s), "problem",
+                                    f"Not back within the steady state after {w.fault or w.name} was reverted, "
+                                    "before the load ended."))
+        elif w.kind == "recovery":
+            notes = _containers(w)
+            observed = "Recovery window: " + describe(w.metrics) + "." + (f" Containers: {notes}." if notes else "")
+            events.append(Event(w.start_s + 0.002, _utc(t0, w.start_s), "recover", f"{w.name} begins.", observed))
+    if report.load and report.load.duration_s is not None:
+        events.append(Event(report.load.duration_s, _utc(t0, report.load.duration_s), "load",
+                            f"Load ended after {report.load.duration_s:g} s ({report.load.recorded} requests recorded)."))
+    events.sort(key=lambda e: e.offset_s)
+
+    findings, held = [], []
+    for e in report.expectations:
+        line = f"{e.name}: {e.explanation}"
+        if e.inconclusive:
+            findings.append("Inconclusive: " + line)
+        elif not e.held:
+            findings.append("Failed: " + line)
+        else:
+            held.append(line)
+    if report.steady_state:
+        for e in report.steady_state.at_start + report.steady_state.at_end:
+            if not e.held:
+                findings.append(("Steady state (stated): " if not report.steady_state.derived else
+                                 "Steady state (derived from the baseline, not a verdict): ") + e.explanation)
+    for f in report.faults:
+        if f.time_to_recover_s is None:
+            findings.append(f"{f.fault} was not followed by a recovery to the steady state before the load ended.")
+    for w in report.windows:
+        notes = _containers(w)
+        if notes:
+            findings.append(f"In {w.name}: {notes}.")
+    if report.load and report.load.locust_requests is not None and report.load.locust_requests != report.load.recorded:
+        findings.append(f"Locust counted {report.load.locust_requests} requests, we recorded {report.load.recorded}: "
+                        "records were lost, so every number here undercounts.")
+    if report.error:
+        findings.insert(0, f"Run {report.status}: {report.error}")
+
+    impact = []
+    for f in report.faults:
+        avail = f"{f.availability_pct:.2f}%" if f.availability_pct is not None else "–"
+        w = windows.get(f.window)
+        p99 = f", p99 {ms(w.metrics.p99_ms)}" if w else ""
+        impact.append(f"{f.fault}: {f.failed_requests} of {f.requests} requests failed (availability {avail}){p99}, "
+                      f"degraded for {f.degraded_s:g} s.")
+
+    failed = [e for e in report.expectations if not e.held]
+    verdict = {"passed": "Every expectation held", "failed": f"{len(failed)} of {len(report.expectations)} "
+               "expectations failed", "error": "The run is inconclusive", "aborted": "The run was aborted by an "
+               "abort condition", "interrupted": "The run was interrupted"}[report.status]
+    faults = ", ".join(dict.fromkeys(t.fault for t in report.timeline if t.action == "inject")) or "no fault"
+    worst = min(report.faults, key=lambda f: f.availability_pct if f.availability_pct is not None else 100.0,
+                default=None)
+    summary = f"{verdict} while {report.scenario.name} ran with {faults} injected."
+    if worst and worst.availability_pct is not None:
+        summary += f" Lowest availability: {worst.availability_pct:.2f}% during {worst.fault}."
+    return Postmortem(summary=summary, impact=impact, timeline=events, findings=findings, held=held)

@@ -1,0 +1,205 @@
+"""``harness run --repeat N --quorum K``: run one scenario N times and pass if K runs passed, to
+tame flaky verdicts (one unlucky second should not fail a pipeline; a real regression fails most
+repeats).
+
+Layout: each repeat is a full run with its own reports in ``OUT/repeat-<i>/`` (``report.json``,
+``report.html``, ...); the aggregate goes to ``OUT/aggregate.json`` (the source of truth),
+``OUT/aggregate.md`` and ``OUT/aggregate.html``. Every repeat uses the same seed, so the request
+mix, fault schedule and kill victims are the same; only timing varies.
+
+The aggregate status, and the exit code with it:
+
+- ``passed`` (0): at least K repeats passed;
+- ``failed`` (1): quorum missed and the repeats that *failed* (an expectation failed, or an
+  abort condition tripped) make it unreachable: more than N - K of them;
+- ``error`` (3): quorum missed, but only because some repeats were inconclusive (a harness or
+  environment error): those prove nothing either way, so neither does the aggregate;
+- ``interrupted`` (130): Ctrl-C/SIGTERM during a repeat; no further repeat starts.
+
+Per expectation, the aggregate also shows in how many repeats it held.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Literal
+
+from pydantic import BaseModel, Field
+
+from harness.report.html import ENV
+from harness.report.markdown import MAX_LINES, code_span, md_escape
+from harness.report.model import Report
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from harness.run import RunResult
+    from harness.scenario import LoadedScenario
+
+AGGREGATE_SCHEMA_VERSION = 1
+
+
+class RepeatRun(BaseModel):
+    """One repeat: its index (1-based), run id, directory (relative to the aggregate's), status,
+    error, and the names of the expectations that did not hold."""
+
+    index: int
+    run_id: str
+    dir: str
+    status: str
+    error: str | None = None
+    failed: list[str] = Field(default_factory=list)
+
+
+class ExpectationTally(BaseModel):
+    """In how many repeats one expectation held, out of the repeats that judged it."""
+
+    name: str
+    held: int
+    judged: int
+
+
+class Aggregate(BaseModel):
+    """``aggregate.json`` (see the module docstring)."""
+
+    schema_version: int = AGGREGATE_SCHEMA_VERSION
+    scenario: str
+    repeat: int
+    quorum: int
+    passed: int
+    status: Literal["passed", "failed", "error", "interrupted"]
+    reason: str
+    started_at: str
+    ended_at: str
+    runs: list[RepeatRun] = Field(default_factory=list)
+    expectations: list[ExpectationTally] = Field(default_factory=list)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def aggregate(scenario: str, reports: list[tuple[str, Report]], repeat: int, quorum: int, started_at: str = "",
+              ended_at: str = "") -> Aggregate:
+    """The aggregate of the repeats run so far: ``reports`` are (directory, report) pairs in
+    order; fewer than ``repeat`` means the rest never ran (interrupted)."""
+    runs = [RepeatRun(index=i + 1, run_id=r.run_id, dir=d, status=r.status, error=r.error,
+                      failed=[e.name for e in r.expectations if not e.held])
+            for i, (d, r) in enumerate(reports)]
+    passed = sum(1 for r in runs if r.status == "passed")
+    failed = sum(1 for r in runs if r.status in ("failed", "aborted"))
+    if any(r.status == "interrupted" for r in runs) or len(runs) < repeat:
+        status, reason = "interrupted", f"interrupted after {len(runs)} of {repeat} repeats"
+    elif passed >= quorum:
+        status, reason = "passed", f"{passed} of {repeat} repeats passed (quorum {quorum})"
+    elif failed > repeat - quorum:
+        status, reason = "failed", (f"{passed} of {repeat} repeats passed, quorum {quorum}: {failed} failed, "
+                                    f"so the quorum was out of reach")
+    else:
+        status, reason = "error", (f"{passed} of {repeat} repeats passed, quorum {quorum}: "
+                                   f"{repeat - passed - failed} inconclusive repeats decide nothing")
+    tallies: dict[str, ExpectationTally] = {}
+    for _, r in reports:
+        for e in r.expectations:
+            t = tallies.setdefault(e.name, ExpectationTally(name=e.name, held=0, judged=0))
+            t.judged += 1
+            t.held += int(e.held)
+    return Aggregate(scenario=scenario, repeat=repeat, quorum=quorum, passed=passed, status=status, reason=reason,
+                     started_at=started_at or (reports[0][1].started_at if reports else _now()),
+                     ended_at=ended_at or (reports[-1][1].ended_at if reports else _now()),
+                     runs=runs, expectations=list(tallies.values()))
+
+
+def render_aggregate_md(agg: Aggregate) -> str:
+    """aggregate.md: status line, one row per repeat, one row per expectation (≤ 60 lines)."""
+    label = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR (inconclusive)",
+             "interrupted": "INTERRUPTED"}[agg.status]
+    lines = [f"# {md_escape(agg.scenario)}: {label} ({agg.passed} of {agg.repeat} passed, quorum {agg.quorum})", "",
+             md_escape(agg.reason), "", "## Repeats", "", "| repeat | run | status | not held |", "|---|---|---|---|"]
+    budget = MAX_LINES - len(lines) - 8
+    shown_runs = agg.runs[: max(3, budget // 2)]
+    for r in shown_runs:
+        lines.append(f"| {r.index} | `{code_span(r.run_id)}` | {r.status} | "
+                     f"{md_escape(', '.join(r.failed) or (r.error or ''))} |")
+    if len(shown_runs) < len(agg.runs):
+        lines += ["", f"… {len(agg.runs) - len(shown_runs)} more repeats in aggregate.html"]
+    lines += ["", "## Expectations", "", "| expectation | held in |", "|---|---|"]
+    room = MAX_LINES - len(lines) - 2
+    for t in agg.expectations[:room]:
+        lines.append(f"| {md_escape(t.name)} | {t.held} of {t.judged} |")
+    if len(agg.expectations) > room:
+        lines += ["", f"… {len(agg.expectations) - room} more expectations in aggregate.html"]
+    return "\n".join(lines[:MAX_LINES]) + "\n"
+
+
+def render_aggregate_html(agg: Aggregate) -> str:
+    """aggregate.html: links to each repeat's report.html (relative), and the tallies."""
+    return ENV.get_template("aggregate.html.j2").render(a=agg)
+
+
+def write_aggregate(agg: Aggregate, out_dir: Path) -> dict[str, Path]:
+    """Write aggregate.json, aggregate.md and aggregate.html into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / "aggregate.json", "md": out_dir / "aggregate.md", "html": out_dir / "aggregate.html"}
+    paths["json"].write_text(agg.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    paths["md"].write_text(render_aggregate_md(agg), encoding="utf-8")
+    paths["html"].write_text(render_aggregate_html(agg), encoding="utf-8")
+    return paths
+
+
+def run_repeated(loaded: LoadedScenario, repeat: int, quorum: int, out_dir: Path | None = None,
+                 seed: int | None = None, console: Console | None = None,
+                 execute: Callable[..., RunResult] | None = None,
+                 on_result: Callable[[int, RunResult], None] | None = None) -> tuple[Aggregate, dict[str, Path]]:
+    """Run ``loaded`` ``repeat`` times into ``out_dir/repeat-<i>``; write and return the aggregate.
+
+    ``out_dir`` defaults to ``reports/<first run id>-x<N>``. ``execute`` is
+    :func:`harness.run.execute` (injectable for tests); ``on_result`` is called after each repeat.
+    A Ctrl-C between repeats stops the series (status ``interrupted``).
+    """
+    from harness.run import DEFAULT_REPORTS_DIR, new_run_id
+    from harness.run import execute as real_execute
+
+    if not 1 <= quorum <= repeat:
+        raise ValueError(f"quorum must be between 1 and the repeat count {repeat} (got {quorum})")
+    run = execute or real_execute
+    out = (out_dir or DEFAULT_REPORTS_DIR / f"{new_run_id()}-x{repeat}").resolve()
+    seed = seed if seed is not None else loaded.scenario.seed
+    started = _now()
+    reports: list[tuple[str, Report]] = []
+    for i in range(1, repeat + 1):
+        try:
+            result = run(loaded, out_dir=out / f"repeat-{i}", seed=seed, console=console)
+        except KeyboardInterrupt:
+            break
+        if seed is None:  # the first repeat drew one: keep it for the others
+            seed = result.report.seed
+        reports.append((f"repeat-{i}", result.report))
+        if on_result:
+            on_result(i, result)
+        if result.report.status == "interrupted":
+            break
+    agg = aggregate(loaded.scenario.name, reports, repeat, quorum, started, _now())
+    return agg, write_aggregate(agg, out)
+
+
+def regenerate_aggregate(out_dir: Path) -> dict[str, Path]:
+    """Re-render aggregate.md/.html from ``aggregate.json`` and every repeat's formats from its
+    ``report.json`` (``harness report`` on an aggregate directory). Raises
+    :class:`harness.report.ReportFileError`."""
+    from pydantic import ValidationError
+
+    from harness.report import ReportFileError, regenerate
+
+    file = out_dir / "aggregate.json"
+    try:
+        agg = Aggregate.model_validate_json(file.read_text(encoding="utf-8"))
+    except (OSError, ValidationError) as exc:
+        raise ReportFileError(f"{file}: not a readable aggregate.json ({exc})") from None
+    paths = {f"{fmt}": p for fmt, p in write_aggregate(agg, out_dir).items() if fmt != "json"}
+    for r in agg.runs:
+        if (out_dir / r.dir / "report.json").is_file():
+            for fmt, p in regenerate(out_dir / r.dir).items():
+                paths[f"{r.dir}/{fmt}"] = p
+    return paths

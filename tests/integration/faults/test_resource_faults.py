@@ -1,0 +1,249 @@
+"""Resource faults on the live sample stack, each effect observed from outside the fault:
+``OOMKilled`` from the engine, memory and CPU from ``docker stats``, ENOSPC from a write inside
+the container, EMFILE as a connection that is accepted by the kernel but never answered."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.integration.faults.conftest import wait_until
+
+pytestmark = pytest.mark.integration
+
+MIB = 2**20
+
+
+def memory_mib(container) -> float:
+    """``docker stats`` memory usage of a container, MiB (usage minus inactive file cache, as the
+    docker CLI shows it)."""
+    stats = container.stats(stream=False, one_shot=True)["memory_stats"]
+    return (stats["usage"] - stats.get("stats", {}).get("total_inactive_file", 0)) / MIB
+
+
+def cpu_seconds(container) -> tuple[float, float]:
+    """``docker stats`` total CPU time of a container (s) and when it was read (monotonic s)."""
+    stats = container.stats(stream=False, one_shot=True)
+    return stats["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9, time.monotonic()
+
+
+def cpu_percent(container, window_s: float = 2.0) -> float:
+    """The container's CPU use over ``window_s`` from two ``docker stats`` samples, % of a core."""
+    used0, t0 = cpu_seconds(container)
+    time.sleep(window_s)
+    used1, t1 = cpu_seconds(container)
+    return (used1 - used0) / (t1 - t0) * 100
+
+
+def helper_pids(fault) -> list[int]:
+    """Host PIDs of the helper processes a fault started (whatever its victim structure)."""
+    pids = []
+    for victim in fault._victims:
+        helpers = getattr(victim, "helpers", None) or [getattr(victim, "helper", None)]
+        pids += [h.pid for h in helpers if h is not None]
+    return pids
+
+
+def gone(pid: int) -> bool:
+    """True once ``pid`` no longer exists (or is a zombie nobody reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_revert_before_inject_is_a_no_op(live):
+    for spec in (
+        {"kind": "oom", "service": "api"},
+        {"kind": "memory_leak", "service": "catalog"},
+        {"kind": "cpu", "service": "catalog"},
+        {"kind": "cpu", "service": "catalog", "mode": "throttle"},
+        {"kind": "disk_full", "service": "redis", "path": "/var/lib/redis"},
+        {"kind": "fd_limit", "service": "api"},
+    ):
+        fault = live.fault(spec)
+        assert fault.revert() == []
+        assert fault.revert() == []
+
+
+def test_oom_kills_the_replica_with_oomkilled_and_revert_brings_it_back(live):
+    fault = live.fault({"kind": "oom", "service": "api", "limit_mib": 96})
+    try:
+        touched = fault.inject()
+        name = touched[0]
+        assert touched == [name, f"{name}:OOMKilled"]
+        state = live.stack.container(name).attrs["State"]
+        assert state["Status"] == "exited" and state["OOMKilled"] is True and state["ExitCode"] == 137
+        helpers = helper_pids(fault)
+        wait_until(lambda: all(gone(p) for p in helpers), 5)  # the helper left with the container
+        # the other replica still serves through the load balancer
+        assert requests.get(f"{live.lb_url}/products/1", timeout=5).status_code == 200
+    finally:
+        restarted = fault.revert()
+    assert restarted == [name]
+    assert fault.revert() == []
+    state = live.stack.container(name).attrs["State"]
+    assert state["Status"] == "running"  # (the engine keeps OOMKilled true from the last exit)
+    live.wait_healthy()
+    assert requests.get(f"{live.lb_url}/products/1", timeout=5).status_code == 200
+
+
+def test_memory_leak_grows_at_its_rate_up_to_its_limit_and_revert_frees_it(live):
+    name = live.container("catalog")
+    container = live.stack.container(name)
+    before = memory_mib(container)
+    fault = live.fault({"kind": "memory_leak", "service": "catalog", "rate_mib_s": 16, "limit_mib": 40})
+    try:
+        assert fault.inject() == [name]
+        started = time.monotonic()
+        time.sleep(1.5)
+        grown, elapsed = memory_mib(container) - before, time.monotonic() - started
+        assert 0.5 * 16 * elapsed <= grown <= 16 * elapsed + 12, (grown, elapsed)
+        time.sleep(max(0.0, 40 / 16 + 1.0 - (time.monotonic() - started)))
+        plateau = memory_mib(container) - before
+        assert 40 - 4 <= plateau <= 40 + 12, plateau  # stops at limit_mib
+        helpers = helper_pids(fault)
+    finally:
+        assert fault.revert() == [name]
+    assert fault.revert() == []
+    assert all(gone(p) for p in helpers)
+    wait_until(lambda: memory_mib(container) < before + 8, 5)
+    assert live.stack.container(name).attrs["State"]["Status"] == "running"
+
+
+def test_cpu_load_shows_in_the_container_cpu_and_stops_on_revert(live):
+    name = live.container("redis")
+    container = live.stack.container(name)
+    idle = cpu_percent(container, 1.0)
+    fault = live.fault({"kind": "cpu", "service": "redis", "cores": 1, "cpu_percent": 50})
+    try:
+        assert fault.inject() == [name]
+        helper = helper_pids(fault)[0]
+        ticks0 = sum(int(x) for x in Path(f"/proc/{helper}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+        busy = cpu_percent(container, 2.0)
+        ticks1 = sum(int(x) for x in Path(f"/proc/{helper}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+    finally:
+        assert fault.revert() == [name]
+    assert fault.revert() == []
+    helper_percent = (ticks1 - ticks0) / os.sysconf("SC_CLK_TCK") / 2.0 * 100
+    # docker stats accounts the helper's CPU to the container (and no more than asked); on a busy
+    # 2-core host the helper may get less than its 50 %, hence the loose lower bound
+    assert busy >= idle + 0.8 * helper_percent - 5, (idle, busy, helper_percent)
+    assert 20 <= busy <= 50 + idle + 15, (idle, busy)
+    assert gone(helper)
+    assert cpu_percent(container, 1.0) < idle + 15
+
+
+def test_cpu_throttle_caps_a_busy_process_in_the_container(live):
+    name = live.container("api")
+    container = live.stack.container(name)
+    burn = ["python3", "-c", "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 1.5: pass\n"
+            "print(time.process_time())"]
+    fault = live.fault({"kind": "cpu", "service": "api", "mode": "throttle", "cores": 1, "cpu_percent": 10})
+    try:
+        assert fault.inject() == [name]
+        throttled0 = container.stats(stream=False, one_shot=True)["cpu_stats"]["throttling_data"]["throttled_periods"]
+        capped = float(container.exec_run(burn).output)  # CPU seconds it got in 1.5 s of wall time
+        throttled1 = container.stats(stream=False, one_shot=True)["cpu_stats"]["throttling_data"]["throttled_periods"]
+    finally:
+        assert fault.revert() == [name]
+    assert fault.revert() == []
+    assert capped < 0.1 * 1.5 + 0.1, capped  # 10 % of a core, plus the interpreter's start-up
+    assert throttled1 - throttled0 >= 5  # the quota throttled the container (api has none otherwise)
+    cpu = Path(f"/sys/fs/cgroup/cpu/docker/{container.id}/cpu.cfs_quota_us")
+    if cpu.exists():
+        assert cpu.read_text().strip() == "-1"
+    assert requests.get(f"{live.lb_url}/products/2", timeout=5).status_code == 200
+
+
+def test_disk_full_gives_enospc_inside_the_container_and_revert_frees_the_space(live):
+    name = live.container("redis")
+    container = live.stack.container(name)
+    probe = ["dd", "if=/dev/zero", "of=/var/lib/redis/probe", "bs=64k", "count=4"]
+    fault = live.fault({"kind": "disk_full", "service": "redis", "path": "/var/lib/redis"})
+    try:
+        assert fault.inject() == [f"{name}:/var/lib/redis"]
+        full = container.exec_run(probe, user="redis")
+        container.exec_run(["redis-cli", "bgsave"])
+        save_status = wait_until(lambda: _bgsave_status(container), 5)
+        write = container.exec_run(["redis-cli", "set", "harness:disk-full", "still-served"])
+    finally:
+        assert fault.revert() == [f"{name}:/var/lib/redis"]
+    assert fault.revert() == []
+    assert full.exit_code != 0 and b"No space left on device" in full.output, full.output
+    assert save_status == "err"  # Redis's snapshot hit ENOSPC ...
+    assert write.output.strip() == b"OK"  # ... while it keeps serving writes (stop-writes-on-bgsave-error no)
+    after = container.exec_run(probe, user="redis")
+    container.exec_run(["rm", "-f", "/var/lib/redis/probe"], user="redis")
+    assert after.exit_code == 0, after.output
+
+
+def _bgsave_status(container) -> str | None:
+    """``rdb_last_bgsave_status`` once no background save is in progress."""
+    info = container.exec_run(["redis-cli", "info", "persistence"]).output.decode()
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    if fields.get("rdb_bgsave_in_progress", "1").strip() != "0":
+        return None
+    return fields.get("rdb_last_bgsave_status", "").strip() or None
+
+
+def test_disk_full_refuses_to_fill_the_host_disk(live):
+    fault = live.fault({"kind": "disk_full", "service": "api", "path": "/tmp", "max_fill_mib": 64})
+    from harness.errors import EnvironmentFailure
+
+    with pytest.raises(EnvironmentFailure, match="max_fill_mib"):
+        fault.inject()
+    assert fault.revert() == []
+
+
+def _http_health(ip: str, timeout_s: float) -> str:
+    """Open a new TCP connection to the api, send GET /health: the status line, or "timeout"
+    when the connection was accepted by the kernel but no answer came."""
+    with socket.create_connection((ip, 8080), timeout=timeout_s) as conn:
+        conn.sendall(b"GET /health HTTP/1.0\r\nHost: api\r\n\r\n")
+        try:
+            return conn.recv(64).split(b"\r\n")[0].decode()
+        except socket.timeout:
+            return "timeout"
+
+
+def _app_pid(live, name: str) -> int:
+    """Host PID of the ``python3 -m shop.api`` process in an api container (PID 1 is a shell)."""
+    top = live.stack.container(name).top(ps_args="-o pid,args")
+    return next(int(pid) for pid, args in top["Processes"] if args.startswith("python3 -m shop.api"))
+
+
+def test_fd_limit_makes_new_connections_hang_with_emfile_and_revert_restores_it(live):
+    before = {name: _nofile(_app_pid(live, name)) for name in live.stack.running_containers("api")}
+    fault = live.fault({"kind": "fd_limit", "service": "api", "process": r"^python3 -m shop\.api"})
+    try:
+        touched = fault.inject()
+        name = touched[0].split(":")[0]
+        assert len(touched) == 1 and touched[0].startswith(f"{name}:pid="), touched
+        pid, ip = _app_pid(live, name), live.stack.ips(name)[0]
+        soft, hard = _nofile(pid)
+        answer = _http_health(ip, 2)  # the kernel accepts the connection, the app cannot accept() it
+        logs = subprocess.run(["docker", "logs", "--since", "30s", name], capture_output=True, text=True,
+                              timeout=30).stderr
+    finally:
+        assert fault.revert() == [name]
+    assert fault.revert() == []
+    assert soft < 64 and hard == before[name][1], (soft, hard)
+    assert answer == "timeout"
+    assert "Too many open files" in logs
+    assert _nofile(pid) == before[name]
+    assert wait_until(lambda: _http_health(ip, 3).endswith("200 OK"), 10)
+    live.wait_healthy()
+
+
+def _nofile(pid: int) -> tuple[int, int]:
+    """(soft, hard) "Max open files" of a process, from /proc/<pid>/limits."""
+    line = next(line for line in Path(f"/proc/{pid}/limits").read_text().splitlines() if line.startswith("Max open files"))
+    soft, hard = line.split()[3:5]
+    return int(soft), int(hard)

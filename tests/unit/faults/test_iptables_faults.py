@@ -1,0 +1,293 @@
+"""iptables fault kinds (partition, firewall, dns) without Docker: spec validation, the exact
+rules they add, and revert rules. A fake stack keeps one rule list per container namespace and
+answers ``iptables -I/-D/-S`` the way the real one does."""
+
+from __future__ import annotations
+
+import random
+import shlex
+from types import SimpleNamespace
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from harness.errors import EnvironmentFailure
+from harness.faults import FaultContext, fault_for, fault_kinds
+from harness.faults.dns import dns_wire, hex_string
+from harness.faults.firewall import rule_comment
+from harness.scenario.models import FaultEntry
+
+ENTRY = TypeAdapter(FaultEntry)
+ENVELOPE = {"name": "f", "at_s": 1, "duration_s": 2}
+RUN = "20260101t000000z-abcdef"
+COMMENT = rule_comment(RUN, "f")
+MINIMAL = {
+    "partition": {"services_a": ["api"], "services_b": ["redis"]},
+    "firewall": {"service": "api", "port": 8080},
+    "dns": {"hostname": "toxiproxy", "for_services": ["api"]},
+}
+
+
+def spec(kind: str, **params):
+    return ENTRY.validate_python({**ENVELOPE, "kind": kind, **(MINIMAL[kind] | params)})
+
+
+class FakeStack:
+    """Containers by service, each with an IP, a PID and the rule list of its namespace.
+
+    ``fail_insert_at``: the n-th ``iptables -I`` (1-based, over all containers) fails.
+    """
+
+    def __init__(self, services: dict[str, list[str]], fail_insert_at: int | None = None):
+        self.run_id = RUN
+        self.by_service = services
+        self.rules: dict[str, list[tuple[str, list[str]]]] = {}
+        self.pids: dict[str, int] = {}
+        self.ip: dict[str, str] = {}
+        for i, name in enumerate(n for names in services.values() for n in names):
+            self.rules[name] = [("INPUT", ["-s", "10.9.9.9/32", "-j", "ACCEPT"])]  # someone else's rule
+            self.pids[name] = 100 + i
+            self.ip[name] = f"10.0.0.{i + 2}"
+        self.running = set(self.rules)
+        self.removed: set[str] = set()
+        self.inserts = 0
+        self.fail_insert_at = fail_insert_at
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def running_containers(self, service):
+        return [n for n in self.by_service.get(service, []) if n in self.running]
+
+    def containers_of(self, service):
+        return sorted(n for n in self.by_service.get(service, []) if n not in self.removed)
+
+    def services(self):
+        return sorted(self.by_service)
+
+    def container(self, name):
+        if name in self.removed or name not in self.rules:
+            raise EnvironmentFailure(f"docker: inspect {name} failed: 404 no such container")
+        running = name in self.running
+        return SimpleNamespace(attrs={"State": {"Running": running, "Pid": self.pids[name] if running else 0}})
+
+    def pid(self, name):
+        if name not in self.running:
+            raise EnvironmentFailure(f"{name} is not running (no pid)")
+        return self.pids[name]
+
+    def ips(self, name):
+        return [self.ip[name]]
+
+    def nsenter_net(self, name, argv, timeout_s=10):
+        assert argv[:3] == ["iptables", "-w", "5"], argv
+        self.pid(name)
+        op, chain, rest = argv[3], argv[4], argv[5:]
+        self.calls.append((name, argv[3:]))
+        table = self.rules[name]
+        if op == "-I":
+            self.inserts += 1
+            if self.inserts == self.fail_insert_at:
+                raise EnvironmentFailure("iptables -I failed: fake")
+            table.insert(0, (chain, rest))
+            return ""
+        if op == "-D":
+            table.remove((chain, rest))  # ValueError (a test failure) if no such rule
+            return ""
+        if op == "-S":
+            return "".join(f"-A {c} {shlex.join(r)}\n" for c, r in table if c == chain)
+        raise AssertionError(argv)
+
+    def ours(self, name):
+        return [(c, r) for c, r in self.rules[name] if COMMENT in r]
+
+    def restart(self, name):
+        self.pids[name] += 1000
+        self.rules[name] = []
+
+
+SERVICES = {"api": ["p-api-1", "p-api-2"], "redis": ["p-redis-1"], "lb": ["p-lb-1"], "toxiproxy": ["p-toxiproxy-1"]}
+
+
+def build(kind: str, stack: FakeStack | None = None, seed: int = 1, **params):
+    stack = stack or FakeStack(SERVICES)
+    parsed = spec(kind, **params)
+    ctx = FaultContext(toxiproxy=None, stack=stack, rng=random.Random(seed))  # type: ignore[arg-type]
+    return fault_for(parsed)(parsed, ctx), stack
+
+
+# -- registration and spec validation ---------------------------------------------------------
+
+
+def test_the_three_kinds_are_registered_with_summary_and_seed_section():
+    for kind in MINIMAL:
+        assert kind in fault_kinds()
+        parsed = spec(kind)
+        assert type(parsed).summary and type(parsed).seed_section
+
+
+@pytest.mark.parametrize("kind", sorted(MINIMAL))
+def test_unknown_parameter_is_rejected(kind):
+    with pytest.raises(ValidationError, match="extra"):
+        spec(kind, colour="red")
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"services_a": []}, "at least 1"),
+    ({"services_b": ["api"]}, "both sides"),
+    ({"services_a": ["api", "api"]}, "unique"),
+    ({"services_a": [""]}, "empty"),
+    ({"ports_b": [0]}, "1..65535"),
+    ({"ports_b": [70000]}, "1..65535"),
+    ({"ports_b": [1, 1]}, "unique"),
+    ({"ports_b": list(range(1, 17))}, "at most 15"),
+])
+def test_partition_spec_rejects(params, message):
+    with pytest.raises(ValidationError, match=message):
+        spec("partition", **params)
+
+
+def test_partition_service_refs_name_both_sides():
+    assert spec("partition", services_a=["api", "lb"]).service_refs() == ["api", "lb", "redis"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"port": 0}, "greater than or equal to 1"),
+    ({"port": 65536}, "less than or equal to 65535"),
+    ({"action": "refuse"}, "'drop' or 'reject'"),
+    ({"from_services": []}, "at least 1"),
+    ({"from_services": ["lb", "lb"]}, "unique"),
+    ({"count": 0}, "greater than or equal to 1"),
+    ({"count": 1, "percent": 50}, "either count or percent"),
+])
+def test_firewall_spec_rejects(params, message):
+    with pytest.raises(ValidationError, match=message):
+        spec("firewall", **params)
+
+
+def test_firewall_service_refs_include_the_sources():
+    assert spec("firewall", from_services=["lb"]).service_refs() == ["api", "lb"]
+
+
+@pytest.mark.parametrize("hostname", ["bad host", "-api", "api-", "a..b", "a" * 64, ".", "api/x", "é"])
+def test_dns_spec_rejects_invalid_hostnames(hostname):
+    with pytest.raises(ValidationError, match="hostname|label|characters"):
+        spec("dns", hostname=hostname)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"for_services": []}, "at least 1"),
+    ({"mode": "nxdomain"}, "'timeout' or 'error'"),
+])
+def test_dns_spec_rejects(params, message):
+    with pytest.raises(ValidationError, match=message):
+        spec("dns", **params)
+
+
+def test_dns_service_refs_are_the_clients_only():
+    assert spec("dns", hostname="example.com", for_services=["api", "lb"]).service_refs() == ["api", "lb"]
+
+
+def test_dns_wire_format_is_length_prefixed_labels():
+    assert dns_wire("toxiproxy") == b"\x09toxiproxy"
+    assert dns_wire("a.bc.") == b"\x01a\x02bc"
+    assert hex_string(b"\x09toxiproxy") == "|09746f786970726f7879|"
+
+
+# -- the rules each kind adds ------------------------------------------------------------------
+
+
+def test_firewall_reject_from_services_adds_one_tagged_rule_per_chosen_replica():
+    fault, stack = build("firewall", action="reject", from_services=["lb"], percent=100)
+    assert fault.inject() == ["p-api-1", "p-api-2"]
+    for name in ("p-api-1", "p-api-2"):
+        assert stack.ours(name) == [("INPUT", [
+            "-s", "10.0.0.5/32", "-p", "tcp", "--dport", "8080", "-m", "comment", "--comment", COMMENT,
+            "-j", "REJECT", "--reject-with", "tcp-reset"])]
+    assert stack.ours("p-lb-1") == []
+
+
+def test_firewall_drop_default_blocks_every_non_loopback_source_and_new_only_adds_conntrack():
+    fault, stack = build("firewall", new_connections_only=True)
+    [victim] = fault.inject()
+    assert stack.ours(victim) == [("INPUT", [
+        "!", "-i", "lo", "-p", "tcp", "--dport", "8080", "-m", "conntrack", "--ctstate", "NEW",
+        "-m", "comment", "--comment", COMMENT, "-j", "DROP"])]
+
+
+def test_firewall_victim_follows_the_seed():
+    picks = {build("firewall", seed=s)[0].inject()[0] for s in range(20)}
+    assert picks == {"p-api-1", "p-api-2"}
+    assert build("firewall", seed=7)[0].inject() == build("firewall", seed=7)[0].inject()
+
+
+def test_partition_drops_on_both_sides_every_ip_of_the_other():
+    fault, stack = build("partition")
+    assert fault.inject() == ["p-api-1", "p-api-2", "p-redis-1"]
+    assert stack.ours("p-api-1") == [("INPUT", ["-s", "10.0.0.4/32", "-m", "comment", "--comment", COMMENT, "-j", "DROP"])]
+    assert stack.ours("p-redis-1") == [
+        ("INPUT", ["-s", "10.0.0.2/32,10.0.0.3/32", "-m", "comment", "--comment", COMMENT, "-j", "DROP"])]
+    assert stack.ours("p-lb-1") == [] and stack.ours("p-toxiproxy-1") == []
+
+
+def test_partition_with_ports_cuts_only_that_tcp_edge():
+    fault, stack = build("partition", services_b=["toxiproxy"], ports_b=[16379])
+    fault.inject()
+    assert stack.ours("p-toxiproxy-1")[0][1][:8] == [
+        "-s", "10.0.0.2/32,10.0.0.3/32", "-p", "tcp", "-m", "multiport", "--dports", "16379"]
+    assert stack.ours("p-api-2")[0][1][:8] == ["-s", "10.0.0.6/32", "-p", "tcp", "-m", "multiport", "--sports", "16379"]
+
+
+@pytest.mark.parametrize("mode, chain, head", [
+    ("timeout", "INPUT", ["-s", "127.0.0.11/32", "-p", "udp", "--sport", "53"]),
+    ("error", "OUTPUT", ["-d", "127.0.0.11/32", "-p", "udp"]),
+])
+def test_dns_rule_matches_the_anchored_name(mode, chain, head):
+    fault, stack = build("dns", mode=mode)
+    assert fault.inject() == ["p-api-1", "p-api-2"]
+    [(got_chain, words)] = stack.ours("p-api-1")
+    assert got_chain == chain
+    assert words == [*head, "-m", "string", "--algo", "bm", "--icase", "--from", "40", "--to", "50",
+                     "--hex-string", "|09746f786970726f7879|", "-m", "comment", "--comment", COMMENT, "-j", "DROP"]
+
+
+def test_missing_service_fails_before_any_rule():
+    fault, stack = build("partition", services_b=["catalog"])
+    with pytest.raises(EnvironmentFailure, match="'catalog' has no running container"):
+        fault.inject()
+    assert not any(c[1][0] == "-I" for c in stack.calls)
+
+
+# -- revert ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(MINIMAL))
+def test_revert_before_inject_is_empty_and_revert_is_idempotent(kind):
+    fault, stack = build(kind)
+    assert fault.revert() == []
+    touched = fault.inject()
+    assert set(fault.revert()) == set(touched)
+    assert fault.revert() == []
+    for name, table in stack.rules.items():
+        assert table == [("INPUT", ["-s", "10.9.9.9/32", "-j", "ACCEPT"])], name  # foreign rule kept
+
+
+def test_revert_after_a_partial_inject_removes_what_got_in():
+    fault, stack = build("partition", stack=FakeStack(SERVICES, fail_insert_at=3))
+    with pytest.raises(EnvironmentFailure, match="fake"):
+        fault.inject()
+    assert sum(len(stack.ours(n)) for n in stack.rules) == 2
+    assert fault.revert() == ["p-api-1", "p-api-2"]
+    assert sum(len(stack.ours(n)) for n in stack.rules) == 0
+
+
+def test_revert_skips_containers_restarted_stopped_or_removed():
+    fault, stack = build("firewall", percent=100, from_services=["lb"])
+    fault.inject()
+    stack.restart("p-api-1")
+    stack.running.discard("p-lb-1")  # a source stopping changes nothing for the rule's owner
+    assert fault.revert() == ["p-api-2"]
+    fault, stack = build("dns")
+    fault.inject()
+    stack.removed.add("p-api-1")
+    stack.running.discard("p-api-2")
+    assert fault.revert() == []
+    assert fault.revert() == []
