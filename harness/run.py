@@ -22,7 +22,6 @@ import platform
 import random
 import secrets
 import signal
-import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from harness.faults import FaultContext
 from harness.guards import tripped
 from harness.journal import Journal
 from harness.load import LoadDriver, LoadSpec
+from harness.load.readback import acked_ids, read_back
 from harness.progress import Progress
 from harness.redact import Redactor
 from harness.report import Report, build_report, run_fingerprint, write_reports
@@ -263,6 +263,11 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             timeline.step(t0)
             driver.wait(timeout_s=LOAD_END_GRACE_S)
             stopped = driver.stopped or {}
+            readback_paths = {r.label: r.read_back for r in load.requests if r.read_back}
+            if readback_paths:
+                progress.phase("reading acknowledged writes back")
+                journal.record("readback", **read_back(acked_ids(run_dir / "acked.tsv"), host, readback_paths,
+                                                       {r.label: r.headers for r in load.requests}))
             journal.record("load.stop", t=stopped.get("t", time.time()), recorded=driver.stats.requests,
                            **driver.stop_summary())
         except Interrupted as exc:

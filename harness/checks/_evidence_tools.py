@@ -12,8 +12,9 @@ from harness.analysis.windows import Window
 def counter_increase(evidence: Evidence, metric: str, window: Window, service: str | None = None,
                      labels: dict[str, str] | None = None) -> float | None:
     """How much a scraped Prometheus counter grew during ``window``, summed over containers
-    (and over label sets matching ``labels``); counter resets count from zero. None when the
-    metric was never scraped."""
+    (and over label sets matching ``labels``); counter resets count from zero. None when
+    nothing was scraped at all; 0 when the services were scraped but do not export the metric
+    (a service without retries has no retry counter)."""
     samples = evidence.service_metrics
     if samples.empty:
         return None
@@ -23,7 +24,7 @@ def counter_increase(evidence: Evidence, metric: str, window: Window, service: s
     if labels:
         rows = rows[rows["labels"].map(lambda l: all(l.get(k) == v for k, v in labels.items()))]
     if rows.empty:
-        return None
+        return 0.0
     total = 0.0
     for _, series in rows.groupby([rows["container"], rows["labels"].map(lambda l: tuple(sorted(l.items())))]):
         series = series.sort_values("offset_s")

@@ -53,7 +53,10 @@ class CircuitBreakerCheck(CheckSpec):
             state = gauge_series(evidence, self.state_metric)
             notes, held = [], p99 < self.fail_fast_ms
             what = f"p99 of the {len(failed)} failed requests" if len(failed) else f"p99 of all {len(frame)} requests"
-            if not state.empty:
+            if state.empty and not evidence.service_metrics.empty:
+                held = False
+                notes.append(f"the scraped services export no {self.state_metric}: there is no breaker")
+            elif not state.empty:
                 during = state[(state["offset_s"] >= w.start_s) & (state["offset_s"] < w.end_s)]
                 opened = bool((during["value"] == self.open_value).any())
                 after = state[(state["offset_s"] >= w.end_s)]

@@ -277,13 +277,22 @@ class Stack:
             EnvironmentFailure: not found, not labelled ``harness.run-id=<this run>``, or the
                 protected Toxiproxy.
         """
-        container = self.call(f"inspect {name}", lambda: self.docker.containers.get(name))
-        if container.labels.get(RUN_LABEL) != self.run_id:
-            raise EnvironmentFailure(f"refusing to touch {name}: it does not carry {RUN_LABEL}={self.run_id}")
+        container = self.inspect(name)
         service = container.labels.get(SERVICE_LABEL)
         if service == self.target.toxiproxy_service and not self.target.allow_toxiproxy_faults:
             raise EnvironmentFailure(f"refusing to touch {name}: {service} is the harness's Toxiproxy "
                                      "(set target.allow_toxiproxy_faults: true to target it)")
+        return container
+
+    def inspect(self, name: str) -> Any:
+        """The Docker SDK container ``name`` for reading only, if it carries this run's label.
+
+        Raises:
+            EnvironmentFailure: not found, or not labelled ``harness.run-id=<this run>``.
+        """
+        container = self.call(f"inspect {name}", lambda: self.docker.containers.get(name))
+        if container.labels.get(RUN_LABEL) != self.run_id:
+            raise EnvironmentFailure(f"refusing to touch {name}: it does not carry {RUN_LABEL}={self.run_id}")
         return container
 
     @staticmethod
@@ -307,7 +316,7 @@ class Stack:
 
     def ips(self, name: str) -> list[str]:
         """IPv4 addresses of the container on its networks."""
-        networks = self.container(name).attrs.get("NetworkSettings", {}).get("Networks") or {}
+        networks = self.inspect(name).attrs.get("NetworkSettings", {}).get("Networks") or {}
         return sorted(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
 
     def nsenter_net(self, name: str, argv: list[str], timeout_s: float = 10) -> str:

@@ -3,11 +3,12 @@
 join a container's cgroups so that the memory or CPU they use is accounted to the container.
 
 Why helpers: the faults must work whatever the image holds (no shell, no stress tool, ``FROM
-scratch``). A helper is this module run as a host process (``python -m harness.faults._cgroup
-CONFIG``, started by :meth:`Helper.spawn`, never through a shell). It writes its own PID into the
-container's ``cgroup.procs`` files, so from then on the kernel charges its memory and CPU time to
-the container: ``docker stats`` shows them, the container's memory limit and CPU quota apply, and
-the memory cgroup's OOM killer considers it. It is not in the container's PID or mount namespace.
+scratch``). A helper is this file run as a host process (``python -I -S .../_cgroup.py CONFIG``,
+started by :meth:`Helper.spawn`, never through a shell; it uses only the standard library). It
+writes its own PID into the container's ``cgroup.procs`` files, so from then on the kernel
+charges its memory and CPU time to the container: ``docker stats`` shows them, the container's
+memory limit and CPU quota apply, and the memory cgroup's OOM killer considers it. It is not in
+the container's PID or mount namespace.
 
 A helper never outlives what it serves:
 
@@ -41,8 +42,8 @@ MIB = 1024 * 1024
 """Bytes per MiB (every ``_mib`` parameter)."""
 
 HELPER_READY_TIMEOUT_S = 20.0
-"""How long :meth:`Helper.spawn` waits for a helper to have joined the cgroups (Python start-up
-plus the import of ``harness.faults``, ~0.3 s idle, more on a loaded 2-core host)."""
+"""How long :meth:`Helper.spawn` waits for a helper to have joined the cgroups (an isolated Python
+start-up, ~30 ms idle, seconds on an overloaded host)."""
 
 HELPER_STOP_TIMEOUT_S = 10.0
 """How long :meth:`Helper.stop` waits for a SIGKILLed helper to be reaped."""
@@ -131,7 +132,8 @@ def container_cgroup_dirs(pid: int, container_id: str, controllers: list[str],
             raise _failure(f"cgroup v1 controller {controller!r} not found for pid {pid} "
                            "(the resource faults need cgroup v1, as on this project's Docker hosts)")
         if container_id not in rel:
-            raise _failure(f"pid {pid}'s {controller} cgroup {rel!r} is not container {container_id[:12]}'s; not touched")
+            raise _failure(f"pid {pid}'s {controller} cgroup {rel!r} is not container {container_id[:12]}'s; "
+                           "not touched")
         path = Path(mount) / rel.lstrip("/")
         if not path.is_dir():
             raise _failure(f"cgroup directory {path} does not exist (is pid {pid} still running?)")
@@ -236,9 +238,6 @@ class HelperConfig:
         mode: ``"cpu"`` (busy-loop at ``percent``) or ``"memory"`` (allocate and hold).
         watch_pid: host PID whose exit ends the helper (the container's PID 1).
         procs_files: ``cgroup.procs`` files the helper writes its own PID into, in order.
-        oom_score_adj: written to the helper's own ``/proc/self/oom_score_adj`` before it joins,
-            or None to leave it (lowering it needs CAP_SYS_RESOURCE, which a containerised root
-            may lack; the memory helper does not need it: its memory is in no process's RSS).
         percent: CPU mode: share of one core kept busy, 0 < percent <= 100, as CPU time per
             100 ms period.
         target_mib: memory mode: total MiB to allocate and keep (rounded up to whole MiB).
@@ -248,7 +247,6 @@ class HelperConfig:
     mode: str
     watch_pid: int
     procs_files: tuple[str, ...]
-    oom_score_adj: int | None = None
     percent: float = 100.0
     target_mib: float = 0.0
     rate_mib_s: float = 0.0
@@ -289,7 +287,10 @@ class Helper:
                 the message, e.g. a refused cgroup write), or was not ready in time (it is killed).
         """
         global _atexit_registered
-        argv = [sys.executable, "-m", "harness.faults._cgroup", json.dumps(config.__dict__)]
+        # This file run as a script, isolated (-I: no environment, no script directory on the path)
+        # and without site-packages (-S): it needs only the standard library, starts in ~30 ms and
+        # its own RSS stays ~10 MiB (the OOM killer compares RSS; see the memory mode).
+        argv = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), json.dumps(config.__dict__)]
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, close_fds=True)
@@ -367,9 +368,6 @@ def _helper_main(config: HelperConfig) -> None:  # pragma: no cover - runs in th
             return True
         return bool(poller.poll(max(0, int(wait_s * 1000))))
 
-    if config.oom_score_adj is not None:
-        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as f:
-            f.write(str(config.oom_score_adj))
     for procs in config.procs_files:
         with open(procs, "w", encoding="ascii") as f:
             f.write(str(os.getpid()))

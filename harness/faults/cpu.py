@@ -111,7 +111,8 @@ class CpuFault(Fault):
                 procs = tuple(dict.fromkeys(str(d / "cgroup.procs") for d in dirs.values()))  # co-mounted: once
                 for core in range(self.spec.cores):
                     victim.helpers.append(Helper.spawn(
-                        HelperConfig(mode="cpu", watch_pid=victim.pid, procs_files=procs, percent=self.spec.cpu_percent),
+                        HelperConfig(mode="cpu", watch_pid=victim.pid, procs_files=procs,
+                                     percent=self.spec.cpu_percent),
                         f"cpu helper {core + 1} for {name}",
                     ))
             else:

@@ -63,7 +63,8 @@ class DiskFullSpec(ReplicaFaultSpec):
                       description="absolute path of a directory inside the container whose file system is filled")
     leave_mib: float = Field(default=0, ge=0, le=1_048_576, description="free space left on the file system, MiB")
     max_fill_mib: int = Field(default=1024, ge=1, le=1_048_576,
-                              description="refuse to write more than this per victim, MiB (protects a shared host disk)")
+                              description="refuse to write more than this per victim, MiB "
+                                          "(protects a shared host disk)")
 
     @field_validator("path")
     @classmethod
@@ -166,9 +167,10 @@ class DiskFullFault(Fault):
                 want = st.f_bavail * st.f_frsize - int(self.spec.leave_mib * MIB)
                 if want > self.spec.max_fill_mib * MIB:
                     raise EnvironmentFailure(
-                        f"disk_full {self.spec.name}: {self.spec.path} in {name} has {st.f_bavail * st.f_frsize / MIB:.0f} "
-                        f"MiB free; filling it would write more than max_fill_mib={self.spec.max_fill_mib} (is it on "
-                        "the host's disk? mount a size-limited tmpfs or volume there)")
+                        f"disk_full {self.spec.name}: {self.spec.path} in {name} has "
+                        f"{st.f_bavail * st.f_frsize / MIB:.0f} MiB free; filling it would write more than "
+                        f"max_fill_mib={self.spec.max_fill_mib} (is it on the host's disk? mount a size-limited "
+                        "tmpfs or volume there)")
                 fd = os.open(fill_.file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                              0o600, dir_fd=dir_fd)
                 fill_.created = True

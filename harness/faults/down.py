@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.base import Fault, FaultSpec
+from harness.faults.base import Fault, FaultContext, FaultSpec
 from harness.faults.registry import register
 from harness.toxiproxy.client import ToxiproxyClient
 
@@ -53,11 +53,12 @@ class DownFault(Fault):
     spec_type = DownSpec
     spec: DownSpec
 
-    def __init__(self, spec: DownSpec, ctx) -> None:
+    def __init__(self, spec: DownSpec, ctx: FaultContext) -> None:
         super().__init__(spec, ctx)
         self._holding = False
 
     def _holders(self) -> set[int]:
+        """Ids of the ``down`` faults currently holding this run's proxy down (shared, mutable)."""
         return _HOLDERS.setdefault(self.ctx.toxiproxy, {}).setdefault(self.spec.proxy, set())
 
     def inject(self) -> list[str]:

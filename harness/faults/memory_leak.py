@@ -7,16 +7,17 @@ holds ``limit_mib``, then holds it. The kernel charges that memory to the contai
 stats`` shows the container's usage rising by ``rate_mib_s`` per second, and the container's own
 memory limit applies to it. The image does not matter (no tool is run inside the container).
 
-What a client sees: nothing at first (the leak is invisible until it hurts). When the container
-has a memory limit below its usage + ``limit_mib``, the leak ends like a real one: the cgroup
-reaches its limit and the kernel's OOM killer kills the leaking app. (The helper's memory is in
-no process's RSS, but the helper's interpreter is about as big as a small app, so for the fault's
-duration the container's PID 1 gets ``oom_score_adj`` 1000, restored on revert, to make sure the
-kernel picks it and not the helper.) The container stops with ``OOMKilled`` true, and the service
-is down until revert. Requests in flight on it then fail; a
-load balancer takes it out after its health check's ``fall`` count. Before that, page cache is
-reclaimed first, so file I/O in the container may slow down. Without a limit the host's memory
-is used (bounded by ``limit_mib``).
+What a client sees: nothing at first (a leak is invisible until it hurts); as the cgroup nears a
+memory limit, the kernel reclaims the container's page cache first, so its file I/O may slow
+down. When the container has a memory limit below its usage + ``limit_mib``, the leak ends like
+a real one: the cgroup reaches its limit and the kernel's OOM killer kills the leaking app. (The
+helper's memory is in no process's RSS, but the helper's own interpreter is about as big as a
+small app, so for the fault's duration the container's PID 1 gets ``oom_score_adj`` 1000,
+restored on revert, to make sure the kernel picks it and not the helper.) The container stops
+with ``OOMKilled`` true and the service is down until revert. Open connections are unaffected
+until the OOM kill; then they are lost with the process, requests in flight fail, and a load
+balancer takes the replica out after its health check's ``fall`` count. Without a limit the
+host's memory is used (bounded by ``limit_mib``).
 
 Revert (idempotent): kill the helpers (their memory is freed at once) and start any victim that
 stopped with ``OOMKilled`` (the leak killed it; one stopped for another reason is left to

@@ -107,7 +107,10 @@ class NodeLossFault(Fault):
         out = self.ctx.stack.nsenter_net(name, ["iptables", "-w", "5", "-S", chain])
         count = 0
         for line in out.splitlines():
-            words = shlex.split(line)
+            try:
+                words = shlex.split(line)
+            except ValueError:  # unbalanced quotes: not a rule we wrote
+                continue
             count += any(w == "--comment" and words[i + 1:i + 2] == [self.comment] for i, w in enumerate(words))
         return count
 

@@ -11,9 +11,13 @@ Mechanism, for each victim (cgroup v1, as root on the Docker host; see ``_cgroup
 2. the container's PID 1 gets ``oom_score_adj`` 1000, so the OOM killer picks it first and the
    whole container dies (with a supervisor as PID 1, killing only the biggest process could leave
    the container up with the app dead: that is ``process_kill``'s failure, not this one);
-3. a host helper process (``oom_score_adj`` -1000: never picked) joins the container's memory
-   cgroup and allocates and touches memory as fast as it can, until the cgroup hits its limit
-   and the kernel OOM-kills PID 1. The helper sees PID 1 exit and exits too, freeing its memory;
+3. a host helper process joins the container's memory cgroup and writes into an in-memory file
+   (a memfd) as fast as it can, until the cgroup hits its limit and the kernel OOM-kills PID 1.
+   That memory is charged to the container but is in no process's RSS, and PID 1's badness
+   (its RSS + the whole limit, from the score adjustment) exceeds the helper's own RSS, so the
+   helper is not the one picked. (Lowering the helper's own score would need CAP_SYS_RESOURCE,
+   which a containerised root may lack.) The helper sees PID 1 exit and exits too, freeing the
+   memory;
 4. inject waits (up to ``kill_timeout_s``) until the engine reports the container stopped, and
    reports ``<container>:OOMKilled`` in what it touched when ``State.OOMKilled`` is true.
 

@@ -43,15 +43,31 @@ class RecordHook:
             error = ErrorClass.for_status(status) or ErrorClass.OTHER.value
         else:
             error = classify_exception(exception)
-        duration = response_time or 0.0
-        start = start_time if start_time is not None else time.time() - duration / 1000
-        if context:
-            intended = context.get(INTENDED_KEY)
-            if intended is not None:
-                duration += (start - intended) * 1000
-                start = intended
         name = str(name)
         if "\t" in name or "\n" in name or "\r" in name:
             name = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+        intended = context.get(INTENDED_KEY) if isinstance(context, dict) else None
+        try:
+            line = _line(start_time, response_time, intended, name, status, error, response_length)
+        except (TypeError, ValueError):  # odd types from a custom event: still one record
+            line = _line(_number(start_time) if start_time is not None else None, _number(response_time),
+                         _number(intended) if intended is not None else None, name, int(_number(status)), error,
+                         int(_number(response_length)))
         self.count += 1
-        self.sink(_LINE % (start, duration, name, status, error, response_length or 0))
+        self.sink(line)
+
+
+def _line(start_time, response_time, intended, name: str, status: int, error: str, size) -> str:
+    duration = response_time or 0.0
+    start = start_time if start_time is not None else time.time() - duration / 1000
+    if intended is not None:
+        duration += (start - intended) * 1000
+        start = intended
+    return _LINE % (start, duration, name, status, error, size or 0)
+
+
+def _number(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0

@@ -37,6 +37,7 @@ This module is pure arithmetic (no gevent, no locust): the child's scheduler gre
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -48,11 +49,14 @@ class ArrivalSchedule:
         rate_rps: arrivals per second (> 0).
         start_s: epoch seconds of arrival 0 (before the offset).
         offset_s: shift of every arrival, seconds (>= 0), to interleave several schedules.
+        end_s: no arrival at or after this epoch second (the load's end), so a load of
+            ``duration_s`` schedules exactly ``rate_rps * duration_s`` arrivals.
     """
 
     rate_rps: float
     start_s: float
     offset_s: float = 0.0
+    end_s: float = math.inf
     emitted: int = field(default=0, init=False)
     """Arrivals handed out so far (over every rate segment)."""
     _k: int = field(default=0, init=False, repr=False)
@@ -66,14 +70,16 @@ class ArrivalSchedule:
         return self.start_s + self.offset_s + k / self.rate_rps
 
     def next_at(self) -> float:
-        """Intended time of the next arrival not yet handed out."""
-        return self.at(self._k)
+        """Intended time of the next arrival not yet handed out (``inf`` once the schedule is
+        over)."""
+        t = self.at(self._k)
+        return t if t < self.end_s else math.inf
 
     def due(self, now_s: float) -> list[float]:
         """Every arrival with intended time <= ``now_s`` not handed out yet, in order."""
         out = []
         k = self._k
-        while (t := self.at(k)) <= now_s:
+        while (t := self.at(k)) <= now_s and t < self.end_s:
             out.append(t)
             k += 1
         self.emitted += k - self._k
@@ -87,7 +93,7 @@ class ArrivalSchedule:
             raise ValueError(f"rate_rps must be > 0, got {rate_rps}")
         if rate_rps == self.rate_rps:
             return
-        self.start_s, self.offset_s, self._k = self.next_at(), 0.0, 0
+        self.start_s, self.offset_s, self._k = self.at(self._k), 0.0, 0
         self.rate_rps = rate_rps
 
 

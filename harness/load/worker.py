@@ -136,7 +136,7 @@ def run_local(spec: dict, out: Output) -> int:
     gevent.spawn(out.run)
     t0, cpu0 = time.time(), time.process_time()
     if arrivals:
-        arrivals.start(t0)
+        arrivals.start(t0, t0 + spec["duration_s"])
     runner.start(spec["users"], spawn_rate=spawn_rate(spec))
     out.event(event="started", t=t0)
 
@@ -169,13 +169,14 @@ def main(argv: list[str]) -> int:
         return 2
     spec_path = argv[0]
     spec = json.loads(Path(spec_path).read_text())
+    out = Output.take_stdout()  # first: nothing (logging config included) may hold the real stdout
     setup_logging("INFO")  # to stderr: locust.log
     if worker_of is not None:
         from harness.load.worker_distributed import run_worker
 
         host, _, port = worker_of.rpartition(":")
+        os.close(out.fd)  # a worker talks to its master only
         return run_worker(spec, host, int(port))
-    out = Output.take_stdout()
     try:
         if open_model(spec) and spec.get("locustfile"):
             raise ValueError("rate_rps (open model) drives the request mix; it cannot drive a locustfile's own tasks")

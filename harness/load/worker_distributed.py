@@ -2,15 +2,18 @@
 master's stream (imports locust: only the child processes import this module).
 
 This is Locust's own scale-out machinery (``MasterRunner`` / ``WorkerRunner``, ZeroMQ), with
-three custom messages (``runner.register_message`` / ``send_message``) on top:
+four custom messages (``runner.register_message`` / ``send_message``) on top:
 
 - ``harness_records`` (worker -> master): ``{"n": count, "lines": "R\\t<record>\\n..."}``, a
   batch of protocol lines, sent every FLUSH_INTERVAL_S and right before each of the worker's
   stats reports. The master appends the block to its stdout as is, so the parent reads one
   stream that looks exactly like a local child's.
-- ``harness_t0`` (master -> worker): ``{"t0": epoch_s}``, the load's start, sent before the
-  users are dispatched (and to any worker that joins later): the open model's arrivals of every
-  worker count from it.
+- ``harness_hello`` (worker -> master): sent once the worker's handlers are registered; the
+  master counts a worker as ready only then (Locust drops a message whose handler is not
+  registered yet, and the runner connects before handlers can be registered).
+- ``harness_t0`` (master -> worker): ``{"t0": epoch_s, "end": epoch_s}``, the load's start and end, sent before the
+  users are dispatched (and in reply to the hello of a worker that joins later): the open
+  model's arrivals of every worker count from it.
 - ``harness_stop`` / ``harness_stopped``: the end handshake. When the duration is over the master
   asks each worker to stop; a worker stops its users and its arrivals, sends its last records,
   then its final stats report, then ``harness_stopped`` with its own counts. Messages from one
@@ -74,6 +77,8 @@ class WorkerCounts:
     locust_requests: int = 0
     unsent: int = 0
     cpu_s: float | None = None
+    ready: bool = False
+    """Said hello: connected, and its handlers are registered."""
     stopped: bool = False
 
     def as_event(self) -> dict:
@@ -82,9 +87,15 @@ class WorkerCounts:
 
 
 def _bind(spec: dict) -> tuple[str, int]:
+    """Where the master listens: ``master_bind`` (``host:port``), else loopback on a free port."""
     bind = spec.get("master_bind") or "127.0.0.1:0"
     host, _, port = bind.rpartition(":")
     return (host or "127.0.0.1"), int(port)
+
+
+def _local_connect_host(bind_host: str) -> str:
+    """The address local workers dial: loopback for a wildcard bind, else the bound address."""
+    return "127.0.0.1" if bind_host in ("*", "0.0.0.0", "::", "[::]") else bind_host
 
 
 def run_master(spec: dict, spec_path: str, out: Output) -> int:
@@ -114,40 +125,41 @@ def run_master(spec: dict, spec_path: str, out: Output) -> int:
     def on_report(client_id: str, data: dict, **_kw) -> None:
         counts(client_id).locust_requests += data["stats_total"]["num_requests"]
 
-    def on_connect(client_id: str, **_kw) -> None:
-        counts(client_id)
+    def on_hello(environment, msg, **_kw) -> None:
+        counts(msg.node_id).ready = True
         if t0 is not None:  # a worker joining a running load gets the common start
-            runner.send_message("harness_t0", {"t0": t0}, client_id=client_id)
+            runner.send_message("harness_t0", {"t0": t0, "end": t0 + spec["duration_s"]}, client_id=msg.node_id)
 
+    runner.register_message("harness_hello", on_hello)
     runner.register_message("harness_records", on_records)
     runner.register_message("harness_stopped", on_stopped)
     env.events.worker_report.add_listener(on_report)
-    env.events.worker_connect.add_listener(on_connect)
     gevent.spawn(out.run)
 
     local = int(spec.get("workers") or 0)
-    cmd = [sys.executable, "-m", "harness.load.worker", "--worker", f"127.0.0.1:{port}", spec_path]
+    cmd = [sys.executable, "-m", "harness.load.worker", "--worker", f"{_local_connect_host(host)}:{port}", spec_path]
     env_vars = {**os.environ, LOCAL_WORKER_ENV: str(os.getpid())}
     procs = [subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env_vars)
              for _ in range(local)]
     try:
         expected = max(local, 1)
         deadline = time.monotonic() + WORKERS_READY_TIMEOUT_S
-        while runner.worker_count < expected:
+        while sum(c.ready for c in workers.values()) < expected:
             dead = [p.returncode for p in procs if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"a local worker exited with {dead[0]} before joining (see locust.log)")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{runner.worker_count} of {expected} workers joined within "
-                                   f"{WORKERS_READY_TIMEOUT_S:.0f} s")
+                raise RuntimeError(f"{sum(c.ready for c in workers.values())} of {expected} workers joined "
+                                   f"within {WORKERS_READY_TIMEOUT_S:.0f} s")
             gevent.sleep(0.05)
         t0, cpu0 = time.time(), time.process_time()
-        runner.send_message("harness_t0", {"t0": t0})
+        for client_id in [c for c, w in workers.items() if w.ready]:
+            runner.send_message("harness_t0", {"t0": t0, "end": t0 + spec["duration_s"]}, client_id=client_id)
         gevent.spawn(runner.start, spec["users"], spawn_rate(spec))
         out.event(event="started", t=t0, workers=runner.worker_count)
         sleep_until(t0 + spec["duration_s"])
 
-        asked = list(workers)
+        asked = [c for c, w in workers.items() if w.ready]
         for client_id in asked:
             runner.send_message("harness_stop", None, client_id=client_id)
         deadline = time.monotonic() + STOP_HANDSHAKE_TIMEOUT_S
@@ -173,7 +185,6 @@ def run_master(spec: dict, spec_path: str, out: Output) -> int:
 def run_worker(spec: dict, master_host: str, master_port: int) -> int:
     """A worker: run the users the master dispatches, send their records to the master in
     batches, answer the stop handshake; return the exit code when the master says quit."""
-    Output.take_stdout()  # stdout is unused: a stray print must not reach a pipe nobody reads
     if os.environ.get(LOCAL_WORKER_ENV):
         _die_with_parent()
         if str(os.getppid()) != os.environ[LOCAL_WORKER_ENV]:  # the master died before prctl
@@ -216,7 +227,7 @@ def run_worker(spec: dict, master_host: str, master_port: int) -> int:
         nonlocal cpu0
         cpu0 = time.process_time()
         if arrivals:
-            arrivals.start(msg.data["t0"])
+            arrivals.start(msg.data["t0"], msg.data["end"])
 
     def on_stop(environment, msg, **_kw) -> None:
         unsent = arrivals.stop() if arrivals else 0
@@ -230,6 +241,9 @@ def run_worker(spec: dict, master_host: str, master_port: int) -> int:
     env.events.report_to_master.add_listener(lambda client_id, data: flush())
     runner.register_message("harness_t0", on_t0)
     runner.register_message("harness_stop", on_stop)
+    # Only now may the master send us the start: a message that arrives before its handler is
+    # registered is dropped by Locust.
+    runner.send_message("harness_hello", None)
     gevent.spawn(flusher)
     runner.greenlet.join()
     return 0

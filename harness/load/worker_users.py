@@ -52,18 +52,18 @@ class Arrivals:
         self._greenlet: gevent.Greenlet | None = None
         self.unsent = 0
 
-    def start(self, start_s: float) -> None:
-        """Start scheduling arrivals from ``start_s`` (epoch s; arrivals already due are queued at
-        once, with their intended times)."""
+    def start(self, start_s: float, end_s: float) -> None:
+        """Schedule arrivals from ``start_s`` up to (excluding) ``end_s`` (epoch s; arrivals
+        already due are queued at once, with their intended times)."""
         if self._greenlet is None:
-            self._greenlet = gevent.spawn(self._run, start_s)
+            self._greenlet = gevent.spawn(self._run, start_s, end_s)
 
-    def _run(self, start_s: float) -> None:
+    def _run(self, start_s: float, end_s: float) -> None:
         while True:
             rate = self.rate_fn()
             if rate > 0:
                 if self.schedule is None:
-                    self.schedule = ArrivalSchedule(rate, start_s, self.offset_fn(rate))
+                    self.schedule = ArrivalSchedule(rate, start_s, self.offset_fn(rate), end_s)
                 else:
                     self.schedule.retarget(rate)
                 for intended in self.schedule.due(time.time()):

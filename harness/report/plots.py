@@ -24,6 +24,8 @@ from matplotlib.transforms import blended_transform_factory
 from harness.report.model import Report, WindowReport
 
 WIDTH_IN = 12.0
+LEGEND_X = 0.855
+"""Right edge of the plotting area (figure fraction); legends go to its right."""
 PANEL_HEIGHT_IN = 2.9
 DPI = 100
 FAULT_COLOURS = ("#d62728", "#9467bd", "#8c564b", "#e377c2", "#ff7f0e", "#17becf")
@@ -81,8 +83,12 @@ def shade(ax: Axes, shades: Sequence[Shade], label_row: int = 0) -> None:
 
 
 def _figure(rows: int, height_in: float = PANEL_HEIGHT_IN) -> tuple[Figure, list[Axes]]:
-    fig = Figure(figsize=(WIDTH_IN, height_in * rows), dpi=DPI, layout="constrained")
+    """A figure of ``rows`` panels sharing the time axis. Margins are fixed (legends sit in the
+    right margin), so the time axes of every plot on a page line up."""
+    height = height_in * rows
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.07, right=LEGEND_X, bottom=0.5 / height, top=1 - 0.3 / height, hspace=0.12)
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0].tolist()
     for ax in axes:
         ax.grid(True, alpha=0.3)
@@ -155,7 +161,7 @@ def latency_plot(report: Report) -> bytes | None:
             colour = "#2ca02c" if e.held else "#d62728"
             ax.hlines(e.threshold, lo, hi, colors=colour, linestyles="--", lw=1.2)
             ax.text(hi, e.threshold, plain(f"{'held' if e.held else 'FAILED'}: {e.name}") + " ",
-                    fontsize=7, color=colour, ha="right", va="bottom", parse_math=False, clip_on=True)
+                    fontsize=7, color=colour, ha="right", va="top", parse_math=False, clip_on=True)
             values.append(e.threshold)
     positive = [v for v in values if v > 0]
     if positive and max(positive) / max(min(positive), 1e-3) > 20:

@@ -218,6 +218,6 @@ def build_postmortem(report: Report) -> Postmortem:
     worst = min(report.faults, key=lambda f: f.availability_pct if f.availability_pct is not None else 100.0,
                 default=None)
     summary = f"{verdict} while {report.scenario.name} ran with {faults} injected."
-    if worst and worst.availability_pct is not None:
+    if worst and worst.availability_pct is not None and worst.availability_pct < 100:
         summary += f" Lowest availability: {worst.availability_pct:.2f}% during {worst.fault}."
     return Postmortem(summary=summary, impact=impact, timeline=events, findings=findings, held=held)

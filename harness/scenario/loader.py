@@ -288,9 +288,9 @@ def _union_members(model: Any) -> dict[str, type[BaseModel]]:
 
 
 def _field_by_name(model: type[BaseModel], key: str):
-    for name, field in model.model_fields.items():
-        if key == name or key == field.alias:
-            return field
+    for name, info in model.model_fields.items():
+        if key == name or key == info.alias:
+            return info
     return None
 
 

@@ -112,14 +112,24 @@ class RequestSpec(Model):
     ``path`` may hold ``{int:LOW:HIGH}`` placeholders, replaced per request by a seeded random
     integer in ``LOW..HIGH``. ``name`` groups requests in the report (default ``METHOD path``).
     ``headers`` may carry secrets as ``${env:NAME}`` (redacted from every report and log).
+    ``ack_id`` + ``read_back`` mark a write whose acknowledged ids are read back after the
+    load (``no_data_loss``): e.g. ``ack_id: id``, ``read_back: /orders/{id}``.
     """
 
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     path: str = Field(pattern=r"^/")
     headers: dict[str, str] = Field(default_factory=dict)
+    ack_id: str | None = Field(default=None, description="JSON field of a 2xx answer holding the written id")
+    read_back: str | None = Field(default=None, pattern=r"^/.*\{id\}", description="path to read an id back")
     name: str | None = None
     weight: int = Field(default=1, ge=1, le=1000)
     json_body: Any = Field(default=None, alias="json")
+
+    @model_validator(mode="after")
+    def _ack_pair(self) -> "RequestSpec":
+        if (self.ack_id is None) != (self.read_back is None):
+            raise ValueError("ack_id and read_back go together")
+        return self
 
     @property
     def label(self) -> str:

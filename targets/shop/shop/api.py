@@ -18,6 +18,7 @@ reports 503 on /health) while its dependencies are still unreachable.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import time
@@ -213,6 +214,12 @@ async def create_order(request: web.Request) -> web.Response:
     order_id = str(uuid.uuid4())
     order = {"id": order_id, "created_at": time.time(), "order": payload}
     write = deps.redis_call("set", f"order:{order_id}", json.dumps(order), ex=ORDER_TTL_S)
+    if not deps.settings.resilient and deps.settings.naive_writes == "fire-and-forget":
+        # seed 002 "8. Unhandled Promise Rejections": acknowledged before it is stored; a failed
+        # write is only logged, and the client was already told 201
+        task = asyncio.ensure_future(write)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return web.json_response({"id": order_id}, status=201)
     if not deps.settings.resilient:
         await write  # errors -> 500, no timeout -> may hang
     else:
@@ -296,6 +303,42 @@ async def observe(request: web.Request, handler) -> web.StreamResponse:
         m.LATENCY.labels(endpoint).observe(time.perf_counter() - started)
 
 
+def request_log(settings: Settings):
+    """Keep a record of recent requests in memory (method, path, headers, time). Resilient: a
+    ring of ``request_log_max`` entries. Naive: an unbounded list, the seeds' memory leak."""
+    log: collections.deque | list = (collections.deque(maxlen=settings.request_log_max)
+                                     if settings.resilient else [])
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        log.append({"t": time.time(), "method": request.method, "path": request.path_qs,
+                    "headers": dict(request.headers), "pad": "x" * 2048})
+        return await handler(request)
+
+    return middleware
+
+
+def rate_limit(limit_rps: int):
+    """At most ``limit_rps`` requests per second per replica (a token bucket refilled
+    continuously, burst = one second's worth); the excess gets 429 + Retry-After: 1."""
+    state = {"tokens": float(limit_rps), "at": time.monotonic()}
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        if request.path in SHEDDING_EXEMPT:
+            return await handler(request)
+        now = time.monotonic()
+        state["tokens"] = min(float(limit_rps), state["tokens"] + (now - state["at"]) * limit_rps)
+        state["at"] = now
+        if state["tokens"] < 1:
+            m.REJECTED.labels("rate_limited").inc()
+            return web.json_response({"error": "rate limited"}, status=429, headers={"Retry-After": "1"})
+        state["tokens"] -= 1
+        return await handler(request)
+
+    return middleware
+
+
 def shed_load(limiter: InFlightLimiter):
     """Refuse requests beyond ``limiter.limit`` in flight with 503 + Retry-After: 1 (no queueing)."""
 
@@ -318,7 +361,9 @@ def shed_load(limiter: InFlightLimiter):
 
 
 def create_app(settings: Settings) -> web.Application:
-    middlewares = [observe]
+    middlewares = [observe, request_log(settings)]
+    if settings.resilient and settings.rate_limit_rps > 0:
+        middlewares.append(rate_limit(settings.rate_limit_rps))
     if settings.resilient:
         middlewares.append(shed_load(InFlightLimiter(settings.max_in_flight)))
     app = web.Application(middlewares=middlewares)

@@ -31,6 +31,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, choices[0]).strip().lower() or choices[0]
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration of the api (and the listen port of the catalog)."""
@@ -56,6 +63,13 @@ class Settings:
     redis_timeout_s: float = 0.5
     # load shedding: concurrent requests per replica (SHOP_MAX_IN_FLIGHT)
     max_in_flight: int = 64
+    # rate limit per replica, requests/s over the limit get 429 (SHOP_RATE_LIMIT_RPS; 0 = off)
+    rate_limit_rps: int = 0
+    # recent-request log kept in memory: resilient keeps the last N (SHOP_REQUEST_LOG_MAX), naive
+    # keeps everything (the seeds' "cache that grows forever")
+    request_log_max: int = 200
+    # naive only: "fire-and-forget" acknowledges an order before Redis has it (SHOP_NAIVE_WRITES)
+    naive_writes: str = "sync"
 
     @property
     def resilient(self) -> bool:
@@ -85,4 +99,7 @@ class Settings:
             redis_connect_timeout_s=_ms(env, "SHOP_REDIS_CONNECT_TIMEOUT_MS", 500),
             redis_timeout_s=_ms(env, "SHOP_REDIS_TIMEOUT_MS", 500),
             max_in_flight=_int(env, "SHOP_MAX_IN_FLIGHT", 64),
+            rate_limit_rps=_int(env, "SHOP_RATE_LIMIT_RPS", 0, minimum=0),
+            request_log_max=_int(env, "SHOP_REQUEST_LOG_MAX", 200),
+            naive_writes=_choice(env, "SHOP_NAIVE_WRITES", ("sync", "fire-and-forget")),
         )

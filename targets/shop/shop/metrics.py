@@ -20,7 +20,7 @@ LATENCY = Histogram(
 IN_FLIGHT = Gauge("shop_in_flight_requests", "Requests currently in progress.")
 REJECTED = Counter(
     "shop_rejected_requests_total",
-    "Requests refused with 503 by load shedding (in-flight limit reached).",
+    "Requests refused: 503 by load shedding (reason overloaded), 429 by the rate limit (rate_limited).",
     ["reason"],
 )
 RETRIES = Counter(

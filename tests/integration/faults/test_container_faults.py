@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 import requests

@@ -45,6 +45,11 @@ class Exchange:
         return json.loads(body)
 
 
+def proxy_ip(live: Live) -> str:
+    """IP of the run's Toxiproxy container on the run network (a read-only lookup)."""
+    return live.ip("toxiproxy")
+
+
 def exchange(ip: str, request: bytes = CLOSE, read_timeout_s: float = 5.0, max_bytes: int | None = None) -> Exchange:
     """Connect to the catalog proxy, send ``request`` and read until EOF, an error, a read timeout
     or ``max_bytes`` (then stop, for keep-alive answers). Connect errors propagate."""
@@ -77,11 +82,14 @@ def exchange(ip: str, request: bytes = CLOSE, read_timeout_s: float = 5.0, max_b
 
 
 def assert_catalog_normal(live: Live) -> None:
-    """The catalog answers product 1 quickly and completely through the proxy, and the shop
-    itself (lb -> api -> proxy) answers too."""
-    seen = exchange(live.ip("toxiproxy"))
-    assert seen.ended_by == "eof" and seen.body() == PRODUCT_1, seen
-    assert seen.end_s < 0.5, seen
+    """The catalog answers product 1 completely and quickly through the proxy (fastest of three
+    under 0.25 s: no toxic left, even a 1 KB/s one), and the shop itself (lb -> api -> proxy)
+    answers too."""
+    ip = proxy_ip(live)
+    seen = [exchange(ip) for _ in range(3)]
+    for one in seen:
+        assert one.ended_by == "eof" and one.body() == PRODUCT_1, one
+    assert min(one.end_s for one in seen) < 0.25, seen
     assert requests.get(f"{live.lb_url}/products/1", timeout=5).json()["source"] == "catalog"
 
 
@@ -92,8 +100,8 @@ def assert_reverts_cleanly(fault, touched: list[str]) -> None:
 
 
 def test_bandwidth_makes_the_transfer_take_size_over_rate(live):
-    ip = live.ip("toxiproxy")
-    before = exchange(ip)
+    ip = proxy_ip(live)
+    before_s = min(exchange(ip).end_s for _ in range(3))
     fault = live.fault({"kind": "bandwidth", "proxy": "catalog", "rate_kbps": 1})
     assert fault.revert() == []
     touched = fault.inject()
@@ -106,13 +114,13 @@ def test_bandwidth_makes_the_transfer_take_size_over_rate(live):
     expected_s = len(during.data) / 1000
     assert during.body() == PRODUCT_1
     assert 0.8 * expected_s <= during.end_s < expected_s + 1.0, (len(during.data), during.end_s)
-    assert during.end_s > before.end_s + 0.15, (before.end_s, during.end_s)
+    assert during.end_s > before_s + 0.15, (before_s, during.end_s)
     assert len(during.reads) >= 3  # sent in 100-byte slices every 100 ms
     assert_catalog_normal(live)
 
 
 def test_bandwidth_zero_stalls_without_closing(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     fault = live.fault({"kind": "bandwidth", "proxy": "catalog", "rate_kbps": 0})
     touched = fault.inject()
     try:
@@ -124,7 +132,7 @@ def test_bandwidth_zero_stalls_without_closing(live):
 
 
 def test_slow_close_delays_the_eof_not_the_data(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     fault = live.fault({"kind": "slow_close", "proxy": "catalog", "delay_ms": 700})
     assert fault.revert() == []
     touched = fault.inject()
@@ -134,13 +142,13 @@ def test_slow_close_delays_the_eof_not_the_data(live):
     finally:
         assert_reverts_cleanly(fault, touched)
     assert during.body() == PRODUCT_1 and during.ended_by == "eof"
-    assert during.first_byte_s is not None and during.first_byte_s < 0.3, during
+    assert during.first_byte_s is not None and during.first_byte_s < 0.5, during
     assert 0.65 <= during.end_s - during.first_byte_s < 2.0, during
     assert_catalog_normal(live)
 
 
 def test_timeout_swallows_the_answer_then_closes_after_timeout_ms(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     fault = live.fault({"kind": "timeout", "proxy": "catalog", "timeout_ms": 700})
     assert fault.revert() == []
     touched = fault.inject()
@@ -155,7 +163,7 @@ def test_timeout_swallows_the_answer_then_closes_after_timeout_ms(live):
 
 
 def test_timeout_zero_hangs_and_revert_closes_the_stuck_connection(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     fault = live.fault({"kind": "timeout", "proxy": "catalog", "timeout_ms": 0})
     touched = fault.inject()
     try:
@@ -176,7 +184,7 @@ def test_timeout_zero_hangs_and_revert_closes_the_stuck_connection(live):
 
 
 def test_reset_peer_resets_new_connections(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     fault = live.fault({"kind": "reset_peer", "proxy": "catalog", "timeout_ms": 0})
     assert fault.revert() == []
     warm = socket.create_connection((ip, PROXY_PORT), timeout=3)
@@ -204,7 +212,7 @@ def test_reset_peer_resets_new_connections(live):
 
 
 def test_reset_peer_with_reset_connections_drops_pooled_connections_at_inject(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     fault = live.fault({"kind": "reset_peer", "proxy": "catalog", "timeout_ms": 100, "reset_connections": True})
     warm = socket.create_connection((ip, PROXY_PORT), timeout=3)
     try:
@@ -228,10 +236,10 @@ def test_reset_peer_with_reset_connections_drops_pooled_connections_at_inject(li
 
 
 def test_slicer_delivers_the_same_answer_in_many_small_reads(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     before = exchange(ip)
     fault = live.fault({"kind": "slicer", "proxy": "catalog", "average_size_bytes": 10,
-                        "size_variation_bytes": 4, "delay_us": 3000})
+                        "size_variation_bytes": 4, "delay_us": 10_000})
     assert fault.revert() == []
     touched = fault.inject()
     try:
@@ -240,14 +248,17 @@ def test_slicer_delivers_the_same_answer_in_many_small_reads(live):
     finally:
         assert_reverts_cleanly(fault, touched)
     assert len(before.reads) <= 3, before.reads
-    assert during.body() == PRODUCT_1 and during.data == before.data
-    assert len(during.reads) >= 15, during.reads
-    assert max(during.reads) <= 30, during.reads
+    # Same answer (same length: only the Date header's value differs), in ~10-byte pieces 10 ms
+    # apart; a starved test process may read two pieces at once, hence the median.
+    assert during.body() == PRODUCT_1 and len(during.data) == len(before.data)
+    assert len(during.reads) >= 10, during.reads
+    assert sorted(during.reads)[len(during.reads) // 2] <= 20, during.reads
+    assert during.end_s >= 0.1, during
     assert_catalog_normal(live)
 
 
 def test_limit_data_closes_the_connection_after_n_bytes(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     full = exchange(ip).data
     fault = live.fault({"kind": "limit_data", "proxy": "catalog", "bytes": 100})
     assert fault.revert() == []
@@ -263,7 +274,7 @@ def test_limit_data_closes_the_connection_after_n_bytes(live):
 
 
 def test_down_refuses_connections_and_comes_back(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     fault = live.fault({"kind": "down", "proxy": "catalog"})
     assert fault.revert() == []
     touched = fault.inject()
@@ -277,7 +288,7 @@ def test_down_refuses_connections_and_comes_back(live):
 
 
 def test_overlapping_downs_keep_the_proxy_down_until_the_last_revert(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     first = live.fault({"kind": "down", "proxy": "catalog", "name": "down-a"})
     second = live.fault({"kind": "down", "proxy": "catalog", "name": "down-b"})
     try:
@@ -294,7 +305,7 @@ def test_overlapping_downs_keep_the_proxy_down_until_the_last_revert(live):
 
 
 def test_blackhole_accepts_connects_but_never_answers(live):
-    ip = live.ip("toxiproxy")
+    ip = proxy_ip(live)
     fault = live.fault({"kind": "blackhole", "proxy": "catalog"})
     assert fault.revert() == []
     touched = fault.inject()

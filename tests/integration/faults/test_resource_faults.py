@@ -94,27 +94,40 @@ def test_oom_kills_the_replica_with_oomkilled_and_revert_brings_it_back(live):
     assert requests.get(f"{live.lb_url}/products/1", timeout=5).status_code == 200
 
 
+def steady_memory_mib(container, samples: int = 3) -> float:
+    """The lowest of a few ``docker stats`` memory readings, MiB: short-lived processes (health
+    checks run every 2 s inside the container) only ever add to it."""
+    return min(memory_mib(container) for _ in range(samples))
+
+
 def test_memory_leak_grows_at_its_rate_up_to_its_limit_and_revert_frees_it(live):
-    name = live.container("catalog")
+    name = live.container("redis")
     container = live.stack.container(name)
-    before = memory_mib(container)
-    fault = live.fault({"kind": "memory_leak", "service": "catalog", "rate_mib_s": 16, "limit_mib": 40})
+    before = steady_memory_mib(container)
+    fault = live.fault({"kind": "memory_leak", "service": "redis", "rate_mib_s": 16, "limit_mib": 40})
     try:
         assert fault.inject() == [name]
         started = time.monotonic()
         time.sleep(1.5)
-        grown, elapsed = memory_mib(container) - before, time.monotonic() - started
-        assert 0.5 * 16 * elapsed <= grown <= 16 * elapsed + 12, (grown, elapsed)
+        grown = memory_mib(container) - before
+        elapsed = time.monotonic() - started  # after the sample: an upper bound of its time
+        assert 0.5 * 16 * 1.5 <= grown <= 16 * elapsed + 8, (grown, elapsed)
         time.sleep(max(0.0, 40 / 16 + 1.0 - (time.monotonic() - started)))
-        plateau = memory_mib(container) - before
-        assert 40 - 4 <= plateau <= 40 + 12, plateau  # stops at limit_mib
+        plateau = steady_memory_mib(container) - before
+        assert 40 - 4 <= plateau <= 40 + 8, plateau  # stops at limit_mib
         helpers = helper_pids(fault)
     finally:
         assert fault.revert() == [name]
     assert fault.revert() == []
     assert all(gone(p) for p in helpers)
-    wait_until(lambda: memory_mib(container) < before + 8, 5)
+    wait_until(lambda: steady_memory_mib(container, 2) < before + 8, 5)  # freed
     assert live.stack.container(name).attrs["State"]["Status"] == "running"
+
+
+def _schedstat_s(pid: int) -> tuple[float, float]:
+    """(s on a CPU, s runnable but waiting for one) of a host process (``/proc/<pid>/schedstat``)."""
+    on_cpu, waiting = Path(f"/proc/{pid}/schedstat").read_text().split()[:2]
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
 
 
 def test_cpu_load_shows_in_the_container_cpu_and_stops_on_revert(live):
@@ -125,17 +138,22 @@ def test_cpu_load_shows_in_the_container_cpu_and_stops_on_revert(live):
     try:
         assert fault.inject() == [name]
         helper = helper_pids(fault)[0]
-        ticks0 = sum(int(x) for x in Path(f"/proc/{helper}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
-        busy = cpu_percent(container, 2.0)
-        ticks1 = sum(int(x) for x in Path(f"/proc/{helper}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+        used0, t0 = cpu_seconds(container)
+        run0, wait0 = _schedstat_s(helper)  # the helper's window lies inside the container's
+        time.sleep(2.0)
+        run1, wait1 = _schedstat_s(helper)
+        used1, t1 = cpu_seconds(container)
     finally:
         assert fault.revert() == [name]
     assert fault.revert() == []
-    helper_percent = (ticks1 - ticks0) / os.sysconf("SC_CLK_TCK") / 2.0 * 100
-    # docker stats accounts the helper's CPU to the container (and no more than asked); on a busy
-    # 2-core host the helper may get less than its 50 %, hence the loose lower bound
-    assert busy >= idle + 0.8 * helper_percent - 5, (idle, busy, helper_percent)
-    assert 20 <= busy <= 50 + idle + 15, (idle, busy)
+    wall, busy = t1 - t0, (used1 - used0) / (t1 - t0) * 100
+    # The helper asked for half a core (on a CPU or waiting for one at least half the time) and
+    # got no more than that; on a busy 2-core host it gets what the scheduler gives it ...
+    assert (run1 - run0) + (wait1 - wait0) >= 0.45 * 2.0, (run1 - run0, wait1 - wait0)
+    assert (run1 - run0) <= 0.6 * wall, (run1 - run0, wall)
+    # ... and docker stats accounts all of it to the container: ~50 % more on an idle host
+    assert used1 - used0 >= 0.9 * (run1 - run0), (used1 - used0, run1 - run0)
+    assert idle + 5 <= busy <= 50 + idle + 15, (idle, busy)
     assert gone(helper)
     assert cpu_percent(container, 1.0) < idle + 15
 
@@ -244,6 +262,7 @@ def test_fd_limit_makes_new_connections_hang_with_emfile_and_revert_restores_it(
 
 def _nofile(pid: int) -> tuple[int, int]:
     """(soft, hard) "Max open files" of a process, from /proc/<pid>/limits."""
-    line = next(line for line in Path(f"/proc/{pid}/limits").read_text().splitlines() if line.startswith("Max open files"))
+    lines = Path(f"/proc/{pid}/limits").read_text().splitlines()
+    line = next(line for line in lines if line.startswith("Max open files"))
     soft, hard = line.split()[3:5]
     return int(soft), int(hard)

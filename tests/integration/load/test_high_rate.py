@@ -1,6 +1,7 @@
 """Thousands of requests per second with ``client: fast`` (FastHttpUser) against a fast
-upstream (Toxiproxy's ``GET /version``): every request has its record, the count equals
-Locust's own total exactly."""
+upstream (Toxiproxy's ``GET /version``), from one Locust process and from a master with two
+workers: every request has its record; the count equals Locust's own total exactly (per worker
+too)."""
 
 import pytest
 
@@ -9,17 +10,27 @@ pytestmark = pytest.mark.integration
 MIN_RPS = 2000
 
 
-def test_record_count_equals_locusts_total_at_2000_rps(run_scenario):
-    run = run_scenario("fast")
+@pytest.mark.parametrize("workers", [0, 2])
+def test_record_count_equals_locusts_total_at_2000_rps(run_scenario, workers):
+    run = run_scenario("fast", f"load.workers={workers}")
     assert run.returncode == 0, run.stderr[-3000:]
     load, totals = run.report["load"], run.report["totals"]
     stop = run.journal("load.stop")
     assert load["client"] == "fast" and load["model"] == "closed"
     assert load["recorded"] == load["locust_requests"] == stop["records"] > 0
     assert totals["error_rate"] == 0
-    capacity = load["recorded"] / stop["cpu_s"]
-    print(f"{totals['rps']:.0f} rps over the run ({load['recorded']} requests); the child used "
-          f"{stop['cpu_s']:.1f} CPU-s: {capacity:,.0f} requests per CPU-s")
+    if workers:
+        assert sorted(load["worker_records"]) == ["0", "1"]
+        for w in stop["workers"]:
+            assert w["records"] == w["locust_requests"] > 0
+        cpu_s = sum(w["cpu_s"] for w in stop["workers"])
+    else:
+        assert load["worker_records"] == {}
+        cpu_s = stop["cpu_s"]
+    capacity = load["recorded"] / cpu_s
+    print(f"workers={workers}: {totals['rps']:.0f} rps over the run ({load['recorded']} requests, "
+          f"p50 {totals['p50_ms']} ms); Locust used {cpu_s:.1f} CPU-s: {capacity:,.0f} requests per CPU-s")
     assert totals["rps"] >= MIN_RPS, (
-        f"only {totals['rps']:.0f} rps: the load child got {stop['cpu_s']:.1f} CPU-s in "
-        f"{load['duration_s']:.0f} s ({capacity:,.0f} requests per CPU-s); is the machine busy?")
+        f"only {totals['rps']:.0f} rps: Locust got {cpu_s:.1f} CPU-s in {load['duration_s']:.0f} s "
+        f"({capacity:,.0f} requests per CPU-s) and the target answered in {totals['p50_ms']} ms (p50); "
+        "is the machine busy?")

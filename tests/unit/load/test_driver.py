@@ -100,3 +100,12 @@ def test_the_orchestrator_never_imports_locust_or_gevent():
     code = "import sys, harness.run, harness.load; print('locust' in sys.modules, 'gevent' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_the_real_child_refuses_an_open_model_over_a_locustfile_with_a_clear_error(tmp_path):
+    locustfile = Path(__file__).with_name("firehose_locustfile.py")
+    d = LoadDriver(LoadSpec(host="http://127.0.0.1:9", users=1, spawn_rate=1, duration_s=1, think_time_s=(0, 0),
+                            request_timeout_s=1, seed=1, locustfile=str(locustfile), rate_rps=10.0), tmp_path)
+    with pytest.raises(EnvironmentFailure, match="rate_rps"):
+        d.start()
+    d.stop()

@@ -45,3 +45,10 @@ def test_caught_response_marked_failed_with_200_is_other():
 def test_name_is_sanitised_and_missing_fields_default():
     rec = fire(name="a\tb", response_time=None, response_length=None)
     assert (rec.name, rec.duration_ms, rec.bytes) == ("a b", 0.0, 0)
+
+
+def test_odd_values_from_a_custom_event_still_make_exactly_one_record():
+    rec = fire(response_length="12", response_time="3.5", start_time="1000.5")
+    assert (rec.start_s, rec.duration_ms, rec.bytes) == (1000.5, 3.5, 12)
+    rec = fire(response_length=object())
+    assert rec.bytes == 0

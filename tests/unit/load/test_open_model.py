@@ -82,3 +82,11 @@ def test_expected_arrivals_counts_the_half_open_interval():
     assert expected_arrivals(10, 0.0, 1.0001) == 11
     assert expected_arrivals(10, 5.0, 5.0) == 0
     assert expected_arrivals(200, 0.0, 8.0, offset_s=0.0025) == 1600
+
+
+def test_the_schedule_ends_at_end_s_so_a_load_schedules_exactly_rate_times_duration():
+    s = ArrivalSchedule(rate_rps=400, start_s=1000.0, end_s=1008.0)
+    assert len(s.due(1020.0)) == 3200
+    assert s.due(1030.0) == [] and s.next_at() == float("inf")
+    halves = [ArrivalSchedule(200, 1000.0, interleave_offset_s(400, 200, i), end_s=1008.0) for i in (0, 1)]
+    assert sum(len(h.due(1010.0)) for h in halves) == 3200
