@@ -290,6 +290,32 @@ def faults(
 
 
 @app.command()
+def cleanup(
+    run_id: Annotated[Optional[str], typer.Option("--run-id", help="Clean up one run (its id is in report.json).")] = None,
+    all_runs: Annotated[bool, typer.Option("--all", help="Clean up every run this machine knows of or Docker labels.")] = False,
+) -> None:
+    """Undo what runs left behind (after a SIGKILL, a crash or a power cut): replay their cleanup
+    ledgers (compose projects, host helper processes, external toxics) and remove every container,
+    network and volume labelled [bold]harness.run-id[/]. Idempotent; prints what it removed.
+    """
+    from harness.environment.cleanup import cleanup as do_cleanup
+    from harness.errors import EnvironmentFailure
+
+    if bool(run_id) == all_runs:
+        err.print("give exactly one of --run-id ID or --all")
+        raise typer.Exit(ExitCode.USAGE)
+    try:
+        done = do_cleanup(run_id)
+    except EnvironmentFailure as exc:
+        err.print(str(exc), highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.ERROR) from None
+    for line in done:
+        out.print(line, highlight=False, soft_wrap=True)
+    if not done:
+        out.print("nothing to clean up")
+
+
+@app.command()
 def doctor() -> None:
     """Check the prerequisites (engine, compose v2, images, Toxiproxy, free disk): ok or the fix."""
     from harness.environment.doctor import run_checks

@@ -225,7 +225,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                     request_timeout_s=load.request_timeout_s,
                     seed=seed,
                     requests=[
-                        {"method": r.method, "path": r.path, "name": r.label, "weight": r.weight, "json": r.json_body}
+                        {"method": r.method, "path": r.path, "name": r.label, "weight": r.weight, "json": r.json_body,
+                         "headers": r.headers, "ack_id": r.ack_id}
                         for r in load.requests
                     ],
                     locustfile=str((scenario.base_dir / load.locustfile).resolve()) if load.locustfile else None,
@@ -235,6 +236,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                     master_bind=load.master_bind,
                 ),
                 run_dir,
+                redact=redact,
             )
             progress.phase("starting the load")
             t0 = driver.start()

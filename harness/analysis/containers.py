@@ -63,7 +63,8 @@ def telemetry(stats: pd.DataFrame, docker_events: pd.DataFrame, window: Window) 
         mine = s[s["service"] == service]
         evs = ev[ev["service"] == service]["action"]
         # memory of a service = sum over its containers at each second
-        per_second = mine.assign(sec=mine["offset_s"].round(0)).groupby("sec")["mem_mib"].sum() if len(mine) else None
+        per_second = (mine.assign(sec=mine["offset_s"].round(0)).groupby(["sec", "container"])["mem_mib"].mean()
+                      .groupby(level="sec").sum()) if len(mine) else None
         slope = None
         if per_second is not None and len(per_second) >= 3:
             slope = round(float(np.polyfit(per_second.index.to_numpy(), per_second.to_numpy(), 1)[0]), 3)

@@ -6,7 +6,8 @@ From seed 000 ("How Servers Fail", 5. Step-by-step troubleshooting) and its scen
 - mostly ``timeout`` -> "connects but no answer: service hung";
 - mostly ``connection_reset`` -> "connection dropped: service crashed or reset connections";
 - mostly ``dns`` -> "name does not resolve: DNS failure";
-- mostly ``http_429`` or fast ``http_503`` -> "rejected: load shedding or rate limiting";
+- mostly ``http_429`` -> "rejected: rate limiting";
+- mostly fast ``http_503`` -> "refused fast: load shedding, or a dependency is down";
 - mostly ``http_5xx`` -> "server errors: the service or a dependency fails";
 - no errors to speak of but p95 over twice the baseline's -> "slow: resource bottleneck".
 
@@ -33,8 +34,10 @@ def diagnose(metrics: WindowMetrics, baseline: WindowMetrics | None, fast_ms: fl
             return "connection dropped: service crashed or reset connections"
         if top == "dns":
             return "name does not resolve: DNS failure"
-        if top == "http_429" or (top == "http_503" and (metrics.p50_ms or 0) < fast_ms):
-            return "rejected: load shedding or rate limiting"
+        if top == "http_429":
+            return "rejected: rate limiting"
+        if top == "http_503" and (metrics.p50_ms or 0) < fast_ms:
+            return "refused fast: load shedding, or a dependency is down"
         if top.startswith("http_5"):
             return "server errors: the service or a dependency fails"
         return f"failing: mostly {top}"

@@ -66,7 +66,10 @@ def service_series(stats: pd.DataFrame) -> dict[str, ServiceSeries]:
     frame = stats.assign(sec=np.floor(stats["offset_s"]).astype(int))
     frame = frame[frame["sec"] >= 0]
     for service, group in frame.groupby("service"):
-        per = group.groupby("sec").agg(cpu_pct=("cpu_pct", "sum"), mem_mib=("mem_mib", "sum"))
+        # each container's mean in each second, then the sum over the service's containers, so
+        # a second with two samples (or none) of one container does not jump
+        per_container = group.groupby(["sec", "container"]).agg(cpu_pct=("cpu_pct", "mean"), mem_mib=("mem_mib", "mean"))
+        per = per_container.groupby(level="sec").sum()
         out[str(service)] = ServiceSeries(
             t_s=[int(s) for s in per.index],
             cpu_pct=[round(float(v), 2) for v in per["cpu_pct"]],

@@ -242,6 +242,9 @@ class HelperConfig:
             100 ms period.
         target_mib: memory mode: total MiB to allocate and keep (rounded up to whole MiB).
         rate_mib_s: memory mode: growth rate in MiB/s; 0 allocates as fast as possible.
+        oom_control: memory mode: the cgroup's ``memory.oom_control``; once its ``oom_kill``
+            count rises (the kernel OOM-killed something in the cgroup), the helper stops
+            growing and only holds what it has. None: grow regardless.
     """
 
     mode: str
@@ -250,6 +253,7 @@ class HelperConfig:
     percent: float = 100.0
     target_mib: float = 0.0
     rate_mib_s: float = 0.0
+    oom_control: str | None = None
 
 
 _LIVE: set["Helper"] = set()
@@ -356,6 +360,20 @@ class Helper:
 # -- the helper process itself -------------------------------------------------------------------
 
 
+def _oom_kills(oom_control: str | None) -> int:
+    """The ``oom_kill`` count of a cgroup v1 ``memory.oom_control`` file (0 if unknown)."""
+    if oom_control is None:
+        return 0
+    try:
+        with open(oom_control, encoding="ascii") as f:
+            for line in f:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _helper_main(config: HelperConfig) -> None:  # pragma: no cover - runs in the child process
     parent = os.getppid()
     pidfd = os.pidfd_open(config.watch_pid)
@@ -392,9 +410,15 @@ def _helper_main(config: HelperConfig) -> None:  # pragma: no cover - runs in th
         held_mib = 0
         start = time.monotonic()
         target = int(-(-config.target_mib // 1))
+        kills_at_start = _oom_kills(config.oom_control)
         while True:
             due = target if config.rate_mib_s <= 0 else min(target, int(config.rate_mib_s * (time.monotonic() - start)))
             while held_mib < due:
+                if _oom_kills(config.oom_control) > kills_at_start:
+                    # The kernel has killed for this memory: stop growing (writing on would only
+                    # trigger the OOM killer again and again while the victim's container exits).
+                    target = held_mib
+                    break
                 try:
                     os.write(memfd, block)
                 except OSError as exc:

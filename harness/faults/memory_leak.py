@@ -99,7 +99,8 @@ class MemoryLeakFault(Fault):
             victim.old_adj = make_oom_victim(pid)
             victim.helper = Helper.spawn(
                 HelperConfig(mode="memory", watch_pid=pid, procs_files=(str(memory / "cgroup.procs"),),
-                             target_mib=self.spec.limit_mib, rate_mib_s=self.spec.rate_mib_s),
+                             target_mib=self.spec.limit_mib, rate_mib_s=self.spec.rate_mib_s,
+                             oom_control=str(memory / "memory.oom_control")),
                 f"memory_leak helper for {name}",
             )
             touched.append(name)

@@ -16,8 +16,9 @@ Mechanism, for each victim (cgroup v1, as root on the Docker host; see ``_cgroup
    That memory is charged to the container but is in no process's RSS, and PID 1's badness
    (its RSS + the whole limit, from the score adjustment) exceeds the helper's own RSS, so the
    helper is not the one picked. (Lowering the helper's own score would need CAP_SYS_RESOURCE,
-   which a containerised root may lack.) The helper sees PID 1 exit and exits too, freeing the
-   memory;
+   which a containerised root may lack.) Once the cgroup's ``oom_kill`` count rises the helper
+   stops writing (so the kernel does not invoke the OOM killer again and again while the
+   container exits); it sees PID 1 exit and exits too, freeing the memory;
 4. inject waits (up to ``kill_timeout_s``) until the engine reports the container stopped, and
    reports ``<container>:OOMKilled`` in what it touched when ``State.OOMKilled`` is true.
 
@@ -140,7 +141,7 @@ class OomFault(Fault):
         victim.old_adj = make_oom_victim(victim.pid)
         victim.helper = Helper.spawn(
             HelperConfig(mode="memory", watch_pid=victim.pid, procs_files=(str(memory / "cgroup.procs"),),
-                         target_mib=limit / MIB + 64, rate_mib_s=0),
+                         target_mib=limit / MIB + 64, rate_mib_s=0, oom_control=str(memory / "memory.oom_control")),
             f"oom helper for {victim.name}",
         )
 

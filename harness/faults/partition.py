@@ -37,6 +37,11 @@ explicitly (as the blast-radius rule requires):
   [toxiproxy], ports_b: [16379]`` (the api loses Redis, its catalog path through port 18080 of
   the same container keeps working).
 
+A scenario must also set ``target.allow_toxiproxy_faults: true`` for either (the preflight
+refuses faults naming the harness's Toxiproxy otherwise). The rules never cut the harness's own
+calls to Toxiproxy's API: those come from the host (the network's gateway address), not from a
+container of the other side.
+
 A Toxiproxy ``blackhole`` fault is the other option; the difference is the TCP handshake: through
 the proxy a connect still succeeds and then hangs, while a partition makes the connect itself
 time out, as between real hosts.
@@ -55,7 +60,7 @@ from pydantic import Field, field_validator, model_validator
 
 from harness.errors import EnvironmentFailure
 from harness.faults.base import Fault, FaultSpec
-from harness.faults.firewall import NetnsRules, Rule, container_ips, rule_comment, sources, validate_services
+from harness.faults._iptables import NetnsRules, Rule, container_ips, rule_comment, sources, validate_services
 from harness.faults.registry import register
 
 MAX_PORTS = 15
@@ -141,6 +146,7 @@ class PartitionFault(Fault):
                 raise EnvironmentFailure(f"{what}: the containers of {label} have no IPv4 address")
         plan = [(name, self.spec.rules("a", side_b)) for name in side_a]
         plan += [(name, self.spec.rules("b", side_a)) for name in side_b]
+        self._rules.claim([name for name, _ in plan])
         for name, rules in plan:
             self._rules.add(name, rules)
         return sorted(side_a) + sorted(side_b)

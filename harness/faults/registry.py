@@ -79,7 +79,7 @@ def fault_for(spec: FaultSpec) -> type[Fault]:
 
 
 _ENVELOPE = ("kind", "name", "at_s", "duration_s", "every_s", "until_s")
-_UNITS = {"_ms": "ms", "_s": "s", "_us": "us", "_mib": "MiB", "_kbps": "KB/s", "_bytes": "bytes", "percent": "%",
+_UNITS = {"_mib_s": "MiB/s", "_ms": "ms", "_s": "s", "_us": "us", "_mib": "MiB", "_kbps": "KB/s", "_bytes": "bytes", "percent": "%",
           "toxicity": "probability 0..1", "bytes": "bytes"}
 
 

@@ -14,10 +14,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from harness.errors import EnvironmentFailure
 from harness.load.stream import LiveStats, StreamReader
@@ -73,13 +75,20 @@ class LoadDriver:
             (``requests.tsv``) are written here.
         command: the child's argv without the spec path (default: this Python running
             ``harness.load.worker``); tests put a fake child here.
+        redact: masks secrets in ``load.json`` (the child then reads a private temporary copy).
+
+    Acknowledged writes (``ack`` events) are appended to ``acked.tsv`` for the read-back.
     """
 
-    def __init__(self, spec: LoadSpec, run_dir: Path, command: list[str] | None = None):
+    def __init__(self, spec: LoadSpec, run_dir: Path, command: list[str] | None = None,
+                 redact: Callable[[str], str] = lambda text: text):
         self.spec = spec
         self.command = command or [sys.executable, "-m", "harness.load.worker"]
         self.run_dir = run_dir
         self.records_path = run_dir / "requests.tsv"
+        self.acked_path = run_dir / "acked.tsv"
+        self.redact = redact
+        self._private_spec: Path | None = None
         self.stats = LiveStats()
         self.started_at: float | None = None
         self.started: dict | None = None
@@ -100,8 +109,14 @@ class LoadDriver:
         Raises:
             EnvironmentFailure: the child failed or did not start within STARTUP_TIMEOUT_S.
         """
+        text = json.dumps(asdict(self.spec), indent=2)
         spec_path = self.run_dir / "load.json"
-        spec_path.write_text(json.dumps(asdict(self.spec), indent=2))
+        spec_path.write_text(self.redact(text))
+        if self.redact(text) != text:  # secrets (e.g. headers): the child reads a private copy
+            fd, private = tempfile.mkstemp(prefix="harness-load-", suffix=".json")
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            spec_path = self._private_spec = Path(private)
         stderr = (self.run_dir / "locust.log").open("ab")
         self._proc = subprocess.Popen(
             [*self.command, str(spec_path)],
@@ -114,7 +129,10 @@ class LoadDriver:
         stderr.close()
         self._reader = threading.Thread(target=self._read, name="load-reader", daemon=True)
         self._reader.start()
-        if not self._started.wait(STARTUP_TIMEOUT_S) or self.started_at is None:
+        started = self._started.wait(STARTUP_TIMEOUT_S)
+        if self._private_spec is not None:
+            self._private_spec.unlink(missing_ok=True)  # the child has read it by now
+        if not started or self.started_at is None:
             self.stop()
             raise EnvironmentFailure(self.error or f"load child did not start within {STARTUP_TIMEOUT_S} s (see locust.log)")
         return self.started_at
@@ -146,6 +164,9 @@ class LoadDriver:
         elif kind == "error":
             self.error = f"load child: {event.get('message')}"
             self._started.set()
+        elif kind == "ack":  # an acknowledged write, for the read-back (no_data_loss)
+            with self.acked_path.open("a", encoding="utf-8") as acked:
+                acked.write(f"{event.get('name')}\t{event.get('id')}\n")
 
     @property
     def running(self) -> bool:

@@ -6,10 +6,16 @@ child registers it with ``env.events.request.add_listener``.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
 from harness.load.records import RECORD_FORMAT, RECORD_PREFIX, ErrorClass, classify_exception
+
+ACK_KEY = "harness_ack_id"
+"""Key, in a request's Locust ``context``, of the JSON field that holds the id a successful
+write acknowledged: the hook then emits an ``ack`` event (``{"event": "ack", "name", "id"}``)
+so the orchestrator can read the write back after the load (``no_data_loss``)."""
 
 INTENDED_KEY = "harness_intended_s"
 """Key of the intended send time (epoch s) in a request's Locust ``context`` (open model): the
@@ -55,6 +61,21 @@ class RecordHook:
                          int(_number(response_length)))
         self.count += 1
         self.sink(line)
+        ack = context.get(ACK_KEY) if isinstance(context, dict) else None
+        if ack and not error and response is not None:
+            ident = _acknowledged_id(response, ack)
+            if ident is not None:
+                self.sink("E\t" + json.dumps({"event": "ack", "name": name, "id": ident}) + "\n")
+
+
+def _acknowledged_id(response: object, field: str) -> str | None:
+    """``field`` of a JSON object response body, as a string; None if absent or not JSON."""
+    try:
+        body = json.loads(getattr(response, "text", "") or "")
+    except (TypeError, ValueError):
+        return None
+    value = body.get(field) if isinstance(body, dict) else None
+    return None if value is None else str(value)
 
 
 def _line(start_time, response_time, intended, name: str, status: int, error: str, size) -> str:

@@ -25,7 +25,7 @@ import gevent.queue
 from locust import HttpUser, User, between, constant, task
 from locust.contrib.fasthttp import FastHttpUser
 
-from harness.load.hook import INTENDED_KEY
+from harness.load.hook import ACK_KEY, INTENDED_KEY
 from harness.load.open_model import ArrivalSchedule
 
 SCHEDULER_MAX_SLEEP_S = 0.05
@@ -129,9 +129,13 @@ def mix_user(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str
         def pick(self) -> None:
             context = {INTENDED_KEY: arrivals.get()} if arrivals is not None else {}
             req = self.rng.choices(mix, weights=weights)[0]
-            path = _INT_PLACEHOLDER.sub(lambda m: str(self.rng.randint(int(m[1]), int(m[2]))), req["path"])
+            if req.get("ack_id"):
+                context[ACK_KEY] = req["ack_id"]
+            path = req["path"]
+            if "{int:" in path:
+                path = _INT_PLACEHOLDER.sub(lambda m: str(self.rng.randint(int(m[1]), int(m[2]))), path)
             self.client.request(req["method"], path, name=req["name"], json=req.get("json"), allow_redirects=False,
-                                context=context, **timeout_kwargs)
+                                headers=req.get("headers") or None, context=context, **timeout_kwargs)
 
     return MixUser
 

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from harness.checks import check_spec_types
-from harness.checks.threshold import METRICS, Metric, Threshold  # noqa: F401  (re-exported)
+from harness.checks.threshold import METRICS, Metric, Threshold  # noqa: F401  (re-exported for users)
 from harness.faults import FaultSpec, fault_spec_types
 
 SCHEMA_VERSION = 1
@@ -179,6 +179,8 @@ class Load(Model):
     def _mix_or_locustfile(self) -> "Load":
         if bool(self.requests) == bool(self.locustfile):
             raise ValueError("give either a request mix (requests) or a locustfile, exactly one")
+        if self.rate_rps is not None and self.locustfile:
+            raise ValueError("rate_rps (open model) drives the request mix; a locustfile runs the closed model")
         low, high = self.think_time_s
         if not 0 <= low <= high:
             raise ValueError("think_time_s must be [min, max] with 0 <= min <= max")

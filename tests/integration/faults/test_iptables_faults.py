@@ -4,11 +4,20 @@ once, names that stop resolving; then everything normal again and no rule of our
 
 from __future__ import annotations
 
+import copy
+import random
 import time
 
+import pytest
 import requests
+from pydantic import TypeAdapter
 
+from harness.errors import EnvironmentFailure
+from harness.faults import FaultContext, fault_for
+from harness.scenario.models import FaultEntry
 from tests.integration.faults.conftest import wait_until
+
+pytestmark = pytest.mark.integration
 
 CONNECT = """
 import socket, sys, time
@@ -84,12 +93,27 @@ def lb_connects(live, host: str, port: int) -> bool:
     return "connected" in out
 
 
+def allowing_toxiproxy(live):
+    """The live stack as a scenario with ``target.allow_toxiproxy_faults: true`` sees it."""
+    view = copy.copy(live.stack)
+    view.target = live.stack.target.model_copy(update={"allow_toxiproxy_faults": True})
+    return view
+
+
+def fault_on(live, stack, spec: dict):
+    """``live.fault(spec)``, but acting through ``stack``."""
+    parsed = TypeAdapter(FaultEntry).validate_python({"name": f"t-{spec['kind']}", "at_s": 0, "duration_s": 1, **spec})
+    return fault_for(parsed)(parsed, FaultContext(toxiproxy=live.toxiproxy, stack=stack, rng=random.Random(1)))
+
+
 def our_rules(live) -> dict[str, list[str]]:
-    """Rules tagged ``harness:<this run>:`` in every running container's filter table."""
+    """Rules tagged ``harness:<this run>:`` in every running container's filter table (the
+    Toxiproxy container's included)."""
     out = {}
-    for service in live.stack.services():
-        for name in live.stack.running_containers(service):
-            rules = live.stack.nsenter_net(name, ["iptables", "-S"]).splitlines()
+    stack = allowing_toxiproxy(live)
+    for service in stack.services():
+        for name in stack.running_containers(service):
+            rules = stack.nsenter_net(name, ["iptables", "-S"]).splitlines()
             out[name] = [r for r in rules if f"harness:{live.stack.run_id}:" in r]
     return {k: v for k, v in out.items() if v}
 
@@ -131,8 +155,13 @@ def test_partition_times_out_both_ways_and_spares_everyone_else(live):
 
 def test_partition_on_ports_cuts_only_the_proxied_redis_edge(live):
     api = live.container("api")
-    fault = live.fault({"kind": "partition", "services_a": ["api"], "services_b": ["toxiproxy"],
-                        "ports_b": [16379]})
+    spec = {"kind": "partition", "services_a": ["api"], "services_b": ["toxiproxy"], "ports_b": [16379]}
+    refused = live.fault(spec)
+    with pytest.raises(EnvironmentFailure, match="allow_toxiproxy_faults"):
+        refused.inject()  # the harness's Toxiproxy is off limits by default ...
+    assert our_rules(live) == {}  # ... and nothing changed anywhere before the refusal
+    assert refused.revert() == []
+    fault = fault_on(live, allowing_toxiproxy(live), spec)
     try:
         fault.inject()
         assert connect(live, api, "toxiproxy", 16379)[0] == "timeout"  # the redis proxy: cut

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from harness.errors import EnvironmentFailure
 from harness.faults import FaultContext, fault_for, fault_kinds
 from harness.faults.dns import dns_wire, hex_string
-from harness.faults.firewall import rule_comment
+from harness.faults._iptables import rule_comment
 from harness.scenario.models import FaultEntry
 
 ENTRY = TypeAdapter(FaultEntry)
@@ -50,6 +50,7 @@ class FakeStack:
             self.ip[name] = f"10.0.0.{i + 2}"
         self.running = set(self.rules)
         self.removed: set[str] = set()
+        self.refused: set[str] = set()  # what the stack's guard refuses (e.g. the harness's Toxiproxy)
         self.inserts = 0
         self.fail_insert_at = fail_insert_at
         self.calls: list[tuple[str, list[str]]] = []
@@ -70,6 +71,8 @@ class FakeStack:
         return SimpleNamespace(attrs={"State": {"Running": running, "Pid": self.pids[name] if running else 0}})
 
     def pid(self, name):
+        if name in self.refused:
+            raise EnvironmentFailure(f"refusing to touch {name}: set target.allow_toxiproxy_faults: true")
         if name not in self.running:
             raise EnvironmentFailure(f"{name} is not running (no pid)")
         return self.pids[name]
@@ -247,6 +250,21 @@ def test_dns_rule_matches_the_anchored_name(mode, chain, head):
     assert got_chain == chain
     assert words == [*head, "-m", "string", "--algo", "bm", "--icase", "--from", "40", "--to", "50",
                      "--hex-string", "|09746f786970726f7879|", "-m", "comment", "--comment", COMMENT, "-j", "DROP"]
+
+
+@pytest.mark.parametrize("kind, params", [
+    ("partition", {"services_b": ["toxiproxy"]}),
+    ("firewall", {"service": "toxiproxy"}),
+    ("dns", {"for_services": ["api", "toxiproxy"]}),
+])
+def test_a_container_the_guard_refuses_fails_the_inject_before_any_rule(kind, params):
+    stack = FakeStack(SERVICES)
+    stack.refused.add("p-toxiproxy-1")
+    fault, _ = build(kind, stack=stack, **params)
+    with pytest.raises(EnvironmentFailure, match="allow_toxiproxy_faults"):
+        fault.inject()
+    assert not any(c[1][0] == "-I" for c in stack.calls)
+    assert fault.revert() == []
 
 
 def test_missing_service_fails_before_any_rule():

@@ -1,0 +1,187 @@
+"""Shared iptables mechanics of the network-namespace faults (firewall, partition, dns).
+
+Rules are added with ``nsenter -t PID -n iptables -w 5 -I ...`` in each container's own network
+namespace and carry the comment ``harness:<run-id>:<fault>``, so revert deletes exactly them and
+nothing else. Private module: not a fault kind, not auto-registered.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from harness.errors import EnvironmentFailure
+
+if TYPE_CHECKING:
+    from harness.environment.stack import Stack
+
+IPTABLES_WAIT_S = 5
+"""``iptables -w``: seconds to wait for the xtables lock when another iptables call holds it."""
+
+IPTABLES_TIMEOUT_S = 10.0
+"""Timeout of each ``nsenter ... iptables`` call (it normally takes a few milliseconds)."""
+
+Chain = Literal["INPUT", "OUTPUT"]
+CHAINS: tuple[Chain, ...] = ("INPUT", "OUTPUT")
+"""Filter-table chains our rules go in (and that revert searches)."""
+
+
+def rule_comment(run_id: str, fault_name: str) -> str:
+    """The iptables comment tagging a fault's rules: ``harness:<run-id>:<fault name>``.
+
+    Unique per run and fault (the occurrences of an intermittent fault never overlap), so revert
+    deletes exactly these rules, and a later cleanup can find any left behind by grepping
+    ``iptables -S`` for ``harness:``. At most 23 + 64 + 9 characters (iptables allows 256).
+    """
+    return f"harness:{run_id}:{fault_name}"
+
+
+def validate_services(services: list[str]) -> list[str]:
+    """Pydantic helper: names are non-empty and unique; returns them unchanged.
+
+    Raises:
+        ValueError: an empty or repeated name.
+    """
+    if any(not s for s in services):
+        raise ValueError("service names must not be empty")
+    if len(set(services)) != len(services):
+        raise ValueError("service names must be unique")
+    return services
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One filter-table rule: ``chain``, its ``matches`` (iptables argv, e.g.
+    ``("-s", "172.18.0.3/32", "-p", "tcp", "--dport", "8080")``) and its ``target`` argv (e.g.
+    ``("-j", "DROP")``). The comment is added by :class:`NetnsRules`. Every element is one argv
+    word: nothing goes through a shell."""
+
+    chain: Chain
+    matches: tuple[str, ...]
+    target: tuple[str, ...]
+
+    def argv(self, comment: str) -> list[str]:
+        """The rule after ``-I <chain>``: matches, the comment match, then the target."""
+        return [*self.matches, "-m", "comment", "--comment", comment, *self.target]
+
+
+class NetnsRules:
+    """The iptables rules one fault adds in containers' network namespaces.
+
+    Containers are recorded (with the PID whose namespace gets the rules) *before* any rule is
+    added, so :meth:`remove_all` after a failed or partial :meth:`add` removes whatever did get
+    in. Removal lists each chain and deletes every rule carrying ``comment``; it never deletes a
+    rule by position or any rule without our comment.
+
+    Args:
+        stack: the run's stack (every container goes through its label-checked accessors).
+        comment: the fault's comment (:func:`rule_comment`).
+    """
+
+    def __init__(self, stack: Stack, comment: str):
+        self.stack = stack
+        self.comment = comment
+        self._namespaces: dict[str, int] = {}  # container -> PID 1 of the namespace holding rules
+
+    def iptables(self, container: str, argv: list[str]) -> str:
+        """Run ``iptables -w 5 <argv>`` in ``container``'s network namespace; return stdout.
+
+        Raises:
+            EnvironmentFailure: iptables failed or timed out (the message has its stderr).
+        """
+        return self.stack.nsenter_net(container, ["iptables", "-w", str(IPTABLES_WAIT_S), *argv],
+                                      timeout_s=IPTABLES_TIMEOUT_S)
+
+    def claim(self, containers: list[str]) -> None:
+        """Check every container a fault is about to change and record the PID of its
+        namespace, *before* any rule goes in: a container the run may not touch (e.g. the
+        harness's Toxiproxy without ``allow_toxiproxy_faults``) or one that is not running fails
+        the inject while nothing has changed yet.
+
+        Raises:
+            EnvironmentFailure: a container is not running or refused by the stack's guard.
+        """
+        for container in containers:
+            if container not in self._namespaces:
+                self._namespaces[container] = self.stack.pid(container)  # the label-checked guard
+
+    def add(self, container: str, rules: list[Rule]) -> None:
+        """Insert ``rules`` at the top of their chains in ``container``'s namespace (so they win
+        over any ACCEPT the image may have installed).
+
+        Raises:
+            EnvironmentFailure: the container is not running, or iptables refused a rule.
+        """
+        self.claim([container])  # recorded before any change
+        for rule in rules:
+            self.iptables(container, ["-I", rule.chain, *rule.argv(self.comment)])
+
+    def ours(self, container: str) -> list[list[str]]:
+        """This fault's rules in ``container``'s namespace, each as the argv words of
+        ``iptables -S`` after ``-A`` (chain first), e.g. ``["INPUT", "-s", ...]``."""
+        found = []
+        for chain in CHAINS:
+            for line in self.iptables(container, ["-S", chain]).splitlines():
+                words = shlex.split(line)  # parses iptables' own quoting; nothing is executed
+                if words[:1] == ["-A"] and any(
+                    w == "--comment" and words[i + 1:i + 2] == [self.comment] for i, w in enumerate(words)
+                ):
+                    found.append(words[1:])
+        return found
+
+    def remove_all(self) -> list[str]:
+        """Delete this fault's rules from every namespace they were added to; return the
+        containers where rules were deleted. A container that stopped, was removed or was
+        restarted (a new PID 1, a new namespace) lost its rules with its old namespace and is
+        skipped. A container is forgotten once handled, so calling again after a failure
+        retries only what is left, and a second call returns [].
+
+        Raises:
+            EnvironmentFailure: Docker or iptables failed (the container stays recorded).
+        """
+        cleaned = []
+        for container, pid in list(self._namespaces.items()):
+            if self._same_namespace(container, pid):
+                rules = self.ours(container)
+                for words in rules:
+                    self.iptables(container, ["-D", *words])
+                if rules:
+                    cleaned.append(container)
+            del self._namespaces[container]
+        return cleaned
+
+    def _same_namespace(self, container: str, pid: int) -> bool:
+        """Whether ``container`` still runs (or is paused) with the PID 1 whose namespace got our
+        rules; False when it is gone, stopped or restarted."""
+        try:
+            state = self.stack.container(container).attrs.get("State") or {}
+        except EnvironmentFailure:
+            if any(container in self.stack.containers_of(s) for s in self.stack.services()):
+                raise  # it exists: the engine failed, and the rules may still be there
+            return False  # removed: its namespace is gone with it
+        return bool(state.get("Running")) and int(state.get("Pid") or 0) == pid
+
+
+def container_ips(stack: Stack, services: list[str], what: str) -> dict[str, list[str]]:
+    """IPv4 addresses of every running container of ``services``: ``{container: [ip, ...]}``.
+
+    Raises:
+        EnvironmentFailure: one of the services has no running container (``what`` names the
+            fault in the message), or Docker failed.
+    """
+    out: dict[str, list[str]] = {}
+    for service in services:
+        running = sorted(stack.running_containers(service))
+        if not running:
+            raise EnvironmentFailure(f"{what}: service {service!r} has no running container")
+        for name in running:
+            out[name] = stack.ips(name)
+    return out
+
+
+def sources(ips: dict[str, list[str]]) -> str:
+    """``-s`` argument for a set of IPs: ``a/32,b/32`` (iptables adds one rule per address)."""
+    return ",".join(f"{ip}/32" for ip in sorted({ip for addrs in ips.values() for ip in addrs}))
+
+
