@@ -34,6 +34,18 @@ class ServiceSeries:
     mem_mib: list[float | None]
 
 
+def _failed_mask(errors: pd.Series) -> np.ndarray | pd.Series:
+    """``errors != ""`` (a row mask), compared in numpy when the values allow it: the same rows,
+    much faster than pandas' string comparison on millions of records."""
+    values = errors.to_numpy()
+    if values.dtype == object:
+        try:
+            return np.asarray(values != "", dtype=bool)
+        except TypeError:  # pd.NA among the values: pandas' mask (NA selects nothing)
+            pass
+    return errors != ""
+
+
 def request_series(records: pd.DataFrame, end_s: float) -> RequestSeries:
     """Per-second request series from records carrying ``offset_s``."""
     seconds = int(np.ceil(end_s)) if end_s > 0 else 0
@@ -43,7 +55,7 @@ def request_series(records: pd.DataFrame, end_s: float) -> RequestSeries:
     frame = records.assign(sec=sec)
     counts = np.bincount(sec, minlength=seconds).tolist() if len(frame) else [0] * seconds
     errors: dict[str, list[int]] = {}
-    failed = frame[frame["error"] != ""]
+    failed = frame[_failed_mask(frame["error"])]
     for cls, group in failed.groupby("error"):
         errors[str(cls)] = np.bincount(group["sec"].to_numpy(), minlength=seconds).tolist()
     quant = frame.groupby("sec")["duration_ms"].quantile([0.5, 0.95, 0.99]).unstack() if len(frame) else None

@@ -47,6 +47,14 @@ def derived_limits(baseline: WindowMetrics) -> list[Limit]:
     return limits
 
 
+def _percent(metric: str) -> float | None:
+    """The percentile a ``pNN_ms`` metric names (``p999_ms`` -> 99.9), else None."""
+    if metric.startswith("p") and metric.endswith("_ms"):
+        digits = metric[1:-3]
+        return float(digits) / (10 ** (len(digits) - 2)) if len(digits) > 2 else float(digits)
+    return None
+
+
 def _value(metric: str, durations: np.ndarray, errors: np.ndarray, span_s: float) -> float | None:
     n = len(durations)
     if metric in ("rps", "requests"):
@@ -61,11 +69,94 @@ def _value(metric: str, durations: np.ndarray, errors: np.ndarray, span_s: float
         return float(durations.max())
     if metric == "mean_ms":
         return float(durations.mean())
-    if metric.startswith("p") and metric.endswith("_ms"):
-        digits = metric[1:-3]
-        pct = float(digits) / (10 ** (len(digits) - 2)) if len(digits) > 2 else float(digits)
+    pct = _percent(metric)
+    if pct is not None:
         return float(np.percentile(durations, pct))
     return None
+
+
+PERCENTILE_SLACK = 1e-6
+"""Relative margin of the percentile shortcut in :func:`judge_steps` (far above float error)."""
+
+
+def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, steps: np.ndarray, end_s: float,
+                 limits: list[Limit]) -> np.ndarray:
+    """Whether each step (start offsets ``steps``, see :func:`degraded_steps`) broke a limit.
+
+    Vectorised, with the verdict of every step exactly the per-step ``_value`` comparison:
+    counts, rates and RPS come from cumulative sums (the same IEEE divisions); a percentile is
+    computed with ``np.percentile`` only for steps where counting the requests above and below
+    the limit cannot already tell which side of it the percentile falls on.
+    """
+    degraded = np.zeros(len(steps), dtype=bool)
+    if not len(steps):
+        return degraded
+    span_ends = np.minimum(steps + SPAN_S, end_s)
+    los = np.searchsorted(offsets, steps)
+    his = np.searchsorted(offsets, span_ends)
+    spans = np.maximum(span_ends - steps, STEP_S)
+    n = his - los
+    degraded |= n == 0
+    base = int(los.min())
+    top = int(his.max())
+
+    def prefix(flags: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(flags) + 1, dtype=np.int64)
+        np.cumsum(flags, out=out[1:])
+        return out
+
+    err_prefix: np.ndarray | None = None
+    exact_durations = not bool(np.isfinite(durations[base:top]).all())  # NaN, inf: np.percentile decides
+    for limit in limits:
+        todo = np.flatnonzero(~degraded)
+        if not len(todo):
+            break
+        compare = COMPARE[limit.operator]
+        metric = limit.metric
+        k = n[todo]
+        vector_errors = errors.dtype == np.bool_
+        if metric in ("rps", "requests") or (metric in ("error_rate", "success_rate") and vector_errors):
+            if metric == "rps":
+                values = k / spans[todo]
+            elif metric == "requests":
+                values = k.astype(np.float64)
+            else:
+                if err_prefix is None:
+                    err_prefix = prefix(np.asarray(errors[base:top], dtype=bool))
+                rate = (err_prefix[his[todo] - base] - err_prefix[los[todo] - base]).astype(np.float64) / k
+                values = rate if metric == "error_rate" else 1 - rate
+            bad = ~np.asarray([compare(float(v), limit.value) for v in values.tolist()], dtype=bool)
+            degraded[todo[bad]] = True
+            continue
+        pct = _percent(metric)
+        if pct is not None and not exact_durations and limit.operator in COMPARE and np.isfinite(limit.value):
+            # The percentile lies between the order statistics around (n - 1) * q (one rank of
+            # slack each side for the rounding of that index): count how many requests are below
+            # the limit to know on which side both of them are.
+            v = limit.value
+            slack = PERCENTILE_SLACK * max(1.0, abs(v))
+            window = durations[base:top]
+            le_prefix = prefix(window <= v + slack)  # requests that could be at or below v
+            lt_prefix = prefix(window < v - slack)  # requests surely below v
+            lo_t, hi_t = los[todo] - base, his[todo] - base
+            at_or_below = le_prefix[hi_t] - le_prefix[lo_t]
+            below = lt_prefix[hi_t] - lt_prefix[lo_t]
+            rank = (k - 1) * (pct / 100)
+            rank_lo = np.maximum(np.floor(rank) - 1, 0)
+            rank_hi = np.minimum(np.ceil(rank) + 1, k - 1)
+            above = at_or_below <= rank_lo  # the lower order statistic is above v + slack
+            under = below >= rank_hi + 1  # the upper order statistic is below v - slack
+            if limit.operator in ("<", "<="):  # holds when the percentile is under v
+                bad, good = above, under
+            else:  # > or >=
+                bad, good = under, above
+            degraded[todo[bad]] = True
+            todo = todo[~bad & ~good]
+        for i in todo.tolist():
+            value = _value(metric, durations[los[i]:his[i]], errors[los[i]:his[i]], float(spans[i]))
+            if value is not None and not compare(value, limit.value):
+                degraded[i] = True
+    return degraded
 
 
 def degraded_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, start_s: float, end_s: float,
@@ -83,17 +174,4 @@ def degraded_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarra
         (nothing got through). The last steps use a shorter span if the load ends sooner.
     """
     steps = np.arange(start_s, end_s, STEP_S)
-    degraded = np.zeros(len(steps), dtype=bool)
-    for i, t in enumerate(steps):
-        span_end = min(t + SPAN_S, end_s)
-        lo, hi = np.searchsorted(offsets, [t, span_end])
-        span = max(span_end - t, STEP_S)
-        if hi == lo:
-            degraded[i] = True
-            continue
-        for limit in limits:
-            value = _value(limit.metric, durations[lo:hi], errors[lo:hi], span)
-            if value is not None and not COMPARE[limit.operator](value, limit.value):
-                degraded[i] = True
-                break
-    return steps, degraded
+    return steps, judge_steps(offsets, durations, errors, steps, end_s, limits)

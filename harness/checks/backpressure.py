@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from harness.checks._evidence_tools import percentile_ms
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 
@@ -27,30 +27,24 @@ class ShedCheck(CheckSpec):
     def default_label(self) -> str:
         return f"{self.check}: excess gets {'/'.join(map(str, self.statuses))} fast in {self.window}"
 
-    def judge(self, evidence) -> list[ExpectationResult]:
-        windows = evidence.windows_for(self.window)
-        if not windows:
-            return [self.no_window()]
-        out = []
-        for w in windows:
-            frame = evidence.frame(w, self.request)
-            rejected = frame[frame["status"].isin(self.statuses)]
-            accepted = frame[(frame["error"] == "")]
-            timeouts = int((frame["error"] == "timeout").sum())
-            reject_p99 = percentile_ms(rejected, 99)
-            accepted_p99 = percentile_ms(accepted, 99)
-            held = (len(rejected) >= self.min_rejected and timeouts <= self.max_timeouts
-                    and (reject_p99 is None or reject_p99 <= self.reject_p99_ms)
-                    and (accepted_p99 is None or accepted_p99 <= self.accepted_p99_ms))
-            codes = "/".join(map(str, self.statuses))
-            out.append(self.result(
-                w, held, reject_p99, self.reject_p99_ms, "<=", "reject_p99_ms",
-                f"{len(rejected)} of {len(frame)} requests were rejected with {codes} in {w.name} (p99 "
-                f"{_ms(reject_p99)}, bound {self.reject_p99_ms:g} ms); {len(accepted)} accepted had p99 "
-                f"{_ms(accepted_p99)} (bound {self.accepted_p99_ms:g} ms); {timeouts} timed out "
-                f"(at most {self.max_timeouts}); at least {self.min_rejected} rejections were needed.",
-                several=len(windows) > 1))
-        return out
+    def judge_window(self, evidence, window) -> Verdict:
+        frame = evidence.frame(window, self.request)
+        if len(frame) == 0:
+            return self.no_requests(window, self.reject_p99_ms, "<=", "reject_p99_ms")
+        rejected = frame[frame["status"].isin(self.statuses)]
+        accepted = frame[frame["error"] == ""]
+        timeouts = int((frame["error"] == "timeout").sum())
+        reject_p99 = percentile_ms(rejected, 99)
+        accepted_p99 = percentile_ms(accepted, 99)
+        held = (len(rejected) >= self.min_rejected and timeouts <= self.max_timeouts
+                and (reject_p99 is None or reject_p99 <= self.reject_p99_ms)
+                and (accepted_p99 is None or accepted_p99 <= self.accepted_p99_ms))
+        return Verdict(
+            held, reject_p99, self.reject_p99_ms, "<=", "reject_p99_ms",
+            f"{len(rejected)} of {len(frame)} requests were rejected with {'/'.join(map(str, self.statuses))} in "
+            f"{window.name} (p99 {_ms(reject_p99)}, bound {self.reject_p99_ms:g} ms); {len(accepted)} accepted had "
+            f"p99 {_ms(accepted_p99)} (bound {self.accepted_p99_ms:g} ms); {timeouts} timed out (at most "
+            f"{self.max_timeouts}); at least {self.min_rejected} rejections were needed.")
 
 
 def _ms(value: float | None) -> str:

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from harness.analysis.evidence import Evidence
     from harness.analysis.windows import Window
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's judgement of one window, before it is named: ``held``, the ``observed``
+    value, the ``threshold`` with its ``operator``, the ``metric``, a one-sentence
+    ``explanation``, and ``inconclusive`` when the evidence was missing."""
+
+    held: bool
+    observed: float | None
+    threshold: float
+    operator: str
+    metric: str
+    explanation: str
+    inconclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,9 +84,28 @@ class CheckSpec(BaseModel):
         """A name built from the parameters when the scenario gives none."""
         return f"{self.check} in {self.window}"
 
-    @abstractmethod
     def judge(self, evidence: Evidence) -> list[ExpectationResult]:
-        """Verdicts for every window the selector matches (see ``Evidence.windows_for``)."""
+        """Verdicts for every window :meth:`windows` selects (one inconclusive verdict when
+        none matches: the fault never took effect)."""
+        windows = self.windows(evidence)
+        if not windows:
+            return [self.no_window()]
+        return [self.result(w, *astuple(self.judge_window(evidence, w)), several=len(windows) > 1) for w in windows]
+
+    def windows(self, evidence: Evidence) -> list[Window]:
+        """The windows this check judges (default: what the ``window`` selector names)."""
+        return evidence.windows_for(self.window)
+
+    @abstractmethod
+    def judge_window(self, evidence: Evidence, window: Window) -> Verdict:
+        """The verdict on one window."""
+
+    def no_requests(self, window: Window, threshold: float, operator: str, metric: str) -> Verdict:
+        """The verdict on a window in which no request started: the clients were stuck, so the
+        pattern did not hold."""
+        scope = f" for {self.request}" if self.request else ""
+        return Verdict(False, None, threshold, operator, metric,
+                       f"No requests{scope} started in {window.name}: the clients were stuck.")
 
     def result(self, window: Window | str, held: bool, observed: float | None, threshold: float, operator: str,
                metric: str, explanation: str, inconclusive: bool = False, several: bool = False) -> ExpectationResult:
@@ -87,4 +121,3 @@ class CheckSpec(BaseModel):
                            "the fault never took effect, so this could not be judged.", inconclusive=True)
 
 
-WINDOW_FIELD = Field(default="fault", description="window selector")

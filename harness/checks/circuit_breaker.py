@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from harness.checks._evidence_tools import failures, gauge_series, percentile_ms
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 
@@ -36,41 +36,31 @@ class CircuitBreakerCheck(CheckSpec):
     def default_label(self) -> str:
         return f"circuit breaker fails fast (< {self.fail_fast_ms:g} ms) in {self.window}"
 
-    def judge(self, evidence) -> list[ExpectationResult]:
-        windows = [w for w in evidence.windows_for(self.window) if w.kind == "fault"]
-        if not windows:
-            return [self.no_window()]
-        out = []
-        for w in windows:
-            frame = evidence.frame(w, self.request)
-            failed = failures(frame)
-            basis = failed if len(failed) else frame
-            p99 = percentile_ms(basis, 99)
-            if p99 is None:
-                out.append(self.result(w, False, None, self.fail_fast_ms, "<", "p99_ms",
-                                       f"No requests in {w.name}.", inconclusive=True, several=len(windows) > 1))
-                continue
-            state = gauge_series(evidence, self.state_metric)
-            notes, held = [], p99 < self.fail_fast_ms
-            what = f"p99 of the {len(failed)} failed requests" if len(failed) else f"p99 of all {len(frame)} requests"
-            if state.empty and not evidence.service_metrics.empty:
-                held = False
-                notes.append(f"the scraped services export no {self.state_metric}: there is no breaker")
-            elif not state.empty:
-                during = state[(state["offset_s"] >= w.start_s) & (state["offset_s"] < w.end_s)]
-                opened = bool((during["value"] == self.open_value).any())
-                after = state[(state["offset_s"] >= w.end_s)]
-                closed_rows = after.groupby("offset_s")["value"].max()
-                closed_rows = closed_rows[closed_rows == self.closed_value]
-                close_s = float(closed_rows.index[0] - w.end_s) if len(closed_rows) else None
-                held = held and opened and close_s is not None and close_s <= self.close_within_s
-                notes.append("the breaker opened" if opened else "the breaker never opened")
-                notes.append(f"closed {close_s:.1f} s after the revert" if close_s is not None
-                             else "it never closed again")
-            else:
-                notes.append(f"{self.state_metric} was not scraped, so only fail-fast was judged")
-            out.append(self.result(
-                w, held, p99, self.fail_fast_ms, "<", "p99_ms",
-                f"{what} was {p99:.0f} ms in {w.name} (bound {self.fail_fast_ms:g} ms); {'; '.join(notes)}.",
-                several=len(windows) > 1))
-        return out
+    def windows(self, evidence):
+        return [w for w in evidence.windows_for(self.window) if w.kind == "fault"]
+
+    def judge_window(self, evidence, window) -> Verdict:
+        frame = evidence.frame(window, self.request)
+        failed = failures(frame)
+        p99 = percentile_ms(failed if len(failed) else frame, 99)
+        if p99 is None:
+            return self.no_requests(window, self.fail_fast_ms, "<", "p99_ms")
+        state = gauge_series(evidence, self.state_metric)
+        notes, held = [], p99 < self.fail_fast_ms
+        what = f"p99 of the {len(failed)} failed requests" if len(failed) else f"p99 of all {len(frame)} requests"
+        if state.empty and not evidence.service_metrics.empty:
+            held = False
+            notes.append(f"the scraped services export no {self.state_metric}: there is no breaker")
+        elif not state.empty:
+            during = state[(state["offset_s"] >= window.start_s) & (state["offset_s"] < window.end_s)]
+            opened = bool((during["value"] == self.open_value).any())
+            after = state[state["offset_s"] >= window.end_s].groupby("offset_s")["value"].max()
+            closed = after[after == self.closed_value]
+            close_s = float(closed.index[0] - window.end_s) if len(closed) else None
+            held = held and opened and close_s is not None and close_s <= self.close_within_s
+            notes.append("the breaker opened" if opened else "the breaker never opened")
+            notes.append(f"closed {close_s:.1f} s after the revert" if close_s is not None else "it never closed again")
+        else:
+            notes.append(f"{self.state_metric} was not scraped, so only fail-fast was judged")
+        return Verdict(held, p99, self.fail_fast_ms, "<", "p99_ms",
+                       f"{what} was {p99:.0f} ms in {window.name} (bound {self.fail_fast_ms:g} ms); {'; '.join(notes)}.")

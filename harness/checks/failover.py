@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from harness.checks._evidence_tools import failures
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 
@@ -27,26 +27,20 @@ class FailoverCheck(CheckSpec):
     def default_label(self) -> str:
         return f"{self.check}: errors stop within {self.within_s:g} s in {self.window}"
 
-    def judge(self, evidence) -> list[ExpectationResult]:
-        windows = [w for w in evidence.windows_for(self.window) if w.kind == "fault"]
-        if not windows:
-            return [self.no_window()]
-        out = []
-        for w in windows:
-            frame = evidence.frame(w, self.request)
-            bad = frame[(frame["error"] != "") | (frame["duration_ms"] > self.slow_ms)]
-            if len(frame) == 0:
-                out.append(self.result(w, False, None, self.within_s, "<=", "symptoms_stop_s",
-                                       f"No requests in {w.name}.", inconclusive=True, several=len(windows) > 1))
-                continue
-            last = float(bad["offset_s"].max() - w.start_s) if len(bad) else 0.0
-            held = last <= self.within_s
-            out.append(self.result(
-                w, held, round(last, 3), self.within_s, "<=", "symptoms_stop_s",
-                f"{len(failures(frame))} failed and {len(bad) - len(failures(frame))} slow requests in {w.name}; the "
-                f"last started {last:.1f} s after the inject (at most {self.within_s:g} s allowed).",
-                several=len(windows) > 1))
-        return out
+    def windows(self, evidence):
+        return [w for w in evidence.windows_for(self.window) if w.kind == "fault"]
+
+    def judge_window(self, evidence, window) -> Verdict:
+        frame = evidence.frame(window, self.request)
+        if len(frame) == 0:
+            return self.no_requests(window, self.within_s, "<=", "symptoms_stop_s")
+        bad = frame[(frame["error"] != "") | (frame["duration_ms"] > self.slow_ms)]
+        failed = len(failures(frame))
+        last = float(bad["offset_s"].max() - window.start_s) if len(bad) else 0.0
+        return Verdict(
+            last <= self.within_s, round(last, 3), self.within_s, "<=", "symptoms_stop_s",
+            f"{failed} failed and {len(bad) - failed} slow requests in {window.name}; the last started {last:.1f} s "
+            f"after the inject (at most {self.within_s:g} s allowed).")
 
 
 @register_check

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from harness.analysis.containers import telemetry
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 
@@ -29,23 +29,14 @@ class MemoryBoundedCheck(CheckSpec):
     def default_label(self) -> str:
         return f"{self.service} memory grows <= {self.max_slope_mib_s:g} MiB/s in {self.window}"
 
-    def judge(self, evidence) -> list[ExpectationResult]:
-        windows = evidence.windows_for(self.window)
-        if not windows:
-            return [self.no_window()]
-        out = []
-        for w in windows:
-            seen = telemetry(evidence.containers, evidence.container_events, w).get(self.service)
-            if seen is None or seen.mem_slope_mib_s is None:
-                out.append(self.result(w, False, None, self.max_slope_mib_s, "<=", "mem_slope_mib_s",
-                                       f"No memory samples of {self.service} in {w.name}.", inconclusive=True,
-                                       several=len(windows) > 1))
-                continue
-            held = seen.mem_slope_mib_s <= self.max_slope_mib_s and (
-                self.max_mib is None or (seen.mem_mib_max or 0) <= self.max_mib)
-            peak = f", peak {seen.mem_mib_max:g} MiB" + (f" (limit {self.max_mib:g})" if self.max_mib else "")
-            out.append(self.result(
-                w, held, seen.mem_slope_mib_s, self.max_slope_mib_s, "<=", "mem_slope_mib_s",
-                f"{self.service} memory grew {seen.mem_slope_mib_s:g} MiB/s in {w.name}{peak}; at most "
-                f"{self.max_slope_mib_s:g} MiB/s allowed.", several=len(windows) > 1))
-        return out
+    def judge_window(self, evidence, window) -> Verdict:
+        seen = telemetry(evidence.containers, evidence.container_events, window).get(self.service)
+        if seen is None or seen.mem_slope_mib_s is None:
+            return Verdict(False, None, self.max_slope_mib_s, "<=", "mem_slope_mib_s",
+                           f"No memory samples of {self.service} in {window.name}.", inconclusive=True)
+        held = seen.mem_slope_mib_s <= self.max_slope_mib_s and (
+            self.max_mib is None or (seen.mem_mib_max or 0) <= self.max_mib)
+        peak = f", peak {seen.mem_mib_max:g} MiB" + (f" (limit {self.max_mib:g})" if self.max_mib else "")
+        return Verdict(held, seen.mem_slope_mib_s, self.max_slope_mib_s, "<=", "mem_slope_mib_s",
+                       f"{self.service} memory grew {seen.mem_slope_mib_s:g} MiB/s in {window.name}{peak}; at most "
+                       f"{self.max_slope_mib_s:g} MiB/s allowed.")

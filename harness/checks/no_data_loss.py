@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 
@@ -24,17 +24,17 @@ class NoDataLossCheck(CheckSpec):
     def default_label(self) -> str:
         return "no acknowledged write lost"
 
-    def judge(self, evidence) -> list[ExpectationResult]:
+    def windows(self, evidence):
+        return [evidence.run]
+
+    def judge_window(self, evidence, window) -> Verdict:
         rb = evidence.readback
         if not rb:
-            return [self.result("run", False, None, 0, "==", "lost_writes",
-                                "No read-back was recorded: add ack_id and read_back to a write request of the mix.",
-                                inconclusive=True)]
+            return Verdict(False, None, 0, "==", "lost_writes",
+                           "No read-back was recorded: add ack_id and read_back to a write request of the mix.",
+                           inconclusive=True)
         acked, missing = int(rb.get("acked", 0)), int(rb.get("missing", 0))
-        held = acked > 0 and missing == 0
         examples = ", ".join(map(str, rb.get("missing_ids", [])[:3]))
-        return [self.result(
-            "run", held, float(missing), 0, "==", "lost_writes",
-            f"{acked} writes were acknowledged and {acked - missing} read back; {missing} missing"
-            + (f" (e.g. {examples})" if examples else "") + ".",
-            inconclusive=acked == 0)]
+        return Verdict(acked > 0 and missing == 0, float(missing), 0, "==", "lost_writes",
+                       f"{acked} writes were acknowledged and {acked - missing} read back; {missing} missing"
+                       + (f" (e.g. {examples})" if examples else "") + ".", inconclusive=acked == 0)

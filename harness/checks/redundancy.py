@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 
@@ -23,21 +23,12 @@ class RedundancyCheck(CheckSpec):
     def default_label(self) -> str:
         return f"redundancy keeps error_rate <= {self.max_error_rate:g} in {self.window}"
 
-    def judge(self, evidence) -> list[ExpectationResult]:
-        windows = evidence.windows_for(self.window)
-        if not windows:
-            return [self.no_window()]
-        out = []
-        for w in windows:
-            m = evidence.metrics_of(w, self.request)
-            if m.requests == 0:
-                out.append(self.result(w, False, None, self.max_error_rate, "<=", "error_rate",
-                                       f"No requests in {w.name}.", inconclusive=True, several=len(windows) > 1))
-                continue
-            held = m.error_rate <= self.max_error_rate
-            out.append(self.result(
-                w, held, m.error_rate, self.max_error_rate, "<=", "error_rate",
-                f"with a replica lost ({w.name}), {m.requests - round(m.requests * m.success_rate)} of {m.requests} "
-                f"requests failed ({m.error_rate:.2%}; at most {self.max_error_rate:.2%} allowed).",
-                several=len(windows) > 1))
-        return out
+    def judge_window(self, evidence, window) -> Verdict:
+        m = evidence.metrics_of(window, self.request)
+        if m.requests == 0:
+            return self.no_requests(window, self.max_error_rate, "<=", "error_rate")
+        failed = sum(m.errors.values())
+        return Verdict(
+            m.error_rate <= self.max_error_rate, m.error_rate, self.max_error_rate, "<=", "error_rate",
+            f"with a replica lost ({window.name}), {failed} of {m.requests} requests failed ({m.error_rate:.2%}; "
+            f"at most {self.max_error_rate:.2%} allowed).")

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from harness.checks._evidence_tools import counter_increase
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 
@@ -30,25 +30,17 @@ class RetryCheck(CheckSpec):
     def default_label(self) -> str:
         return f"retries keep error_rate <= {self.max_error_rate:g} in {self.window}"
 
-    def judge(self, evidence) -> list[ExpectationResult]:
-        windows = evidence.windows_for(self.window)
-        if not windows:
-            return [self.no_window()]
-        out = []
-        for w in windows:
-            m = evidence.metrics_of(w, self.request)
-            retries = counter_increase(evidence, self.retries_metric, w)
-            if m.requests == 0:
-                out.append(self.result(w, False, None, self.max_error_rate, "<=", "error_rate",
-                                       f"No requests in {w.name}.", inconclusive=True, several=len(windows) > 1))
-                continue
-            failing = retries is None or retries >= self.min_retries
-            held = m.error_rate <= self.max_error_rate and failing
-            seen = (f"{retries:g} retries counted by {self.retries_metric}" if retries is not None
-                    else f"{self.retries_metric} was not scraped, so only the client side was seen")
-            out.append(self.result(
-                w, held, m.error_rate, self.max_error_rate, "<=", "error_rate",
-                f"error rate was {m.error_rate:.2%} of {m.requests} requests in {w.name} ({seen}); it had to stay at "
-                f"most {self.max_error_rate:.2%}" + ("" if failing else " and the dependency had to fail (no retries)")
-                + f", so retries {'absorbed' if held else 'did not absorb'} the fault.", several=len(windows) > 1))
-        return out
+    def judge_window(self, evidence, window) -> Verdict:
+        m = evidence.metrics_of(window, self.request)
+        if m.requests == 0:
+            return self.no_requests(window, self.max_error_rate, "<=", "error_rate")
+        retries = counter_increase(evidence, self.retries_metric, window)
+        failing = retries is None or retries >= self.min_retries
+        held = m.error_rate <= self.max_error_rate and failing
+        seen = (f"{retries:g} retries counted by {self.retries_metric}" if retries is not None
+                else f"{self.retries_metric} was not scraped, so only the client side was seen")
+        return Verdict(
+            held, m.error_rate, self.max_error_rate, "<=", "error_rate",
+            f"error rate was {m.error_rate:.2%} of {m.requests} requests in {window.name} ({seen}); it had to stay at "
+            f"most {self.max_error_rate:.2%}" + ("" if failing else " and the dependency had to fail (no retries)")
+            + f", so retries {'absorbed' if held else 'did not absorb'} the fault.")

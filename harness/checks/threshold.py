@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 Metric = Literal[
@@ -93,27 +93,15 @@ class Threshold(CheckSpec):
         """Whether ``observed`` satisfies the bound."""
         return COMPARE[self.operator](observed, self.limit)
 
-    def judge(self, evidence) -> list[ExpectationResult]:
-        windows = evidence.windows_for(self.window)
-        if not windows:
-            return [self.no_window()]
-        out = []
-        for window in windows:
-            metrics = evidence.metrics_of(window, self.request)
-            observed = getattr(metrics, self.metric)
-            scope = f" for {self.request}" if self.request else ""
-            several = len(windows) > 1
-            if observed is None or metrics.requests == 0:
-                out.append(self.result(window, False, None, self.limit, self.operator, self.metric,
-                                       f"No requests{scope} started in {window.name}, so {self.metric} could not be "
-                                       "measured.", several=several))
-                continue
-            held = self.holds(observed)
-            out.append(self.result(
-                window, held, float(observed), self.limit, self.operator, self.metric,
-                f"{self.metric}{scope} was {observed:g} in {window.name} ({metrics.requests} requests, "
-                f"{window.start_s:g}-{window.end_s:g} s); it had to be {WORDS[self.operator]} {self.limit:g}, "
-                f"so the expectation {'held' if held else 'failed'}.",
-                several=several,
-            ))
-        return out
+    def judge_window(self, evidence, window) -> Verdict:
+        metrics = evidence.metrics_of(window, self.request)
+        observed = getattr(metrics, self.metric)
+        if observed is None or metrics.requests == 0:
+            return self.no_requests(window, self.limit, self.operator, self.metric)
+        held = self.holds(observed)
+        scope = f" for {self.request}" if self.request else ""
+        return Verdict(
+            held, float(observed), self.limit, self.operator, self.metric,
+            f"{self.metric}{scope} was {observed:g} in {window.name} ({metrics.requests} requests, "
+            f"{window.start_s:g}-{window.end_s:g} s); it had to be {WORDS[self.operator]} {self.limit:g}, "
+            f"so the expectation {'held' if held else 'failed'}.")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.checks.base import CheckSpec, ExpectationResult
+from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
 
@@ -28,25 +28,15 @@ class TimeoutCheck(CheckSpec):
     def default_label(self) -> str:
         return f"timeout bounds {self.percentile} by {self.timeout_ms:g}+{self.margin_ms:g} ms in {self.window}"
 
-    def judge(self, evidence) -> list[ExpectationResult]:
-        windows = evidence.windows_for(self.window)
-        if not windows:
-            return [self.no_window()]
-        out = []
+    def judge_window(self, evidence, window) -> Verdict:
         bound = self.timeout_ms + self.margin_ms
-        for w in windows:
-            observed = getattr(evidence.metrics_of(w, self.request), self.percentile)
-            injected = getattr(evidence.faults.get(w.fault or ""), "latency_ms", None)
-            if observed is None:
-                out.append(self.result(w, False, None, bound, "<=", self.percentile,
-                                       f"No requests in {w.name}: the timeout could not be judged.",
-                                       inconclusive=True, several=len(windows) > 1))
-                continue
-            held = observed <= bound and (injected is None or observed < injected)
-            against = f"; the injected latency was {injected:g} ms" if injected is not None else ""
-            verdict = "bounded latency" if held else "did not bound latency"
-            out.append(self.result(
-                w, held, observed, bound, "<=", self.percentile,
-                f"{self.percentile} was {observed:g} ms in {w.name} against a {self.timeout_ms:g} ms timeout "
-                f"(+{self.margin_ms:g} ms margin){against}: timeouts {verdict}.", several=len(windows) > 1))
-        return out
+        observed = getattr(evidence.metrics_of(window, self.request), self.percentile)
+        if observed is None:
+            return self.no_requests(window, bound, "<=", self.percentile)
+        injected = getattr(evidence.faults.get(window.fault or ""), "latency_ms", None)
+        held = observed <= bound and (injected is None or observed < injected)
+        against = f"; the injected latency was {injected:g} ms" if injected is not None else ""
+        return Verdict(
+            held, observed, bound, "<=", self.percentile,
+            f"{self.percentile} was {observed:g} ms in {window.name} against a {self.timeout_ms:g} ms timeout "
+            f"(+{self.margin_ms:g} ms margin){against}: timeouts {'bounded' if held else 'did not bound'} latency.")

@@ -312,7 +312,7 @@ def request_log(settings: Settings):
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         log.append({"t": time.time(), "method": request.method, "path": request.path_qs,
-                    "headers": dict(request.headers), "pad": "x" * 2048})
+                    "headers": dict(request.headers), "pad": "x" * 8192})
         return await handler(request)
 
     return middleware

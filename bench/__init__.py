@@ -1,0 +1,1 @@
+"""Benchmarks of harness itself: ``make bench`` (see docs/benchmarks.md)."""
