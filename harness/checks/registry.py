@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from harness.checks.base import CheckSpec
+from harness.plugins import import_modules
 
 _CORE_MODULES = {"base", "registry"}
 _REGISTRY: dict[str, type[CheckSpec]] = {}
@@ -33,10 +31,7 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    package = importlib.import_module("harness.checks")
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name not in _CORE_MODULES and not info.name.startswith("_"):
-            importlib.import_module(f"harness.checks.{info.name}")
+    import_modules("harness.checks", _CORE_MODULES)
 
 
 def check_spec_types() -> list[type[CheckSpec]]:

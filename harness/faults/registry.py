@@ -7,11 +7,8 @@ Built-ins are discovered by importing every module of this package except ``base
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from importlib.metadata import entry_points
-
 from harness.faults.base import Fault, FaultSpec
+from harness.plugins import import_modules
 
 ENTRY_POINT_GROUP = "harness.faults"
 _CORE_MODULES = {"base", "registry"}
@@ -45,15 +42,7 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    package = importlib.import_module("harness.faults")
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name not in _CORE_MODULES and not info.name.startswith("_"):
-            importlib.import_module(f"harness.faults.{info.name}")
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            ep.load()
-        except Exception as exc:  # a broken plugin must not take the harness down
-            raise TypeError(f"fault plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+    import_modules("harness.faults", _CORE_MODULES, ENTRY_POINT_GROUP)
 
 
 def fault_kinds() -> list[str]:
