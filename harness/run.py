@@ -204,6 +204,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                 toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{port}")
                 environment["toxiproxy"] = toxiproxy.wait_ready(timeout_s=60)
                 for proxy in scenario.proxies:
+                    ledger.record("inside_run", what=f"proxy {proxy.name} in the run's Toxiproxy")
                     toxiproxy.create_proxy(ProxyConfig(proxy.name, proxy.listen, proxy.upstream))
                     journal.record("proxy.create", proxy=proxy.name, listen=proxy.listen, upstream=proxy.upstream)
             progress.phase("waiting until the stack is healthy")
@@ -248,7 +249,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             def make_context(rng: random.Random) -> FaultContext:
                 return FaultContext(toxiproxy=toxiproxy, stack=stack, rng=rng, ledger=ledger)  # type: ignore[arg-type]
 
-            timeline = Timeline(scenario.fault_specs, make_context, journal, seed, time.time)
+            timeline = Timeline(scenario.fault_specs, make_context, journal, seed, time.time, ledger)
             progress.phase("load running")
             while driver.running and time.time() - t0 < load.duration_s + LOAD_END_GRACE_S:
                 timeline.step(t0)

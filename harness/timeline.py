@@ -14,6 +14,7 @@ from typing import Callable
 
 from harness.errors import EnvironmentFailure
 from harness.faults import Fault, FaultContext, FaultSpec, fault_for
+from harness.environment.ledger import Ledger
 from harness.journal import Journal
 
 
@@ -39,6 +40,7 @@ class Timeline:
         journal: where every step is recorded.
         seed: the run's seed.
         clock: epoch seconds (injected for tests).
+        ledger: each inject is written to the run's cleanup ledger before it is made.
     """
 
     def __init__(
@@ -48,8 +50,10 @@ class Timeline:
         journal: Journal,
         seed: int,
         clock: Callable[[], float],
+        ledger: Ledger | None = None,
     ):
         self.journal = journal
+        self.ledger = ledger
         self.clock = clock
         self.items: list[_Scheduled] = []
         for spec in specs:
@@ -87,8 +91,10 @@ class Timeline:
                 self._act(item, "inject", t0)
 
     def _act(self, item: _Scheduled, action: str, t0: float) -> None:
-        started = self.clock()
         spec = item.spec
+        if action == "inject" and self.ledger is not None:
+            self.ledger.record("inside_run", what=f"fault {spec.name} ({spec.kind}) injected")
+        started = self.clock()
         try:
             touched = item.fault.inject() if action == "inject" else item.fault.revert()
         except EnvironmentFailure as exc:

@@ -119,7 +119,15 @@ def _remove_toxic(api_url: str, proxy: str, toxic: str, **_: Any) -> tuple[str, 
     return f"toxic {proxy}/{toxic}", removed
 
 
+def _inside_run(what: str, **_: Any) -> tuple[str, bool]:
+    """A change inside the run's own containers (a toxic in its Toxiproxy, an iptables rule in
+    its namespaces, a lowered limit, a filled file system): undone by removing the containers,
+    which the label sweep does; recorded so the ledger lists every mutation."""
+    return f"{what} (gone with the run's containers)", False
+
+
 UNDO: dict[str, Callable[..., tuple[str, bool]]] = {
+    "inside_run": _inside_run,
     "kill_pid": _kill_pid,
     "compose_down": _compose_down,
     "remove_toxic": _remove_toxic,
