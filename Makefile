@@ -5,12 +5,13 @@ SHELL := /bin/bash
 VENV     := .venv
 SCENARIO := scenarios/quickstart.yaml
 
-.PHONY: help setup demo test clean
+.PHONY: help setup demo test bench clean
 
 help: ## list the targets
 	@echo "make setup   create .venv, check Docker + Compose, get or build the images (scripts/setup.sh)"
 	@echo "make demo    setup, then run $(SCENARIO); the report path is printed at the end"
 	@echo "make test    setup, then run the test suite (pytest -q -rs tests)"
+	@echo "make bench   setup, then run the benchmarks: bench/results.json and a table (docs/benchmarks.md)"
 	@echo "make clean   remove .venv and build leftovers (Docker images are kept)"
 
 setup:
@@ -27,6 +28,11 @@ test: setup
 	@$(VENV)/bin/python -m pytest -q -rs tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests fix: add tests under tests/"; fi; \
 	exit $$rc
+
+# Benchmarks print figures against goals; they never fail on speed (exit 1 only when one could
+# not run, or when it left a Docker object behind).
+bench: setup
+	@$(VENV)/bin/python -m bench.run
 
 clean:
 	rm -rf $(VENV) build .pytest_cache *.egg-info

@@ -31,6 +31,8 @@ SHOP_COMPOSE = REPO / "docker-compose.yml"
 SHOP_PROXIES = (("catalog", "0.0.0.0:18080", "catalog:8080"), ("redis", "0.0.0.0:16379", "redis:6379"))
 """The sample shop's proxies, as scenarios/quickstart.yaml declares them."""
 RUN_LABEL = "harness.run-id"
+OUR_RUN_IDS: list[str] = []
+"""Run ids of every stack and run the benchmarks started (checked for leftovers at the end)."""
 
 
 def log(message: str) -> None:
@@ -111,6 +113,7 @@ def stack(compose: Path, work: Path, proxies: tuple[tuple[str, str, str], ...] =
     from harness.toxiproxy import ProxyConfig, ToxiproxyClient
 
     run_id = new_run_id()
+    OUR_RUN_IDS.append(run_id)
     run_dir = work / f"stack-{run_id}"
     run_dir.mkdir(parents=True, exist_ok=True)
     target = Target(compose=compose.name, profile=profile, allow_toxiproxy_faults=toxiproxy_is_target,
@@ -146,6 +149,10 @@ class HarnessRun:
     report: dict
     run_dir: Path
     stderr: str
+    started_at: float
+    """Epoch seconds when the process was started."""
+    cpu_s: float
+    """CPU seconds of the harness process and every process it waited for."""
 
     def journal(self) -> list[dict]:
         return [json.loads(line) for line in (self.run_dir / "journal.jsonl").read_text().splitlines() if line.strip()]
@@ -159,21 +166,34 @@ class HarnessRun:
 
 def harness_run(scenario: Path, out: Path, *overrides: str, timeout_s: float = 600) -> HarnessRun:
     """``harness run SCENARIO --out OUT [--set ...]`` in a child process; raises if it left
-    anything labelled behind or wrote no report."""
+    anything labelled behind or wrote no report. ``cpu_s`` is the CPU time of the harness and
+    every process it waited for (its load child, the Locust workers, compose)."""
     args = [a for o in overrides for a in ("--set", o)]
+    out.mkdir(parents=True, exist_ok=True)
+    started_at = time.time()
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "harness", "run", str(scenario), "--out", str(out), *args],
-                          capture_output=True, text=True, cwd=REPO, timeout=timeout_s,
-                          env={**os.environ, "COLUMNS": "120"})
+    with (out / "bench-harness.out").open("w") as stdout, (out / "bench-harness.err").open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "harness", "run", str(scenario), "--out", str(out), *args],
+                                stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=REPO,
+                                env={**os.environ, "COLUMNS": "120"})
+        timer = threading.Timer(timeout_s, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
+    err = (out / "bench-harness.err").read_text(errors="replace")
     report_path = out / "report.json"
     if not report_path.exists():
-        raise RuntimeError(f"harness run {scenario.name} wrote no report (exit {proc.returncode}): {proc.stderr[-2000:]}")
+        raise RuntimeError(f"harness run {scenario.name} wrote no report (exit {proc.returncode}): {err[-2000:]}")
     report = json.loads(report_path.read_text())
+    OUR_RUN_IDS.append(report["run_id"])
     left = leftovers(report["run_id"])
     if left:
         raise RuntimeError(f"harness run {report['run_id']} left {left} behind")
-    return HarnessRun(proc.returncode, wall, report, out, proc.stderr)
+    return HarnessRun(proc.returncode, wall, report, out, err, started_at, usage.ru_utime + usage.ru_stime)
 
 
 def locust_binary() -> str:
@@ -312,6 +332,66 @@ class LoadSampler:
         return {"load1_min": min(loads), "load1_mean": round(sum(loads) / len(loads), 2), "load1_max": max(loads),
                 "containers_min": min(containers), "containers_max": max(containers),
                 "cpu_busy_pct": getattr(self, "busy_pct", None), "samples": len(self.samples)}
+
+
+def container_cpu_reader(container_id: str):
+    """A function returning the CPU seconds a container has used so far, read from its cgroup
+    (v1 ``cpuacct.usage`` or v2 ``cpu.stat``), or None when neither file is there."""
+    candidates = [Path(f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage"),
+                  Path(f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat"),
+                  Path(f"/sys/fs/cgroup/docker/{container_id}/cpu.stat")]
+    for path in candidates:
+        if path.exists():
+            if path.name == "cpuacct.usage":
+                return lambda: int(path.read_text()) / 1e9
+            return lambda: next(int(line.split()[1]) for line in path.read_text().splitlines()
+                                if line.startswith("usage_usec")) / 1e6
+    return None
+
+
+class CpuSampler:
+    """Samples, every ``every_s`` in a thread, the machine's busy and total CPU time (all
+    cores, seconds) and optionally one container's CPU seconds, so that a stretch of time
+    (a load, between its journal's load.start and load.stop) can be accounted for."""
+
+    def __init__(self, container_cpu=None, every_s: float = 0.25) -> None:
+        self.container_cpu = container_cpu
+        self.every_s = every_s
+        self.samples: list[tuple[float, float, float, float | None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+        self.tick_s = 1 / os.sysconf("SC_CLK_TCK")
+
+    def _sample(self) -> None:
+        busy, total = cpu_busy()
+        self.samples.append((time.time(), busy * self.tick_s, total * self.tick_s,
+                             self.container_cpu() if self.container_cpu else None))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> "CpuSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def between(self, t0: float, t1: float) -> dict:
+        """Busy and total machine CPU seconds, and the container's, between the first sample at
+        or after ``t0`` and the last at or before ``t1``."""
+        inside = [s for s in self.samples if t0 <= s[0] <= t1]
+        if len(inside) < 2:
+            return {}
+        a, b = inside[0], inside[-1]
+        out = {"seconds": round(b[0] - a[0], 2), "machine_busy_cpu_s": round(b[1] - a[1], 2),
+               "machine_cpu_s": round(b[2] - a[2], 2)}
+        if a[3] is not None and b[3] is not None:
+            out["container_cpu_s"] = round(b[3] - a[3], 3)
+        return out
 
 
 def fmt(value: float | None, digits: int = 3) -> str:

@@ -4,7 +4,6 @@ the container, EMFILE as a connection that is accepted by the kernel but never a
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time

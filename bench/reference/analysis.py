@@ -1,0 +1,197 @@
+"""The analysis functions as they were before their optimisation for 5,000,000 records (commit
+187a8c0), verbatim: bench/check_analysis.py compares the current ones with these, on random
+inputs and on whole reports. Only the imports differ (the result types are the harness's own,
+so that reports built with these validate).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hdrh.histogram import HdrHistogram
+
+from harness.analysis.metrics import HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, WindowMetrics
+from harness.analysis.recovery import FaultSummary
+from harness.analysis.series import RequestSeries
+from harness.analysis.steady_state import SPAN_S, STEP_S, Limit
+from harness.analysis.windows import Window
+from harness.checks.threshold import COMPARE
+from harness.load.records import RECORD_COLUMNS
+
+
+def load_records(path: Path) -> pd.DataFrame:
+    """Read a ``requests.tsv`` into a DataFrame with the record columns (empty if missing)."""
+    dtypes = {"start_s": "float64", "duration_ms": "float64", "name": "string", "status": "int32", "error": "string",
+              "bytes": "int64"}
+    if not path.exists() or path.stat().st_size == 0:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+    frame = pd.read_csv(path, sep="\t", names=list(RECORD_COLUMNS), dtype=dtypes, keep_default_na=False,
+                        quoting=3, on_bad_lines="skip")
+    return frame
+
+
+def histogram(durations_ms: np.ndarray) -> HdrHistogram:
+    """An HdrHistogram of ``durations_ms`` (recorded in microseconds, clamped to its range).
+    Equal values are recorded once with their count, so this is fast for millions of records."""
+    hist = HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_SIGNIFICANT_DIGITS)
+    micros = np.clip(np.rint(durations_ms * 1000), HDR_LOWEST_US, HDR_HIGHEST_US).astype(np.int64)
+    values, counts = np.unique(micros, return_counts=True)
+    for value, count in zip(values.tolist(), counts.tolist()):
+        hist.record_value(value, count)
+    return hist
+
+
+def _metrics(frame: pd.DataFrame, duration_s: float) -> WindowMetrics:
+    n = len(frame)
+    if n == 0:
+        return WindowMetrics()
+    failed = frame["error"] != ""
+    n_err = int(failed.sum())
+    hist = histogram(frame["duration_ms"].to_numpy())
+
+    def pct(p: float) -> float:
+        return round(hist.get_value_at_percentile(p) / 1000, 3)
+
+    return WindowMetrics(
+        requests=n,
+        rps=round(n / duration_s, 3) if duration_s > 0 else 0.0,
+        error_rate=round(n_err / n, 6),
+        success_rate=round(1 - n_err / n, 6),
+        p50_ms=pct(50),
+        p90_ms=pct(90),
+        p95_ms=pct(95),
+        p99_ms=pct(99),
+        p999_ms=pct(99.9),
+        max_ms=round(hist.get_max_value() / 1000, 3),
+        mean_ms=round(float(frame["duration_ms"].mean()), 3),
+        errors={str(k): int(v) for k, v in frame.loc[failed, "error"].value_counts().sort_index().items()},
+    )
+
+
+def frame_of(records: pd.DataFrame, t0: float, window: Window) -> pd.DataFrame:
+    """The records whose start falls in ``window`` (offsets from ``t0``, epoch s)."""
+    offset = records["start_s"] - t0
+    return records[(offset >= window.start_s) & (offset < window.end_s)]
+
+
+def window_metrics(records: pd.DataFrame, t0: float, window: Window) -> tuple[WindowMetrics, dict[str, WindowMetrics]]:
+    """Metrics of the requests that started in ``window`` (offsets from ``t0``, epoch s): the
+    window as a whole and per request name."""
+    frame = frame_of(records, t0, window)
+    by_name = {str(name): _metrics(group, window.duration_s) for name, group in frame.groupby("name", sort=True)}
+    return _metrics(frame, window.duration_s), by_name
+
+
+def _value(metric: str, durations: np.ndarray, errors: np.ndarray, span_s: float) -> float | None:
+    n = len(durations)
+    if metric in ("rps", "requests"):
+        return n / span_s if metric == "rps" else float(n)
+    if n == 0:
+        return None
+    if metric == "error_rate":
+        return float(errors.mean())
+    if metric == "success_rate":
+        return 1 - float(errors.mean())
+    if metric == "max_ms":
+        return float(durations.max())
+    if metric == "mean_ms":
+        return float(durations.mean())
+    if metric.startswith("p") and metric.endswith("_ms"):
+        digits = metric[1:-3]
+        pct = float(digits) / (10 ** (len(digits) - 2)) if len(digits) > 2 else float(digits)
+        return float(np.percentile(durations, pct))
+    return None
+
+
+def degraded_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, start_s: float, end_s: float,
+                   limits: list[Limit]) -> tuple[np.ndarray, np.ndarray]:
+    """Judge every 100 ms step in ``[start_s, end_s)``.
+
+    Args:
+        offsets: request start offsets (s), sorted ascending; ``durations`` (ms) and
+            ``errors`` (bool) aligned with them.
+        limits: the steady state.
+
+    Returns:
+        ``(steps_s, degraded)``: step start offsets and whether the requests that started in
+        ``[step, step + 1 s)`` broke any limit. A second with no requests at all is degraded
+        (nothing got through). The last steps use a shorter span if the load ends sooner.
+    """
+    steps = np.arange(start_s, end_s, STEP_S)
+    degraded = np.zeros(len(steps), dtype=bool)
+    for i, t in enumerate(steps):
+        span_end = min(t + SPAN_S, end_s)
+        lo, hi = np.searchsorted(offsets, [t, span_end])
+        span = max(span_end - t, STEP_S)
+        if hi == lo:
+            degraded[i] = True
+            continue
+        for limit in limits:
+            value = _value(limit.metric, durations[lo:hi], errors[lo:hi], span)
+            if value is not None and not COMPARE[limit.operator](value, limit.value):
+                degraded[i] = True
+                break
+    return steps, degraded
+
+
+def summarize_fault(window: Window, records: pd.DataFrame, load_end_s: float, limits: list[Limit],
+                    recovered_after_s: float) -> FaultSummary:
+    """Figures of one fault window; ``records`` carry ``offset_s`` and are sorted by it."""
+    offsets = records["offset_s"].to_numpy()
+    durations = records["duration_ms"].to_numpy()
+    errors = (records["error"] != "").to_numpy()
+    lo, hi = np.searchsorted(offsets, [window.start_s, window.end_s])
+    n = int(hi - lo)
+    failed = int(errors[lo:hi].sum())
+    steps, bad = degraded_steps(offsets, durations, errors, window.start_s, window.end_s, limits)
+    detect = float(round(steps[bad.argmax()] - window.start_s, 3)) if bad.any() else None
+    recover = _time_to_recover(offsets, durations, errors, window.end_s, load_end_s, limits, recovered_after_s)
+    return FaultSummary(
+        fault=window.fault or window.name,
+        window=window.name,
+        inject_s=window.start_s,
+        revert_s=window.end_s,
+        requests=n,
+        failed_requests=failed,
+        availability_pct=round(100 * (1 - failed / n), 3) if n else None,
+        time_to_detect_s=detect,
+        time_to_recover_s=recover,
+        degraded_s=round(float(bad.sum()) * STEP_S, 3),
+    )
+
+
+def _time_to_recover(offsets, durations, errors, revert_s: float, load_end_s: float, limits: list[Limit],
+                     recovered_after_s: float) -> float | None:
+    steps, bad = degraded_steps(offsets, durations, errors, revert_s, load_end_s, limits)
+    need = max(1, int(round(recovered_after_s / STEP_S)))
+    run = 0
+    for i, is_bad in enumerate(bad):
+        run = 0 if is_bad else run + 1
+        if run >= need:
+            return float(round(steps[i - need + 1] - revert_s, 3))
+    return None
+
+
+def request_series(records: pd.DataFrame, end_s: float) -> RequestSeries:
+    """Per-second request series from records carrying ``offset_s``."""
+    seconds = int(np.ceil(end_s)) if end_s > 0 else 0
+    if seconds == 0:
+        return RequestSeries()
+    sec = np.clip(np.floor(records["offset_s"].to_numpy()).astype(int), 0, seconds - 1)
+    frame = records.assign(sec=sec)
+    counts = np.bincount(sec, minlength=seconds).tolist() if len(frame) else [0] * seconds
+    errors: dict[str, list[int]] = {}
+    failed = frame[frame["error"] != ""]
+    for cls, group in failed.groupby("error"):
+        errors[str(cls)] = np.bincount(group["sec"].to_numpy(), minlength=seconds).tolist()
+    quant = frame.groupby("sec")["duration_ms"].quantile([0.5, 0.95, 0.99]).unstack() if len(frame) else None
+
+    def column(q: float) -> list[float | None]:
+        if quant is None:
+            return [None] * seconds
+        col = quant[q].reindex(range(seconds))
+        return [None if pd.isna(v) else round(float(v), 3) for v in col]
+
+    return RequestSeries(list(range(seconds)), counts, errors, column(0.5), column(0.95), column(0.99))

@@ -1,0 +1,114 @@
+"""``run_overhead_ratio``: what a whole ``harness run`` adds around its load, against Docker alone.
+
+Both sides bring the sample shop (docker-compose.yml, warm images) up healthy and down again:
+
+- harness: the wall time of ``harness run bench/scenarios/run_overhead.yaml`` (Python start,
+  compose up, Toxiproxy proxies, health wait, the Locust child's start, 10 s of load, teardown,
+  analysis and every report) minus the scenario's 10 s;
+- Docker alone: ``docker compose up -d --wait`` + ``docker compose down -v --remove-orphans -t 3``
+  (the flags the harness uses) on the same stack. The shop's api only turns healthy once
+  Toxiproxy has its proxies, which the harness creates through the API; for compose alone,
+  Toxiproxy starts with the same proxies from a ``-config`` file instead. The project is
+  labelled with a run id like any run's, and swept if anything is left.
+
+Measured in turns (compose, harness, harness, compose); the row is the harness's total overhead
+over compose's total. The harness's side is broken down from its journal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import OUR_RUN_IDS, SCENARIOS, SHOP_COMPOSE, SHOP_PROXIES, Row, harness_run, leftovers, log
+
+LOAD_S = 10.0
+ORDER = "CHHC"
+
+
+def _compose_alone(work: Path) -> dict:
+    """Time ``up -d --wait`` and ``down`` of the shop, labelled as a run project."""
+    from harness.environment.compose import compose_command
+    from harness.environment.stack import Stack, docker_client, label_config, loopback_ports, sweep
+    from harness.journal import Journal
+    from harness.run import new_run_id
+    from harness.scenario.models import Target
+
+    run_id = new_run_id()
+    OUR_RUN_IDS.append(run_id)
+    run_dir = work / f"compose-{run_id}"
+    run_dir.mkdir(parents=True)
+    target = Target(compose=SHOP_COMPOSE.name, profile="resilient")
+    config = Stack(target, SHOP_COMPOSE.parent, run_id, run_dir, Journal(run_dir)).resolve()
+    proxies = run_dir / "toxiproxy.json"
+    proxies.write_text(json.dumps([{"name": n, "listen": listen, "upstream": up, "enabled": True}
+                                   for n, listen, up in SHOP_PROXIES]))
+    toxiproxy = config["services"]["toxiproxy"]
+    toxiproxy["command"] = ["-host=0.0.0.0", "-config=/etc/toxiproxy.json"]
+    toxiproxy["volumes"] = [*(toxiproxy.get("volumes") or []),
+                            {"type": "bind", "source": str(proxies), "target": "/etc/toxiproxy.json", "read_only": True}]
+    project = f"harness-{run_id}"
+    config["name"] = project
+    fd, name = tempfile.mkstemp(prefix=f"{project}-", suffix=".compose.json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(label_config(loopback_ports(config), run_id), f)
+    base = [*compose_command(), "-p", project, "-f", name]
+    env = {**os.environ, "HARNESS_PROFILE": "resilient"}
+    try:
+        started = time.perf_counter()
+        up = subprocess.run([*base, "up", "-d", "--wait"], capture_output=True, text=True, timeout=300, env=env)
+        up_s = time.perf_counter() - started
+        if up.returncode != 0:
+            raise RuntimeError(f"compose up --wait failed: {up.stderr[-1500:]}")
+        started = time.perf_counter()
+        down = subprocess.run([*base, "down", "-v", "--remove-orphans", "-t", "3"], capture_output=True, text=True,
+                              timeout=300, env=env)
+        down_s = time.perf_counter() - started
+        if down.returncode != 0:
+            raise RuntimeError(f"compose down failed: {down.stderr[-1500:]}")
+    finally:
+        Path(name).unlink(missing_ok=True)
+        if leftovers(run_id):
+            sweep(docker_client(), run_id)
+    return {"up_wait_s": round(up_s, 2), "down_s": round(down_s, 2), "total_s": round(up_s + down_s, 2),
+            "run_id": run_id}
+
+
+def _breakdown(result) -> dict:
+    """Seconds between the journal's milestones of a harness run (process start to exit)."""
+    events = {}
+    for e in result.journal():
+        events.setdefault(e["event"], e["t"])
+    ended = result.started_at + result.wall_s
+    marks = [("python start, imports, scenario", result.started_at, events.get("run.start")),
+             ("compose up (until proxies)", events.get("stack.up"), events.get("proxy.create")),
+             ("proxies + health wait", events.get("proxy.create"), events.get("stack.healthy")),
+             ("locust child start", events.get("stack.healthy"), events.get("load.start")),
+             ("load", events.get("load.start"), events.get("load.stop")),
+             ("teardown (monitor, load, compose down)", events.get("load.stop"), events.get("stack.down")),
+             ("analysis + reports, exit", events.get("run.end"), ended)]
+    return {label: round(b - a, 2) for label, a, b in marks if a is not None and b is not None}
+
+
+def run(work: Path) -> list[Row]:
+    runs = []
+    for i, kind in enumerate(ORDER):
+        if kind == "C":
+            figures = _compose_alone(work)
+            runs.append({"kind": "compose", **figures})
+            log(f"run overhead: compose up --wait {figures['up_wait_s']} s + down {figures['down_s']} s")
+        else:
+            result = harness_run(SCENARIOS / "run_overhead.yaml", work / f"run-overhead-{i}")
+            if result.returncode != 0:
+                raise RuntimeError(f"run_overhead run exited {result.returncode}: {result.report.get('error')}")
+            overhead = result.wall_s - LOAD_S
+            runs.append({"kind": "harness", "wall_s": round(result.wall_s, 2), "overhead_s": round(overhead, 2),
+                         "breakdown_s": _breakdown(result), "run_id": result.report["run_id"]})
+            log(f"run overhead: harness run {result.wall_s:.1f} s, {overhead:.1f} s besides the load")
+    harness = sum(r["overhead_s"] for r in runs if r["kind"] == "harness")
+    compose = sum(r["total_s"] for r in runs if r["kind"] == "compose")
+    return [Row("run_overhead_ratio", round(harness / compose, 3), "<=", 1.3, "ratio", {"runs": runs})]

@@ -1,0 +1,74 @@
+"""``workers_scaling_ratio``: requests/s with ``load.workers: 2`` ÷ with ``load.workers: 1``.
+
+``harness run bench/scenarios/workers.yaml`` (FastHttpUser, 64 users, no think time, 10 s)
+against the benchmarks' shared Toxiproxy, addressed by its container's IP on its compose
+network so that no docker-proxy sits on the path: Toxiproxy's ``GET /version`` (Go) is about
+the cheapest answer an HTTP server can give. Runs in turns 1, 2, 2, 1 workers; the row is the
+2-worker total over the 1-worker total.
+
+Beside it, what bounds the figure on this machine, measured during each load (between the
+journal's ``load.start`` and ``load.stop``): the CPU seconds of the workers and the master
+(their own accounting), of the target (its cgroup), and of the whole machine (/proc/stat), so
+other people's containers show too. From the 1-worker runs, the CPU cost of one request in a
+worker (``c_w``) and in the target (``c_t``): with the target on the same 2 cores, 2 workers
+can at best reach ``2 / (c_w + c_t)`` requests/s against ``1 / c_w`` for one worker with a
+core of its own, so the best ratio this machine allows, idle, is ``2 c_w / (c_w + c_t)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.common import SCENARIOS, CpuSampler, Row, StackHandle, container_cpu_reader, harness_run, log
+
+ORDER = (1, 2, 2, 1)
+CORES = 2
+
+
+def run(work: Path, toxi: StackHandle) -> list[Row]:
+    host = f"http://{toxi.container_ip('toxiproxy')}:8474"
+    container = toxi.stack.inspect(toxi.stack.running_containers("toxiproxy")[0])  # type: ignore[attr-defined]
+    runs = []
+    with CpuSampler(container_cpu_reader(container.id)) as cpu:
+        for i, workers in enumerate(ORDER):
+            result = harness_run(SCENARIOS / "workers.yaml", work / f"workers-{i}", f"load.workers={workers}",
+                                 f"load.host={host}")
+            if result.returncode != 0:
+                raise RuntimeError(f"workers run exited {result.returncode}: {result.report.get('error')}")
+            load = result.report["load"]
+            start, stop = result.event("load.start"), result.event("load.stop")
+            during = cpu.between(start["t"], stop["t"])
+            worker_cpu = [w.get("cpu_s") or 0.0 for w in stop.get("workers") or []]
+            requests = load["recorded"]
+            runs.append({
+                "workers": workers, "requests": requests, "rps": round(requests / load["duration_s"], 1),
+                "locust_requests": load["locust_requests"], "errors": result.report["totals"]["errors"],
+                "p50_ms": result.report["totals"]["p50_ms"], "worker_cpu_s": worker_cpu,
+                "master_cpu_s": stop.get("cpu_s"), "target_cpu_s": during.get("container_cpu_s"),
+                "machine_busy_cpu_s": during.get("machine_busy_cpu_s"), "machine_cpu_s": during.get("machine_cpu_s"),
+                "worker_us_per_request": round(1e6 * sum(worker_cpu) / requests, 1) if requests else None,
+                "target_us_per_request": (round(1e6 * during["container_cpu_s"] / requests, 1)
+                                          if requests and "container_cpu_s" in during else None),
+                "duration_s": load["duration_s"], "run_id": result.report["run_id"],
+            })
+            r = runs[-1]
+            log(f"workers: {workers} worker(s): {r['rps']} requests/s; CPU during the load: workers "
+                f"{sum(worker_cpu):.1f} s, target {r['target_cpu_s']} s, whole machine {r['machine_busy_cpu_s']} "
+                f"of {r['machine_cpu_s']} s")
+    one = [r for r in runs if r["workers"] == 1]
+    two = [r for r in runs if r["workers"] == 2]
+    rps_one = sum(r["rps"] for r in one)
+    rps_two = sum(r["rps"] for r in two)
+    c_w = sum(sum(r["worker_cpu_s"]) for r in one) / sum(r["requests"] for r in one)
+    c_t = (sum(r["target_cpu_s"] for r in one) / sum(r["requests"] for r in one)
+           if all(r["target_cpu_s"] is not None for r in one) else None)
+    bound = round(min(2.0, CORES * c_w / (c_w + c_t)), 3) if c_t is not None else None
+    others = [round(r["machine_busy_cpu_s"] - sum(r["worker_cpu_s"]) - (r["master_cpu_s"] or 0) - (r["target_cpu_s"] or 0), 2)
+              for r in runs if r["machine_busy_cpu_s"] is not None]
+    log(f"workers: a request costs {1e6 * c_w:.0f} us of worker CPU and {1e6 * c_t:.0f} us of target CPU: "
+        f"an idle {CORES}-core machine allows a ratio of at most {bound}" if c_t is not None else "workers: no target CPU")
+    detail = {"runs": runs, "target": host, "worker_us_per_request": round(1e6 * c_w, 1),
+              "target_us_per_request": round(1e6 * c_t, 1) if c_t is not None else None,
+              "best_ratio_on_idle_machine": bound,
+              "cpu_s_of_everything_else_during_each_load": others}
+    return [Row("workers_scaling_ratio", round(rps_two / rps_one, 3) if rps_one else None, ">=", 1.6, "ratio", detail)]
