@@ -8,9 +8,12 @@ in completion order, as the load child writes them. Latencies, errors and reques
 the faults (slow products while the catalog is slow, resets while a replica is down).
 
 Then a fresh Python process imports harness, and times ``build_report`` + ``write_reports``
-(report.json, report.md, report.html with its plots, junit.xml) on that directory: the
-``harness report`` path of a real run, minus nothing. Its peak RSS (``VmHWM``, which includes
-the interpreter and every import) is the memory figure. Import time is reported beside it.
+(report.json, report.md, report.html with its plots, junit.xml) on that directory: what
+``harness run`` does once its stack is down. Its peak RSS (``VmHWM``, which includes the
+interpreter and every import) is the memory figure. Import time is reported beside it.
+
+Afterwards, bench/check_analysis.py checks that the optimised analysis still gives the numbers
+the previous implementation gave (the benchmark fails if not).
 """
 
 from __future__ import annotations
@@ -183,6 +186,14 @@ def run(work: Path) -> list[Row]:
     if figures["records"] != RECORDS:
         raise RuntimeError(f"the report counted {figures['records']} records, not {RECORDS}")
     detail = {k: v for k, v in figures.items() if k not in ("total_s",)}
+    # The optimised analysis must give the numbers the previous one gave (bench/check_analysis.py).
+    check = subprocess.run([sys.executable, "-m", "bench.check_analysis"], capture_output=True, text=True,
+                           cwd=BENCH_DIR.parent, timeout=600)
+    verdict = (check.stdout.strip().splitlines() or ["no output"])[-1]
+    log(f"analysis: {verdict}")
+    if check.returncode != 0:
+        raise RuntimeError(f"the analysis no longer gives the previous numbers: {check.stdout[-2000:]}{check.stderr[-1000:]}")
+    detail["same_numbers_as_before_optimisation"] = verdict
     return [
         Row("analysis_5m_s", figures["total_s"], "<=", 10.0, "s", detail),
         Row("analysis_5m_peak_rss_mib", figures["peak_rss_mib"], "<=", 1536.0, "MiB", detail),

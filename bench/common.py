@@ -209,15 +209,18 @@ class BareLocust:
     requests: int
     failures: int
     duration_s: float
+    locust_rps: float
+    """Locust's own requests/s: its count over the time from its first to its last request."""
     wall_s: float
     cpu_s: float
     percentiles_ms: dict[str, float | None]
     rows: list[dict]
 
     @property
-    def rps(self) -> float:
-        """Requests over the configured run time."""
-        return self.requests / self.duration_s
+    def measured_s(self) -> float:
+        """How long the load really ran by Locust's own account (``-t`` ends it early by
+        about the process's start-up time)."""
+        return self.requests / self.locust_rps if self.locust_rps else 0.0
 
 
 def bare_locust(locustfile: Path, host: str, users: int, spawn_rate: float, duration_s: float, out: Path,
@@ -246,7 +249,7 @@ def bare_locust(locustfile: Path, host: str, users: int, spawn_rate: float, dura
 
     return BareLocust(
         requests=int(total["Request Count"]), failures=int(total["Failure Count"]), duration_s=duration_s,
-        wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime,
+        locust_rps=num("Requests/s") or 0.0, wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime,
         percentiles_ms={"p50": num("50%"), "p95": num("95%"), "p99": num("99%"), "median": num("Median Response Time")},
         rows=rows)
 
