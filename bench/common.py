@@ -153,6 +153,13 @@ class HarnessRun:
     """Epoch seconds when the process was started."""
     cpu_s: float
     """CPU seconds of the harness process and every process it waited for."""
+    own_cpu: list[tuple[float, float]] = field(default_factory=list)
+    """Samples (epoch s, CPU s) of the harness process itself (the orchestrator), every 0.2 s."""
+
+    def orchestrator_cpu_s(self, t0: float, t1: float) -> float | None:
+        """CPU seconds the orchestrator process itself used between two sampled times."""
+        inside = [c for t, c in self.own_cpu if t0 <= t <= t1]
+        return round(inside[-1] - inside[0], 3) if len(inside) >= 2 else None
 
     def journal(self) -> list[dict]:
         return [json.loads(line) for line in (self.run_dir / "journal.jsonl").read_text().splitlines() if line.strip()]
@@ -178,6 +185,9 @@ def harness_run(scenario: Path, out: Path, *overrides: str, timeout_s: float = 6
                                 env={**os.environ, "COLUMNS": "120"})
         timer = threading.Timer(timeout_s, proc.kill)
         timer.start()
+        own_cpu: list[tuple[float, float]] = []  # (time, CPU s of the harness process itself, threads included)
+        sampler = threading.Thread(target=_sample_process_cpu, args=(proc.pid, own_cpu), daemon=True)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
@@ -193,7 +203,22 @@ def harness_run(scenario: Path, out: Path, *overrides: str, timeout_s: float = 6
     left = leftovers(report["run_id"])
     if left:
         raise RuntimeError(f"harness run {report['run_id']} left {left} behind")
-    return HarnessRun(proc.returncode, wall, report, out, err, started_at, usage.ru_utime + usage.ru_stime)
+    return HarnessRun(proc.returncode, wall, report, out, err, started_at, usage.ru_utime + usage.ru_stime, own_cpu)
+
+
+def _sample_process_cpu(pid: int, samples: list[tuple[float, float]], every_s: float = 0.2) -> None:
+    """Append (time, user + system CPU seconds) of process ``pid`` until it is gone."""
+    path = Path(f"/proc/{pid}/stat")
+    tick = os.sysconf("SC_CLK_TCK")
+    while True:
+        try:
+            fields = path.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return
+        if fields[0] == "Z":  # exited, not reaped yet
+            return
+        samples.append((time.time(), (int(fields[11]) + int(fields[12])) / tick))
+        time.sleep(every_s)
 
 
 def locust_binary() -> str:
