@@ -46,6 +46,7 @@ from harness.errors import EnvironmentFailure
 from harness.faults._cgroup import cgroup_pids, container_cgroup_dirs, container_main_pid, process_start_time
 from harness.faults.base import Fault
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas
+from harness.faults._process import valid_process_regex
 from harness.faults.registry import register
 
 PRLIMIT_TIMEOUT_S = 10
@@ -77,15 +78,7 @@ class FdLimitSpec(ReplicaFaultSpec):
             raise ValueError("give either spare_fds or max_open_files, not both")
         return self
 
-    @field_validator("process")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"process is not a valid regular expression: {exc}") from None
-        return value
+    _regex = field_validator("process")(valid_process_regex)
 
     def limit_for(self, lowest_free: int) -> int:
         """The soft limit for a process whose lowest descriptor number not steadily in use is

@@ -42,6 +42,7 @@ from pydantic import Field, field_validator
 from harness.errors import EnvironmentFailure
 from harness.faults.base import Fault
 from harness.faults.kill import ReplicaFaultSpec, Signal, choose_replicas
+from harness.faults._process import valid_process_regex
 from harness.faults.registry import register
 
 
@@ -61,15 +62,7 @@ class ProcessKillSpec(ReplicaFaultSpec):
     restart_timeout_s: int = Field(default=10, ge=0, le=300,
                                    description="grace of the container restart that brings the app back at revert, s")
 
-    @field_validator("process")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"process is not a valid regular expression: {exc}") from None
-        return value
+    _regex = field_validator("process")(valid_process_regex)
 
 
 def _processes(container: Any) -> list[tuple[int, int, str]]:
