@@ -27,6 +27,7 @@ REPO = BENCH_DIR.parent
 SCENARIOS = BENCH_DIR / "scenarios"
 LOCUSTFILES = SCENARIOS / "locustfiles"
 TOXIPROXY_COMPOSE = SCENARIOS / "compose" / "toxiproxy.yml"
+STATIC_COMPOSE = SCENARIOS / "compose" / "static.yml"
 SHOP_COMPOSE = REPO / "docker-compose.yml"
 SHOP_PROXIES = (("catalog", "0.0.0.0:18080", "catalog:8080"), ("redis", "0.0.0.0:16379", "redis:6379"))
 """The sample shop's proxies, as scenarios/quickstart.yaml declares them."""

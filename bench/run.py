@@ -54,7 +54,9 @@ def _run_one(name: str, work: Path, stacks: ExitStack, shared: dict) -> list[Row
         return record_stream.run(work)
     if name == "workers":
         from bench import workers_scaling
-        return workers_scaling.run(work, toxi())
+        log("bringing up the static target for the workers benchmark")
+        with common.stack(common.STATIC_COMPOSE, work) as static:
+            return workers_scaling.run(work, static)
     if name == "latency":
         from bench import latency_accuracy
         return latency_accuracy.run(work, toxi())

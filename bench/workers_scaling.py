@@ -1,10 +1,10 @@
 """``workers_scaling_ratio``: requests/s with ``load.workers: 2`` ÷ with ``load.workers: 1``.
 
 ``harness run bench/scenarios/workers.yaml`` (FastHttpUser, 64 users, no think time, 10 s)
-against the benchmarks' shared Toxiproxy, addressed by its container's IP on its compose
-network so that no docker-proxy sits on the path: Toxiproxy's ``GET /version`` (Go) is about
-the cheapest answer an HTTP server can give. Runs in turns 1, 2, 2, 1 workers; the row is the
-2-worker total over the 1-worker total.
+against a static target brought up for this benchmark (bench/scenarios/compose/static.yml:
+HAProxy, one thread, answering ``200 ok`` from memory, about the cheapest answer an HTTP server
+gives) on the host's loopback (host networking: no docker-proxy, no veth pair on the path).
+Runs in turns 1, 2, 2, 1 workers; the row is the 2-worker total over the 1-worker total.
 
 Beside it, what bounds the figure on this machine, measured during each load (between the
 journal's ``load.start`` and ``load.stop``): the CPU seconds of the workers and the master
@@ -22,12 +22,14 @@ from pathlib import Path
 from bench.common import SCENARIOS, CpuSampler, Row, StackHandle, container_cpu_reader, harness_run, log
 
 ORDER = (1, 2, 2, 1)
+STATIC_TARGET = "http://127.0.0.1:18480"
+"""Where compose/static.yml's HAProxy listens (host networking, loopback only)."""
 CORES = 2
 
 
-def run(work: Path, toxi: StackHandle) -> list[Row]:
-    host = f"http://{toxi.container_ip('toxiproxy')}:8474"
-    container = toxi.stack.inspect(toxi.stack.running_containers("toxiproxy")[0])  # type: ignore[attr-defined]
+def run(work: Path, target: StackHandle) -> list[Row]:
+    host = STATIC_TARGET
+    container = target.stack.inspect(target.stack.running_containers("static")[0])  # type: ignore[attr-defined]
     runs = []
     with CpuSampler(container_cpu_reader(container.id)) as cpu:
         for i, workers in enumerate(ORDER):

@@ -6,8 +6,9 @@ The order of a run (each step journalled):
 2. the compose project comes up (``harness-<run id>``, every object labelled);
 3. the scenario's proxies are created through Toxiproxy's API as soon as it answers (before the
    health wait, because services that depend on a proxied edge are not healthy without it);
-4. every container is running and healthy;
-5. Locust starts in a child process (``load.start`` = t0); faults are injected and reverted at
+4. every container is running and healthy (the Locust child is spawned before this wait, so
+   its imports overlap it, and waits for a start signal);
+5. the load starts (``load.start`` = t0); faults are injected and reverted at
    their offsets from t0; the load stops (``load.stop``);
    abort conditions are checked every tick (a trip reverts everything: ``aborted``); a monitor
    journals container stats, Docker events and scraped service metrics;
@@ -22,17 +23,20 @@ import platform
 import random
 import secrets
 import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
 
 from harness import __version__
 from harness.environment import Stack, compose_services
+from harness.environment.fingerprint import run_fingerprint
 from harness.environment.ledger import Ledger
 from harness.environment.monitor import Monitor
 from harness.environment.watchdog import Watchdog
@@ -44,10 +48,12 @@ from harness.load import LoadDriver, LoadSpec
 from harness.load.readback import acked_ids, read_back
 from harness.progress import Progress
 from harness.redact import Redactor
-from harness.report import Report, build_report, run_fingerprint, write_reports
 from harness.scenario import LoadedScenario
 from harness.timeline import Timeline
 from harness.toxiproxy import ProxyConfig, ToxiproxyClient
+
+if TYPE_CHECKING:
+    from harness.report import Report
 
 DEFAULT_REPORTS_DIR = Path("reports")
 RUN_FILES = ("journal.jsonl", "ledger.jsonl", "requests.tsv", "load.json", "locust.log", "compose.log", "compose.resolved.json",
@@ -141,6 +147,18 @@ def _raise_fast_teardown(signum: int, _frame: object) -> None:
     raise FastTeardown(signal.Signals(signum).name)
 
 
+def _warm_up_reports() -> None:
+    """:func:`harness.report.warm_up`, for a background thread: it imports the analysis and the
+    renderers (pandas, numpy, matplotlib), which this module leaves out of its own imports so a
+    run starts the stack sooner. Errors are left to the report step, which meets them again."""
+    try:
+        from harness.report import warm_up
+
+        warm_up()
+    except Exception:  # noqa: BLE001 - see the docstring
+        pass
+
+
 def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
             console: Console | None = None) -> RunResult:
     """Run a validated scenario and write its reports.
@@ -193,11 +211,16 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     watchdog: Watchdog | None = None
     t0 = time.time()
     environment: dict[str, object] = {}
+    # The health wait mostly waits on Docker: the analysis and the report renderer load
+    # meanwhile (started once `up` returned: during `up` it slowed compose down; joined before
+    # the report is built, since matplotlib is not thread-safe).
+    warming = threading.Thread(target=_warm_up_reports, name="report-warm-up", daemon=True)
     with Progress(console, scenario.name) as progress:
         try:
             progress.phase(f"run {run_id}: starting the stack")
             stack = Stack(scenario.target, scenario.base_dir, run_id, run_dir, journal, redact, ledger)
             stack.up()
+            warming.start()
             toxiproxy = None
             if scenario.proxies:
                 port = stack.published_port(scenario.target.toxiproxy_service, scenario.target.toxiproxy_port)
@@ -207,13 +230,6 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                     ledger.record("inside_run", what=f"proxy {proxy.name} in the run's Toxiproxy")
                     toxiproxy.create_proxy(ProxyConfig(proxy.name, proxy.listen, proxy.upstream))
                     journal.record("proxy.create", proxy=proxy.name, listen=proxy.listen, upstream=proxy.upstream)
-            progress.phase("waiting until the stack is healthy")
-            stack.wait_healthy(scenario.target.healthy_timeout_s)
-            environment["images"] = stack.image_ids()
-            monitor = Monitor(stack, journal, list(scenario.target.scrape))
-            monitor.start()
-            watchdog = Watchdog(toxiproxy.base_url if toxiproxy else None)
-            watchdog.start()
             host = resolve_host(scenario.load.host, stack)
             load = scenario.load
             driver = LoadDriver(
@@ -239,11 +255,18 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                 run_dir,
                 redact=redact,
             )
+            driver.spawn()  # imports Locust while the health wait runs; the load starts below
+            if driver.pid is not None:  # so that `harness cleanup` stops the load if the harness is SIGKILLed
+                ledger.record("kill_pid", pid=driver.pid, start_ticks=_start_ticks(driver.pid))
+            progress.phase("waiting until the stack is healthy")
+            stack.wait_healthy(scenario.target.healthy_timeout_s)
+            environment["images"] = stack.image_ids()
+            monitor = Monitor(stack, journal, list(scenario.target.scrape))
+            monitor.start()
+            watchdog = Watchdog(toxiproxy.base_url if toxiproxy else None)
+            watchdog.start()
             progress.phase("starting the load")
             t0 = driver.start()
-            child = getattr(driver, "_proc", None)
-            if child is not None:  # so that `harness cleanup` stops the load if the harness is SIGKILLed
-                ledger.record("kill_pid", pid=child.pid, start_ticks=_start_ticks(child.pid))
             journal.record("load.start", t=t0, host=host, users=load.users)
 
             def make_context(rng: random.Random) -> FaultContext:
@@ -298,9 +321,9 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                 if monitor is not None:
                     monitor.stop()
                 if driver is not None:
-                    was_running = driver.running
+                    was_loading = driver.running and driver.started_at is not None
                     driver.stop()
-                    if was_running:
+                    if was_loading:
                         journal.record("load.stop", recorded=driver.stats.requests, cut_short=True)
                 if stack is not None:
                     stack.down()
@@ -321,6 +344,10 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             journal.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+    if warming.ident is not None:  # started
+        warming.join()
+    from harness.report import Report, build_report, write_reports
+
     report = build_report(run_dir, scenario)
     if redact:
         report = Report.model_validate_json(redact(report.model_dump_json()))

@@ -1,12 +1,19 @@
-"""Small helpers several checks share: counters from scraped metrics, failures in a window."""
+"""Small helpers several checks share: counters from scraped metrics, failures in a window.
+
+numpy and pandas are imported inside the helpers: check modules are imported to validate a
+scenario (their specs form the scenario schema), and a run loads pandas in the background
+while Docker starts the stack (see :mod:`harness.run`) instead of before it.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from harness.analysis.evidence import Evidence
-from harness.analysis.windows import Window
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from harness.analysis.evidence import Evidence
+    from harness.analysis.windows import Window
 
 
 def counter_increase(evidence: Evidence, metric: str, window: Window, service: str | None = None,
@@ -15,6 +22,8 @@ def counter_increase(evidence: Evidence, metric: str, window: Window, service: s
     (and over label sets matching ``labels``); counter resets count from zero. None when
     nothing was scraped at all; 0 when the services were scraped but do not export the metric
     (a service without retries has no retry counter)."""
+    import numpy as np
+
     samples = evidence.service_metrics
     if samples.empty:
         return None
@@ -40,6 +49,8 @@ def counter_increase(evidence: Evidence, metric: str, window: Window, service: s
 def gauge_series(evidence: Evidence, metric: str, service: str | None = None,
                  labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Scraped samples of a gauge (``offset_s, container, value``), oldest first."""
+    import pandas as pd
+
     samples = evidence.service_metrics
     if samples.empty:
         return pd.DataFrame(columns=["offset_s", "container", "value"])
@@ -58,4 +69,6 @@ def failures(frame: pd.DataFrame) -> pd.DataFrame:
 
 def percentile_ms(frame: pd.DataFrame, pct: float) -> float | None:
     """The ``pct`` percentile of ``duration_ms`` (None for no rows)."""
+    import numpy as np
+
     return float(np.percentile(frame["duration_ms"].to_numpy(), pct)) if len(frame) else None

@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.analysis.containers import telemetry
 from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
@@ -30,6 +29,8 @@ class MemoryBoundedCheck(CheckSpec):
         return f"{self.service} memory grows <= {self.max_slope_mib_s:g} MiB/s in {self.window}"
 
     def judge_window(self, evidence, window) -> Verdict:
+        from harness.analysis.containers import telemetry  # pandas: loaded lazily (see checks._evidence_tools)
+
         seen = telemetry(evidence.containers, evidence.container_events, window).get(self.service)
         if seen is None or seen.mem_slope_mib_s is None:
             return Verdict(False, None, self.max_slope_mib_s, "<=", "mem_slope_mib_s",

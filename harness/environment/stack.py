@@ -186,7 +186,7 @@ class Stack:
         self.started = True
         self.compose.run(["up", "-d", "--remove-orphans"], timeout_s=300)
 
-    def wait_healthy(self, timeout_s: float, poll_s: float = 0.5) -> None:
+    def wait_healthy(self, timeout_s: float, poll_s: float = 0.25) -> None:
         """Wait until every container runs and every container with a health check is healthy
         (one without a health check must have been running for MIN_UP_S).
 

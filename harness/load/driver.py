@@ -102,13 +102,17 @@ class LoadDriver:
         self._proc: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
 
-    def start(self) -> float:
-        """Start the child and wait until its users are spawning; return that time (epoch s),
-        the load's t0 that fault offsets count from.
+    def spawn(self) -> None:
+        """Start the child process without starting the load; idempotent.
 
-        Raises:
-            EnvironmentFailure: the child failed or did not start within STARTUP_TIMEOUT_S.
+        The child imports Locust and reads its spec, then blocks until :meth:`start` writes
+        ``go`` on its stdin. The orchestrator spawns it while the stack's health wait runs, so
+        the child's start-up (about half a second of imports) overlaps that wait instead of
+        adding to the run. If this process dies first, the child reads end-of-file instead of
+        ``go`` and exits without sending a request.
         """
+        if self._proc is not None:
+            return
         text = json.dumps(asdict(self.spec), indent=2)
         spec_path = self.run_dir / "load.json"
         spec_path.write_text(self.redact(text))
@@ -122,13 +126,29 @@ class LoadDriver:
             [*self.command, str(spec_path)],
             stdout=subprocess.PIPE,
             stderr=stderr,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # the start signal (see harness.load.worker)
             start_new_session=True,  # Ctrl-C reaches the orchestrator, which stops the child (and its workers)
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         stderr.close()
         self._reader = threading.Thread(target=self._read, name="load-reader", daemon=True)
         self._reader.start()
+
+    def start(self) -> float:
+        """Start the load (spawning the child first if :meth:`spawn` was not called) and wait
+        until its users are spawning; return that time (epoch s), the load's t0 that fault
+        offsets count from.
+
+        Raises:
+            EnvironmentFailure: the child failed or did not start within STARTUP_TIMEOUT_S.
+        """
+        self.spawn()
+        assert self._proc is not None and self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(b"go\n")
+            self._proc.stdin.close()
+        except (BrokenPipeError, OSError):  # the child is gone already: its error comes from the stream
+            pass
         started = self._started.wait(STARTUP_TIMEOUT_S)
         if self._private_spec is not None:
             self._private_spec.unlink(missing_ok=True)  # the child has read it by now
@@ -167,6 +187,11 @@ class LoadDriver:
         elif kind == "ack":  # an acknowledged write, for the read-back (no_data_loss)
             with self.acked_path.open("a", encoding="utf-8") as acked:
                 acked.write(f"{event.get('name')}\t{event.get('id')}\n")
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id once spawned (it leads its own process group), else None."""
+        return self._proc.pid if self._proc is not None else None
 
     @property
     def running(self) -> bool:

@@ -28,6 +28,12 @@ line each, written in batches every FLUSH_INTERVAL_S:
     "unsent", "cpu_s"}`` per worker;
   - ``{"event": "error", "message"}``: the child could not run the load.
 
+Start signal: the child imports Locust and reads its spec, then waits for a line ``go`` on its
+stdin before it starts any user (the driver spawns it early, so that its start-up overlaps the
+stack's health wait). End-of-file instead of ``go`` (the orchestrator died or gave up) ends the
+child with exit code 3 and no request sent. Workers (``--worker``) do not wait: their master
+starts them after its own ``go``.
+
 The protocol uses a private duplicate of the original stdout; file descriptor 1 and
 ``sys.stdout`` are pointed at stderr, so a ``print`` in a user's locustfile lands in
 ``locust.log`` instead of corrupting the stream. Locust's logs go to stderr.
@@ -159,6 +165,12 @@ def distributed(spec: dict) -> bool:
     return int(spec.get("workers") or 0) > 0 or bool(spec.get("master_bind"))
 
 
+def wait_for_go() -> bool:
+    """Block until the parent writes ``go`` on stdin (see the module docstring); False when
+    stdin ends, or says anything else, first."""
+    return sys.stdin.buffer.readline().strip() == b"go"
+
+
 def main(argv: list[str]) -> int:
     """Entry point (see the module docstring for the arguments); returns the exit code."""
     worker_of = None
@@ -177,6 +189,9 @@ def main(argv: list[str]) -> int:
         host, _, port = worker_of.rpartition(":")
         os.close(out.fd)  # a worker talks to its master only
         return run_worker(spec, host, int(port))
+    if not wait_for_go():
+        print("load child: stdin closed before 'go'; no load started", file=sys.stderr)
+        return 3
     try:
         if open_model(spec) and spec.get("locustfile"):
             raise ValueError("rate_rps (open model) drives the request mix; it cannot drive a locustfile's own tasks")
@@ -193,6 +208,12 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     # Run the canonical module's main, so harness.load.worker_distributed (which imports
     # harness.load.worker) shares its classes instead of a second copy of this file.
+    import gc
+
     from harness.load.worker import main as _main
 
-    sys.exit(_main(sys.argv[1:]))
+    code = _main(sys.argv[1:])
+    # Everything went out through unbuffered file descriptors; the orchestrator waits for this
+    # process to exit, so spare it the interpreter's final garbage collections (Locust, gevent).
+    gc.freeze()
+    sys.exit(code)

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from harness import __version__
 from harness.report.markdown import num
 from harness.report.model import Report
-from harness.report.plots import report_plots
+from harness.report.plots import report_plots, warm_up_plots
 from harness.report.postmortem import build_postmortem
 
 STATUS_LABEL = {"passed": "PASSED", "failed": "FAILED", "error": "INCONCLUSIVE", "aborted": "ABORTED",
@@ -57,6 +57,12 @@ def fingerprint_rows(report: Report) -> list[tuple[str, str]]:
     if missing:
         rows.append(("not recorded", ", ".join(missing)))
     return rows
+
+
+def warm_up() -> None:
+    """Compile the page's template (cached by Jinja2) and draw a throwaway plot (loads fonts)."""
+    ENV.get_template("report.html.j2")
+    warm_up_plots()
 
 
 def render_html(report: Report) -> str:

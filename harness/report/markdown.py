@@ -67,6 +67,11 @@ class _Budget:
     timeline: bool = True
 
 
+def warm_up() -> None:
+    """Compile the template (Jinja2 caches it), as :func:`harness.report.warm_up` asks."""
+    _ENV.get_template("report.md.j2")
+
+
 def _render(report: Report, budget: _Budget, max_lines: int = MAX_LINES) -> str:
     expectations = sorted(report.expectations, key=lambda e: e.held)  # failed first, stable otherwise
     shown_exp = expectations[: budget.expectations]

@@ -103,6 +103,15 @@ def _finish(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def warm_up_plots() -> None:
+    """Draw and discard a small labelled figure: the first drawing loads the font and
+    text-layout caches, which every later plot then shares (see :func:`harness.report.warm_up`)."""
+    fig, (ax,) = _figure(1, height_in=1.0)
+    ax.plot([0, 1], [0, 1], label="warm-up")
+    _legend(ax)
+    _finish(fig)
+
+
 def data_uri(png: bytes) -> str:
     """A ``data:image/png;base64,...`` URI for an ``<img src>``."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
