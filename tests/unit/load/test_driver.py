@@ -109,3 +109,48 @@ def test_the_real_child_refuses_an_open_model_over_a_locustfile_with_a_clear_err
     with pytest.raises(EnvironmentFailure, match="rate_rps"):
         d.start()
     d.stop()
+
+
+def real_spec(duration_s: float = 1.0) -> LoadSpec:
+    """The real child against a closed port: every request is refused at once, so it records fast."""
+    return LoadSpec(host="http://127.0.0.1:9", users=2, spawn_rate=100, duration_s=duration_s, think_time_s=(0.01, 0.01),
+                    request_timeout_s=1, seed=1, requests=[{"method": "GET", "path": "/", "name": "GET /", "weight": 1}])
+
+
+def test_a_spawned_child_sends_no_request_until_start_and_t0_is_the_start(tmp_path):
+    d = LoadDriver(real_spec(), tmp_path)
+    d.spawn()
+    try:
+        time.sleep(2.0)  # long enough for the child to import Locust and be ready
+        assert d.running and d.started_at is None and d.stats.requests == 0
+        released = time.time()
+        t0 = d.start()
+        d.wait(timeout_s=30)
+    finally:
+        d.stop()
+    assert t0 >= released and d.stats.requests > 0
+    first = RequestRecord.decode((tmp_path / "requests.tsv").read_text().splitlines(keepends=True)[0])
+    assert first.start_s >= released and first.error == "connection_refused"
+
+
+def test_a_child_whose_stdin_ends_before_go_exits_with_3_and_sends_nothing(tmp_path):
+    d = LoadDriver(real_spec(), tmp_path)
+    d.spawn()
+    try:
+        assert d._proc is not None and d._proc.stdin is not None
+        d._proc.stdin.close()  # what the child sees when the orchestrator dies before the health wait ends
+        assert d._proc.wait(timeout=30) == 3
+    finally:
+        d.stop()
+    assert d.stats.requests == 0 and d.started_at is None
+    assert "stdin closed before 'go'" in (tmp_path / "locust.log").read_text()
+
+
+def test_the_orchestrator_starts_a_run_without_pandas_or_matplotlib():
+    """They load in a thread during the health wait (harness.report.warm_up), not before the stack."""
+    import subprocess
+
+    code = ("import sys, harness.run, harness.scenario.models; "
+            "print('pandas' in sys.modules, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "False"], out.stderr
