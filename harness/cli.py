@@ -328,7 +328,7 @@ def doctor() -> None:
     checks = run_checks()
     for check in checks:
         mark = "[green]ok  [/]" if check.ok else "[red]FAIL[/]"
-        out.print(f"{mark} {check.name:<10} {check.detail}", highlight=False)
+        out.print(f"{mark} {check.name:<10} {check.detail}", highlight=False, soft_wrap=True)
     raise typer.Exit(ExitCode.PASSED if all(c.ok for c in checks) else ExitCode.ERROR)
 
 
