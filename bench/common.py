@@ -172,16 +172,22 @@ class HarnessRun:
         return next(w for w in self.report["windows"] if w["name"] == name)
 
 
-def harness_run(scenario: Path, out: Path, *overrides: str, timeout_s: float = 600) -> HarnessRun:
+def pinned(cpus: str | None) -> list[str]:
+    """The argv prefix that runs a command on ``cpus`` only (``taskset -c``), or nothing."""
+    return ["taskset", "-c", cpus] if cpus else []
+
+
+def harness_run(scenario: Path, out: Path, *overrides: str, timeout_s: float = 600, cpus: str | None = None) -> HarnessRun:
     """``harness run SCENARIO --out OUT [--set ...]`` in a child process; raises if it left
     anything labelled behind or wrote no report. ``cpu_s`` is the CPU time of the harness and
-    every process it waited for (its load child, the Locust workers, compose)."""
+    every process it waited for (its load child, the Locust workers, compose). ``cpus``
+    (``taskset -c`` syntax) pins the harness and every process it starts to those CPUs."""
     args = [a for o in overrides for a in ("--set", o)]
     out.mkdir(parents=True, exist_ok=True)
     started_at = time.time()
     started = time.perf_counter()
     with (out / "bench-harness.out").open("w") as stdout, (out / "bench-harness.err").open("w") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "harness", "run", str(scenario), "--out", str(out), *args],
+        proc = subprocess.Popen([*pinned(cpus), sys.executable, "-m", "harness", "run", str(scenario), "--out", str(out), *args],
                                 stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=REPO,
                                 env={**os.environ, "COLUMNS": "120"})
         timer = threading.Timer(timeout_s, proc.kill)
@@ -250,11 +256,12 @@ class BareLocust:
 
 
 def bare_locust(locustfile: Path, host: str, users: int, spawn_rate: float, duration_s: float, out: Path,
-                extra: tuple[str, ...] = ()) -> BareLocust:
-    """``locust -f LOCUSTFILE --headless -u USERS -r RATE -t DURATION --host HOST --csv OUT/locust``."""
+                extra: tuple[str, ...] = (), cpus: str | None = None) -> BareLocust:
+    """``locust -f LOCUSTFILE --headless -u USERS -r RATE -t DURATION --host HOST --csv OUT/locust``,
+    pinned to ``cpus`` (``taskset -c`` syntax) when given."""
     out.mkdir(parents=True, exist_ok=True)
     prefix = out / "locust"
-    argv = [locust_binary(), "-f", str(locustfile), "--headless", "-u", str(users), "-r", str(spawn_rate),
+    argv = [*pinned(cpus), locust_binary(), "-f", str(locustfile), "--headless", "-u", str(users), "-r", str(spawn_rate),
             "-t", f"{duration_s:g}s", "--host", host, "--csv", str(prefix), "--only-summary",
             "--exit-code-on-error", "0", "--loglevel", "WARNING", *extra]
     started = time.perf_counter()

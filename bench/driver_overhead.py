@@ -1,9 +1,13 @@
 """``driver_overhead_ratio``: requests/s of the harness's load ÷ bare ``locust --headless``.
 
 The sample shop comes up once (labelled, as a run project of its own) and both loads hit its
-load balancer, in turns: bare, harness, harness, bare, four times over (8 pairs of adjacent
-runs, half of them bare first), after a short warm-up run that is not counted. Each load is the same user class (bench/scenarios/locustfiles/shop.py: 8
-product reads for 2 orders, no think time), 10 users, 10 s:
+load balancer, in turns: bare, harness, harness, bare, six times over (12 pairs of adjacent
+runs, half of them bare first), after a short warm-up run that is not counted. Each load is
+the same user class (bench/scenarios/locustfiles/shop.py: 8 product reads for 2 orders, no
+think time), 10 users, 10 s. The shop's containers are pinned to CPU 0 and both loads (the
+whole ``harness run``: orchestrator, load child, compose calls) to CPU 1, so the load
+generator and the shop do not take turns on the same core, and whatever the orchestrator
+costs comes out of its own load child's core:
 
 - harness: ``harness run bench/scenarios/driver.yaml --set load.host=<the shop's lb>``: the
   Locust child, its record hook and stream, the orchestrator's reader, journal, progress and
@@ -16,13 +20,11 @@ records over its ``load.start`` .. ``load.stop``, and Locust's own ``Requests/s`
 over its first to last request) for the bare run. (Bare ``locust -t 10s`` loads for about 9 s
 here: its run-time timer is armed on gevent's loop clock, which is stale by the start-up time;
 counting requests over a nominal 10 s would make bare Locust look 10 % slower than it is.)
-The row is the median, over the 8 pairs, of harness requests/s ÷ bare requests/s. On a
+The row is the median, over the 12 pairs, of harness requests/s ÷ bare requests/s. On a
 machine shared with other people's stacks a burst of their load can halve one 10 s run (it
 did, in an earlier run of this benchmark: two harness runs in a row at half speed); each pair
 sees nearly the same conditions, and the median leaves such a pair out instead of averaging
-it in. The pooled ratio (mean over mean) is kept beside it. With no think time the users keep
-the shop saturated, so anything the harness takes from the machine's two cores shows up as
-fewer requests. Beside it: the CPU the orchestrator process itself (reader thread, journal,
+it in. The pooled ratio (mean over mean) is kept beside it. Beside it: the CPU the orchestrator process itself (reader thread, journal,
 progress, monitor, timeline) used during each load, sampled from /proc, and the load child's
 CPU per request.
 """
@@ -30,27 +32,46 @@ CPU per request.
 from __future__ import annotations
 
 import statistics
+import subprocess
 from pathlib import Path
 
-from bench.common import LOCUSTFILES, SCENARIOS, Row, StackHandle, bare_locust, harness_run, log
+from bench.common import LOCUSTFILES, RUN_LABEL, SCENARIOS, Row, StackHandle, bare_locust, harness_run, log
 
 USERS = 10
 DURATION_S = 10.0
-ORDER = "BHHB" * 4
+ORDER = "BHHB" * 6
+"""12 adjacent pairs: the shop's own throughput moves by ±15-20 % from one 10 s run to the next,
+pinned or not, on the machine alone (docs/benchmarks.md), so fewer pairs let a few unlucky ones
+decide the row."""
+SHOP_CPUS = "0"
+LOAD_CPUS = "1"
+"""The shop's containers run on CPU 0, both loads (and the whole harness run) on CPU 1."""
+
+
+def pin_shop(shop: StackHandle) -> list[str]:
+    """Pin every container of the shop to SHOP_CPUS (``docker update --cpuset-cpus``); return their ids."""
+    ids = subprocess.run(["docker", "ps", "-q", "--filter", f"label={RUN_LABEL}={shop.run_id}"], capture_output=True,
+                         text=True, timeout=30, check=True).stdout.split()
+    subprocess.run(["docker", "update", "--cpuset-cpus", SHOP_CPUS, *ids], capture_output=True, text=True, timeout=60,
+                   check=True)
+    return ids
 
 
 def run(work: Path, shop: StackHandle) -> list[Row]:
     url = shop.url("lb", 8080)
-    bare_locust(LOCUSTFILES / "shop.py", url, USERS, USERS, 5, work / "driver-warmup")
+    pinned_containers = pin_shop(shop)
+    bare_locust(LOCUSTFILES / "shop.py", url, USERS, USERS, 5, work / "driver-warmup", cpus=LOAD_CPUS)
     runs: list[dict] = []
     for i, kind in enumerate(ORDER):
         if kind == "B":
-            bare = bare_locust(LOCUSTFILES / "shop.py", url, USERS, USERS, DURATION_S, work / f"driver-bare-{i}")
+            bare = bare_locust(LOCUSTFILES / "shop.py", url, USERS, USERS, DURATION_S, work / f"driver-bare-{i}",
+                               cpus=LOAD_CPUS)
             runs.append({"kind": "bare", "requests": bare.requests, "failures": bare.failures,
                          "loaded_s": round(bare.measured_s, 2), "rps": round(bare.locust_rps, 1),
                          "p50_ms": bare.percentiles_ms["p50"], "process_cpu_s": round(bare.cpu_s, 2)})
         else:
-            result = harness_run(SCENARIOS / "driver.yaml", work / f"driver-harness-{i}", f"load.host={url}")
+            result = harness_run(SCENARIOS / "driver.yaml", work / f"driver-harness-{i}", f"load.host={url}",
+                                 cpus=LOAD_CPUS)
             if result.returncode != 0:
                 raise RuntimeError(f"driver run exited {result.returncode}: {result.report.get('error')}")
             load = result.report["load"]
@@ -77,4 +98,5 @@ def run(work: Path, shop: StackHandle) -> list[Row]:
                  "orchestrator_cpu_s_during_load_max": max(orchestrator) if orchestrator else None,
                  "load_child_cpu_us_per_request": round(statistics.median(child_us), 1) if child_us else None,
                  "harness_rps": round(harness_rps, 1),
-                 "bare_rps": round(bare_rps, 1), "users": USERS, "duration_s": DURATION_S})]
+                 "bare_rps": round(bare_rps, 1), "users": USERS, "duration_s": DURATION_S,
+                 "shop_cpus": SHOP_CPUS, "load_cpus": LOAD_CPUS, "pinned_containers": len(pinned_containers)})]
