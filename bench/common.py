@@ -95,11 +95,6 @@ class StackHandle:
         """``http://127.0.0.1:<published port>`` of a service's container port."""
         return f"http://127.0.0.1:{self.stack.published_port(service, port)}"  # type: ignore[attr-defined]
 
-    def container_ip(self, service: str) -> str:
-        """The first container of ``service``'s address on its compose network."""
-        name = self.stack.running_containers(service)[0]  # type: ignore[attr-defined]
-        return self.stack.ips(name)[0]  # type: ignore[attr-defined]
-
 
 @contextmanager
 def stack(compose: Path, work: Path, proxies: tuple[tuple[str, str, str], ...] = (), profile: str | None = None,

@@ -22,19 +22,15 @@ from pathlib import Path
 from bench.common import SCENARIOS, CpuSampler, Row, StackHandle, container_cpu_reader, harness_run, log
 
 ORDER = (1, 2, 2, 1)
-STATIC_TARGET = "http://127.0.0.1:18480"
-"""Where compose/static.yml's HAProxy listens (host networking, loopback only)."""
 CORES = 2
 
 
 def run(work: Path, target: StackHandle) -> list[Row]:
-    host = STATIC_TARGET
     container = target.stack.inspect(target.stack.running_containers("static")[0])  # type: ignore[attr-defined]
     runs = []
     with CpuSampler(container_cpu_reader(container.id)) as cpu:
         for i, workers in enumerate(ORDER):
-            result = harness_run(SCENARIOS / "workers.yaml", work / f"workers-{i}", f"load.workers={workers}",
-                                 f"load.host={host}")
+            result = harness_run(SCENARIOS / "workers.yaml", work / f"workers-{i}", f"load.workers={workers}")
             if result.returncode != 0:
                 raise RuntimeError(f"workers run exited {result.returncode}: {result.report.get('error')}")
             load = result.report["load"]
@@ -51,7 +47,7 @@ def run(work: Path, target: StackHandle) -> list[Row]:
                 "worker_us_per_request": round(1e6 * sum(worker_cpu) / requests, 1) if requests else None,
                 "target_us_per_request": (round(1e6 * during["container_cpu_s"] / requests, 1)
                                           if requests and "container_cpu_s" in during else None),
-                "duration_s": load["duration_s"], "run_id": result.report["run_id"],
+                "duration_s": load["duration_s"], "host": load["host"], "run_id": result.report["run_id"],
             })
             r = runs[-1]
             log(f"workers: {workers} worker(s): {r['rps']} requests/s; CPU during the load: workers "
@@ -69,7 +65,7 @@ def run(work: Path, target: StackHandle) -> list[Row]:
               for r in runs if r["machine_busy_cpu_s"] is not None]
     log(f"workers: a request costs {1e6 * c_w:.0f} us of worker CPU and {1e6 * c_t:.0f} us of target CPU: "
         f"an idle {CORES}-core machine allows a ratio of at most {bound}" if c_t is not None else "workers: no target CPU")
-    detail = {"runs": runs, "target": host, "worker_us_per_request": round(1e6 * c_w, 1),
+    detail = {"runs": runs, "target": runs[0]["host"], "worker_us_per_request": round(1e6 * c_w, 1),
               "target_us_per_request": round(1e6 * c_t, 1) if c_t is not None else None,
               "best_ratio_on_idle_machine": bound,
               "cpu_s_of_everything_else_during_each_load": others}
