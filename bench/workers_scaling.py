@@ -7,7 +7,7 @@ gives) on the host's loopback (host networking: no docker-proxy, no veth pair on
 Runs in turns 1, 2, 1, 2, ... 1 workers (four 2-worker runs, each between two 1-worker runs);
 each 2-worker run's requests/s is divided by the mean of its two neighbours', and the row is the
 median of the four ratios. The machine's speed drifts (the same worker paid 218-335 us of CPU
-per request in ten 1-worker runs within three minutes, docs/benchmarks.md): the neighbours'
+per request in eight 1-worker runs within two minutes, docs/benchmarks.md): the neighbours'
 mean cancels a drift that is steady over the half minute they span, and the median leaves out a
 comparison that a sudden change spoiled.
 
