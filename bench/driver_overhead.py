@@ -32,9 +32,9 @@ runs just before and after it: the machine's speed drifts by several per cent fr
 to the next (docs/benchmarks.md), and the mean of the two neighbours cancels a drift that is
 steady over the half minute they span, where one neighbour would not. The row is the median of
 the 12 ratios: it leaves out a comparison that a burst of other load (or of the machine's own
-speed) spoiled instead of averaging it in. The pooled ratio (mean over mean) is kept beside it, and so are the CPU the
-orchestrator process itself used during each load, sampled from /proc, and the load child's
-CPU per request.
+speed) spoiled instead of averaging it in. The pooled ratio (mean over mean) is kept beside
+it, and so are the CPU the orchestrator process itself used during each load, sampled from
+/proc, and the load child's CPU per request.
 """
 
 from __future__ import annotations
