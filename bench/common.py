@@ -289,6 +289,26 @@ def bare_locust(locustfile: Path, host: str, users: int, spawn_rate: float, dura
         rows=rows)
 
 
+def ratios_to_neighbours(runs: list[dict], key: str, measured: object, value: str = "rps") -> list[float]:
+    """For each run whose ``key`` is ``measured``, its ``value`` divided by the mean of the runs
+    just before and after it (rounded to 3 places). The runs must alternate, starting and ending
+    with a reference run (``ABAB...A``): the neighbours' mean cancels a drift of the machine's
+    speed that is steady over the three runs, where one neighbour would not
+    (docs/benchmarks.md, driver row).
+
+    Raises:
+        ValueError: a measured run lacks a reference run on either side.
+    """
+    out = []
+    for i, run in enumerate(runs):
+        if run[key] != measured:
+            continue
+        if i == 0 or i == len(runs) - 1 or measured in (runs[i - 1][key], runs[i + 1][key]):
+            raise ValueError(f"run {i} ({measured}) is not between two reference runs")
+        out.append(round(run[value] / ((runs[i - 1][value] + runs[i + 1][value]) / 2), 3))
+    return out
+
+
 # -- the machine -------------------------------------------------------------------------------
 
 def machine() -> dict:

@@ -43,7 +43,9 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from bench.common import LOCUSTFILES, RUN_LABEL, SCENARIOS, Row, StackHandle, bare_locust, harness_run, log
+from bench.common import (LOCUSTFILES, RUN_LABEL, SCENARIOS, Row, StackHandle, bare_locust, harness_run, log,
+                          ratios_to_neighbours)
+from harness.load.records import RequestRecord
 
 USERS = 10
 DURATION_S = 10.0
@@ -68,12 +70,8 @@ def pin_shop(shop: StackHandle) -> list[str]:
 def last_response_s(records: Path) -> float:
     """Epoch seconds of the last response in a run's ``requests.tsv`` (the greatest start +
     duration): where Locust's own ``Requests/s`` window ends (its last request's log time)."""
-    last = 0.0
     with records.open(encoding="utf-8") as f:
-        for line in f:
-            start, duration_ms = line.split("\t", 2)[:2]
-            last = max(last, float(start) + float(duration_ms) / 1000)
-    return last
+        return max((r.start_s + r.duration_ms / 1000 for r in map(RequestRecord.decode, f)), default=0.0)
 
 
 def run(work: Path, shop: StackHandle) -> list[Row]:
@@ -103,8 +101,7 @@ def run(work: Path, shop: StackHandle) -> list[Row]:
                          "p50_ms": result.report["totals"]["p50_ms"], "load_child_cpu_s": stop.get("cpu_s"),
                          "orchestrator_cpu_s_during_load": orchestrator, "run_id": result.report["run_id"]})
         log(f"driver: {runs[-1]['kind']} {runs[-1]['rps']} requests/s over {runs[-1]['loaded_s']} s")
-    ratios = [round(run["rps"] / ((runs[i - 1]["rps"] + runs[i + 1]["rps"]) / 2), 3)  # ORDER: bare on both sides
-              for i, run in enumerate(runs) if run["kind"] == "harness"]
+    ratios = ratios_to_neighbours(runs, "kind", "harness")
     harness = [r["rps"] for r in runs if r["kind"] == "harness"]
     bare = [r["rps"] for r in runs if r["kind"] == "bare"]
     harness_rps, bare_rps = sum(harness) / len(harness), sum(bare) / len(bare)

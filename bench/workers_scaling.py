@@ -25,7 +25,8 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from bench.common import SCENARIOS, CpuSampler, Row, StackHandle, container_cpu_reader, harness_run, log
+from bench.common import (SCENARIOS, CpuSampler, Row, StackHandle, container_cpu_reader, harness_run, log,
+                          ratios_to_neighbours)
 
 ORDER = (1, 2, 1, 2, 1, 2, 1, 2, 1)
 CORES = 2
@@ -61,8 +62,7 @@ def run(work: Path, target: StackHandle) -> list[Row]:
                 f"of {r['machine_cpu_s']} s")
     one = [r for r in runs if r["workers"] == 1]
     two = [r for r in runs if r["workers"] == 2]
-    ratios = [round(r["rps"] / ((runs[i - 1]["rps"] + runs[i + 1]["rps"]) / 2), 3)  # ORDER: 1 worker on both sides
-              for i, r in enumerate(runs) if r["workers"] == 2]
+    ratios = ratios_to_neighbours(runs, "workers", 2)
     pooled = sum(r["rps"] for r in two) / len(two) / (sum(r["rps"] for r in one) / len(one))
     c_w = sum(sum(r["worker_cpu_s"]) for r in one) / sum(r["requests"] for r in one)
     c_t = (sum(r["target_cpu_s"] for r in one) / sum(r["requests"] for r in one)
@@ -74,7 +74,8 @@ def run(work: Path, target: StackHandle) -> list[Row]:
         f"an idle {CORES}-core machine allows a ratio of at most {bound}" if c_t is not None else "workers: no target CPU")
     log(f"workers: each 2-worker run ÷ its two 1-worker neighbours {ratios}: median {statistics.median(ratios):.3f}, "
         f"pooled {pooled:.3f}")
-    detail = {"runs": runs, "ratios_to_neighbours": ratios, "pooled_ratio": round(pooled, 3), "target": runs[0]["host"], "worker_us_per_request": round(1e6 * c_w, 1),
+    detail = {"runs": runs, "ratios_to_neighbours": ratios, "pooled_ratio": round(pooled, 3), "target": runs[0]["host"],
+              "worker_us_per_request": round(1e6 * c_w, 1),
               "target_us_per_request": round(1e6 * c_t, 1) if c_t is not None else None,
               "best_ratio_on_idle_machine": bound,
               "cpu_s_of_everything_else_during_each_load": others}

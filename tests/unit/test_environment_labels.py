@@ -23,4 +23,3 @@ def test_labels_added_everywhere_but_external_objects():
 def test_default_network_is_declared_so_it_gets_labelled():
     out = label_config({"name": "p", "services": {"a": {}}}, "r")
     assert out["networks"]["default"]["labels"] == {RUN_LABEL: "r"}
-
