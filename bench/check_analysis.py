@@ -1,15 +1,22 @@
-"""The optimised analysis gives the very same numbers as before: ``python -m bench.check_analysis``.
+"""The optimised analysis gives the very same numbers as the plain one: ``python -m bench.check_analysis``.
 
 The functions optimised for the 5,000,000-record benchmark (harness/analysis/metrics.py,
-steady_state.py, recovery.py, series.py) are compared with their previous versions, kept
-verbatim in bench/reference/analysis.py:
+steady_state.py, recovery.py, series.py, and the percentile itself, harness/analysis/
+percentile.py) are compared with plain versions: bench/reference/analysis.py keeps the previous
+versions verbatim, except that their percentiles are computed by brute force from the one
+definition (sort, take the ``ceil(p/100 * n)``-th value; see its docstring):
 
-1. on random inputs (sorted and unsorted records, ``string`` and ``object`` columns, missing
+1. the percentile: ``percentiles_ms`` and the weighted unions of
+   ``GroupedDurations.percentiles_ms`` (the compare's bootstrap statistic) against the brute
+   force, on random values with ties, NaN and infinities, at percentiles whose rank floating
+   point gets wrong (p99.9 of 1000 values);
+2. on random inputs (sorted and unsorted records, ``string`` and ``object`` columns, missing
    names and errors, NaN and infinite durations, many names, empty windows, limits of every
-   metric and operator, percentiles exactly on a limit): window metrics and frames, the
-   HdrHistogram's state, degraded steps, fault summaries, per-second series, load_records;
-2. on whole reports: ``build_report`` of a synthetic run (bench/analysis_5m.py, 300,000
-   records) with the previous functions patched in, against the current ones: report.json
+   metric and operator, percentiles exactly on a limit and limits equal to a recorded
+   duration): window metrics and frames, degraded steps, fault summaries, per-second series,
+   load_records;
+3. on whole reports: ``build_report`` of a synthetic run (bench/analysis_5m.py, 300,000
+   records) with the reference functions patched in, against the current ones: report.json
    must be byte-identical.
 
 Exit 0 when everything is identical; 1 with the first differences otherwise.
@@ -28,6 +35,7 @@ import pandas as pd
 
 from bench.reference import analysis as ref
 from harness.analysis import metrics, recovery, series, steady_state
+from harness.analysis.percentile import GroupedDurations, percentiles_ms
 from harness.analysis.windows import Window
 
 T0 = 1000.0
@@ -58,6 +66,33 @@ def _records(rng: np.random.Generator, n: int, case: int) -> pd.DataFrame:
     return frame
 
 
+def check_percentiles(rng: np.random.Generator, cases: int) -> list[str]:
+    """``percentiles_ms`` and ``GroupedDurations.percentiles_ms`` against the brute force."""
+    problems = []
+    pcts = [0, 1, 50, 90, 95, 99, 99.9, 99.99, 100, 33.3]
+    for case in range(cases):
+        n = int(rng.choice([1, 2, 3, 10, 100, 1000, 5000]))
+        values = [np.arange(1, n + 1, dtype=float), np.round(rng.lognormal(1, 2, n), 1),
+                  rng.integers(0, 5, n).astype(float), rng.uniform(-5, 5, n)][case % 4].copy()
+        if case % 5 == 0:
+            values[rng.integers(0, n, max(1, n // 10))] = np.nan
+        if case % 7 == 0:
+            values[rng.integers(0, n, 2)] = [np.inf, -np.inf]
+        rng.shuffle(values)
+        if percentiles_ms(values, pcts) != [ref.exact_percentile(values.tolist(), p) for p in pcts]:
+            problems.append(f"percentiles_ms differs from the brute force (case {case}, n {n})")
+        groups = np.array_split(values, int(rng.integers(1, 20)))
+        weights = rng.integers(0, 4, (8, len(groups)))
+        got = GroupedDurations(groups).percentiles_ms(weights, pcts)
+        for row, w in zip(got, weights):
+            union = [v for g, k in zip(groups, w.tolist()) for _ in range(k) for v in g.tolist()]
+            want = [ref.exact_percentile(union, p) for p in pcts]
+            if not np.array_equal(row, np.array([np.nan if v is None else v for v in want]), equal_nan=True):
+                problems.append(f"GroupedDurations.percentiles_ms differs from the brute force (case {case})")
+                break
+    return problems
+
+
 def check_metrics(rng: np.random.Generator, cases: int) -> list[str]:
     problems = []
     windows = [Window("w", "baseline", 0, 10), Window("w", "fault", 2.5, 3.7), Window("w", "fault", 20, 30),
@@ -70,12 +105,6 @@ def check_metrics(rng: np.random.Generator, cases: int) -> list[str]:
             a, b = ref.frame_of(frame, T0, w), metrics.frame_of(frame, T0, w)
             if not (a.equals(b) and a.index.equals(b.index) and list(a.dtypes) == list(b.dtypes)):
                 problems.append(f"frame_of differs (case {case})")
-        x = rng.lognormal(2, 3, 500)
-        ha, hb = ref.histogram(x), metrics.histogram(x)
-        same = (ha.min_value, ha.max_value, ha.total_count, list(ha.counts)) == (
-            hb.min_value, hb.max_value, hb.total_count, list(hb.counts))
-        if not same or any(ha.get_value_at_percentile(p) != hb.get_value_at_percentile(p) for p in (1, 50, 99.99, 100)):
-            problems.append(f"histogram differs (case {case})")
     return problems
 
 
@@ -100,8 +129,10 @@ def check_steps(rng: np.random.Generator, cases: int) -> list[str]:
         for _ in range(int(rng.integers(1, 4))):
             metric = str(rng.choice(["p95_ms", "p50_ms", "p99_ms", "p999_ms", "p90_ms", "error_rate", "success_rate",
                                      "rps", "requests", "max_ms", "mean_ms"]))
-            if metric.endswith("_ms"):  # values that percentiles of integer durations land on exactly
-                value = float(rng.choice([10.0, 2.0, 3.0, 7.389, float(np.nanmedian(durations)) if m else 1.0, 0.0]))
+            if metric.endswith("_ms"):  # values percentiles land on exactly: integers, recorded durations
+                recorded = float(durations[rng.integers(0, m)]) if m else 1.0
+                value = float(rng.choice([10.0, 2.0, 3.0, 7.389, float(np.nanmedian(durations)) if m else 1.0, 0.0,
+                                          recorded]))
             elif metric == "rps":
                 value = float(rng.choice([n / end / 2, 100.0, 3.0]))
             elif metric == "requests":
@@ -168,12 +199,14 @@ def main(cases: int = 120) -> int:
     warnings.simplefilter("ignore")  # NaN casts and empty means, in both versions alike
     rng = np.random.default_rng(20261121)
     with tempfile.TemporaryDirectory(prefix="harness-check-analysis-") as tmp:
-        problems = check_metrics(rng, cases) + check_steps(rng, cases) + check_load_records(Path(tmp))
+        problems = check_percentiles(rng, cases) + check_metrics(rng, cases) + check_steps(rng, cases)
+        problems += check_load_records(Path(tmp))
         problems += check_reports(Path(tmp))
     for p in problems[:20]:
         print(f"DIFFERENT: {p}")
     print(f"analysis equivalence: {'identical' if not problems else f'{len(problems)} difference(s)'} "
-          f"({cases} random cases per function, and a whole report of 300,000 records)")
+          f"({cases} random cases per function against the reference with brute-force nearest-rank percentiles, "
+          "and a whole report of 300,000 records)")
     return 1 if problems else 0
 
 

@@ -8,7 +8,9 @@ least 80 % of the latency late; the moment it saw it is when its response would 
 without the fault (``start + duration - latency``): for a request sent after the toxic was in
 place that is its start plus its base latency, for one already in flight it is when its
 response reached the toxic. The onset of an inject is the earliest such moment minus the
-scheduled time; the row is the 95th percentile over the 20 injects.
+scheduled time; the row is the 95th percentile over the 20 injects (the harness's one
+percentile, :func:`harness.analysis.percentile.percentile_ms`: exact nearest rank, here the 19th
+smallest of the 20 onsets; so are the other percentiles below).
 
 Beside it, from the journal: how late the harness started each inject (``fault.inject`` time
 minus scheduled) and how long Toxiproxy's API took (``took_ms``).
@@ -18,9 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from bench.common import SCENARIOS, Row, harness_run, log
+from harness.analysis.percentile import percentile_ms
 
 LATENCY_MS = 300.0
 AT_S, EVERY_S, DURATION_S, INJECTS = 1.0, 0.9, 0.5, 20
@@ -41,6 +42,12 @@ def onsets(records, t0: float) -> list[float | None]:
     return out
 
 
+def _p95(values: list) -> str:
+    """The p95 of ``values`` (None entries left out, as NaN) for the log, to 0.1 ms."""
+    value = percentile_ms([float("nan") if v is None else v for v in values], 95)
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def run(work: Path) -> list[Row]:
     from harness.analysis.metrics import load_records
 
@@ -54,10 +61,10 @@ def run(work: Path) -> list[Row]:
     lag_ms = [round((e["t"] - (t0 + AT_S + k * EVERY_S)) * 1000, 2) for k, e in enumerate(injects)]
     took_ms = [e.get("took_ms") for e in injects]
     measured = [o for o in found if o is not None]
-    value = round(float(np.percentile(measured, 95)), 2) if len(measured) == INJECTS else None
+    value = round(percentile_ms(measured, 95), 2) if len(measured) == INJECTS else None
     log(f"onset: {len(measured)} of {INJECTS} injects seen; p95 {value} ms; "
-        f"inject started late by p95 {np.percentile(lag_ms, 95):.1f} ms, API took p95 {np.percentile(took_ms, 95):.1f} ms")
-    detail = {"onset_ms": found, "onset_p50_ms": round(float(np.percentile(measured, 50)), 2) if measured else None,
+        f"inject started late by p95 {_p95(lag_ms)} ms, API took p95 {_p95(took_ms)} ms")
+    detail = {"onset_ms": found, "onset_p50_ms": round(percentile_ms(measured, 50), 2) if measured else None,
               "onset_max_ms": max(measured) if measured else None, "inject_lag_ms": lag_ms, "api_took_ms": took_ms,
               "requests": len(frame), "unsent": result.report["load"]["unsent"], "run_id": result.report["run_id"]}
     return [Row("fault_onset_p95_ms", value, "<=", 50.0, "ms", detail)]

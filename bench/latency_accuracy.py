@@ -2,7 +2,8 @@
 
 One ``harness run`` of bench/scenarios/latency.yaml: 50, 300 and 1000 ms of latency, one after
 the other, on a proxy in front of a fast upstream, under an open-model load of 50 requests/s. For each fault
-window, the added p50 is its p50 (report.json) minus the reference: the mean p50 of the no-fault
+window, the added p50 is its p50 (report.json: the exact nearest-rank p50 of the window's
+records, :mod:`harness.analysis.percentile`) minus the reference: the mean p50 of the no-fault
 windows right before and right after it (the baseline, then each recovery window). The base
 latency of a loaded 2-core machine drifts by milliseconds over a run; taking it from both sides
 of the fault keeps that drift out of the added latency as far as it can be. The row's value is
@@ -19,6 +20,9 @@ at once when it is removed; their users then send again together, and the bursts
 queue up on a busy 2-core machine, which moved the no-fault p50 around by 5-15 ms from one
 window to the next (a 10-24 % error on the 50 ms level in earlier runs). Fixed arrivals do not
 bunch up, and the base latency stays at ~2.5 ms in every no-fault window.
+
+Every percentile computed here (the spread of the base latency in the details) is the harness's
+one percentile, :func:`harness.analysis.percentile.percentiles_ms`, like report.json's.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import LOCUSTFILES, SCENARIOS, Row, StackHandle, bare_locust, harness_run, log
+from harness.analysis.percentile import percentiles_ms
 
 LEVELS_MS = (50, 300, 1000)
 BARE_RUN_S = 5.0
@@ -59,8 +64,9 @@ def _ours(work: Path) -> dict:
     offsets = records["start_s"].to_numpy() - run.event("load.start")["t"]
     durations = records["duration_ms"].to_numpy()
 
-    def spread(values) -> dict:
-        return {f"p{q}": round(float(v), 1) for q, v in zip((5, 50, 95), np.percentile(values, (5, 50, 95)))}
+    def spread(values) -> dict:  # the harness's one percentile (exact nearest rank), as in report.json
+        pcts = (5, 50, 95)
+        return {f"p{q}": None if v is None else round(v, 1) for q, v in zip(pcts, percentiles_ms(values, pcts))}
 
     in_windows = lambda kinds: np.concatenate([durations[(offsets >= w["start_s"]) & (offsets < w["end_s"])]  # noqa: E731
                                                for w in windows if w["kind"] in kinds])

@@ -1,8 +1,9 @@
 """The ``harness`` command line: argument parsing, messages and exit codes only.
 
-Exit codes: 0 every expectation held; 1 an expectation failed; 2 invalid scenario or usage;
-3 inconclusive: harness or environment error, or a baseline that broke the steady state (never
-a pass); 4 aborted by an abort condition; 130 interrupted.
+Exit codes (:class:`harness.errors.ExitCode`): 0 every expectation held on evidence (or a
+measurement run); 1 an expectation failed; 2 invalid scenario or usage; 3 harness or environment
+error, or lost request records; 4 aborted by an abort condition; 5 inconclusive (a fault never
+took effect, a verdict lacked its evidence); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ app = typer.Typer(
         "Prove that your services' resilience patterns hold: bring up a compose stack, drive "
         "Locust load, inject faults through Toxiproxy and Docker on a timeline, and judge "
         "expectations per window (baseline, fault, recovery).\n\n"
-        "Exit codes: 0 passed, 1 an expectation failed, 2 invalid scenario or usage, "
-        "3 inconclusive (harness/environment error, or the baseline was not steady), "
-        "4 aborted by an abort condition, 130 interrupted. "
+        "Exit codes: 0 passed (or measured), 1 an expectation failed, 2 invalid scenario or usage, "
+        "3 harness/environment error or lost request records, 4 aborted by an abort condition, "
+        "5 inconclusive (a fault never took effect, or a verdict lacked its evidence), 130 interrupted. "
         "harness compare: 0 no regression, 1 regressed, 2 usage, 3 a run was inconclusive."
     ),
     no_args_is_help=True,
@@ -39,7 +40,9 @@ err = Console(stderr=True)
 
 _STATUS_EXIT = {
     "passed": ExitCode.PASSED,
+    "measured": ExitCode.PASSED,
     "failed": ExitCode.FAILED,
+    "inconclusive": ExitCode.INCONCLUSIVE,
     "error": ExitCode.ERROR,
     "aborted": ExitCode.ABORTED,
     "interrupted": ExitCode.INTERRUPTED,
@@ -101,19 +104,27 @@ def run(
                                         help="Run the scenario N times (each into OUT/repeat-<i>/).")] = 1,
     quorum: Annotated[Optional[int], typer.Option("--quorum", min=1, metavar="K",
                                                   help="With --repeat: pass when K runs passed [default: N].")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Inconclusive fails the run (exit 1): for CI gates that "
+                                                          "must prove the pattern every time.")] = False,
 ) -> None:
     """Run a scenario: stack up, load, faults on schedule, teardown, then report.json, .md, .html, junit.xml.
 
     Example: [bold]harness run scenarios/quickstart.yaml --set target.profile=naive[/]
 
-    Exit code 0 when every expectation held, 1 when one failed, 2 for an invalid scenario
-    (nothing is started), 3 when the run is inconclusive (the harness or the environment
-    failed, or the baseline broke the steady state), 4 when an abort condition tripped, 130
-    when interrupted. Containers are removed in every case.
+    Every verdict rests on evidence: that the fault acted (traffic crossed its proxy, Docker
+    saw the kill...) and that the pattern acted (retries counted, the breaker open...). Where
+    that proof is missing the verdict is [bold]inconclusive[/], never held.
+
+    Exit code 0 when every expectation held (or the scenario is a measurement, mode: measure),
+    1 when one failed, 2 for an invalid scenario (nothing is started), 3 when the harness or
+    the environment failed or request records were lost, 4 when an abort condition tripped,
+    5 when the run is inconclusive (nothing failed but a verdict lacked its evidence; exit 1
+    with --strict), 130 when interrupted. Containers are removed in every case.
 
     With [bold]--repeat N --quorum K[/] the scenario runs N times with the same seed; the exit
     code is the aggregate's: 0 when K runs passed, 1 when failed runs put the quorum out of
-    reach, 3 when inconclusive runs did, 130 when interrupted. OUT/aggregate.{json,md,html}
+    reach, 5 when inconclusive runs did (3 when one of them ended in an error), 130 when
+    interrupted. OUT/aggregate.{json,md,html}
     show each repeat and the aggregate.
     """
     from harness.run import execute
@@ -128,8 +139,8 @@ def run(
         _print_problems(exc.problems)
         raise typer.Exit(ExitCode.USAGE) from None
     if repeat > 1 or quorum is not None:
-        _run_repeated(loaded, repeat, quorum or repeat, out_dir, seed)
-    result = execute(loaded, out_dir=out_dir, seed=seed, console=err)
+        _run_repeated(loaded, repeat, quorum or repeat, out_dir, seed, strict)
+    result = execute(loaded, out_dir=out_dir, seed=seed, console=err, strict=strict)
     _print_verdicts(result.report)
     for path in result.paths.values():
         out.print(f"report: {path}", highlight=False, soft_wrap=True)
@@ -141,15 +152,20 @@ def run(
 
 
 def _print_verdicts(report) -> None:  # noqa: ANN001 (harness.report.Report, imported lazily)
+    for effect in report.fault_effects:
+        if not effect.seen:
+            err.print(f"[yellow]no effect[/] fault {escape(effect.window)}: {escape(effect.evidence)}", highlight=False,
+                      soft_wrap=True)
     for exp in report.expectations:
-        mark = "[green]held[/]  " if exp.held else "[red]FAILED[/]"
+        mark = "[green]held[/]  " if exp.held else "[yellow]INCONCLUSIVE[/]" if exp.inconclusive else "[red]FAILED[/]"
         err.print(f"{mark} {escape(exp.name)}: {escape(exp.explanation)}", highlight=False, soft_wrap=True)
-    colour = {"passed": "green", "failed": "red"}.get(report.status, "yellow")
+    colour = {"passed": "green", "measured": "green", "failed": "red"}.get(report.status, "yellow")
     err.print(f"[bold {colour}]{report.status.upper()}[/]" + (f": {escape(report.error)}" if report.error else ""),
               highlight=False, soft_wrap=True)
 
 
-def _run_repeated(loaded, repeat: int, quorum: int, out_dir: Optional[Path], seed: Optional[int]) -> None:  # noqa: ANN001
+def _run_repeated(loaded, repeat: int, quorum: int, out_dir: Optional[Path], seed: Optional[int],  # noqa: ANN001
+                  strict: bool = False) -> None:
     from harness.report.repeat import run_repeated
 
     def progress(i: int, result) -> None:  # noqa: ANN001
@@ -157,7 +173,7 @@ def _run_repeated(loaded, repeat: int, quorum: int, out_dir: Optional[Path], see
 
     try:
         agg, paths = run_repeated(loaded, repeat, quorum, out_dir=out_dir, seed=seed, console=err,
-                                  on_result=progress)
+                                  on_result=progress, strict=strict)
     except ScenarioError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(ExitCode.USAGE) from None
@@ -209,12 +225,15 @@ def compare(
     """Compare two runs (before/after a change): metric deltas with significance, flipped verdicts.
 
     Per window and metric: before, after, delta, relative change and significance (a
-    moving-block bootstrap interval over the per-second samples of report.json's series).
+    moving-block bootstrap interval over whole seconds of the run: throughput and error rate
+    from report.json's series; latency percentiles recomputed, with the one percentile of the
+    windows, from the raw latencies in requests.tsv next to report.json, and not judged
+    without them).
 
     Exit code 0 when AFTER did not regress, 1 when a verdict flipped from held or a metric got
     worse beyond its --max-regression limit (significantly, or where significance cannot be
     judged), 2 for bad arguments or an unreadable report.json, 3 when either run is
-    inconclusive (ended error or interrupted).
+    inconclusive (ended error, inconclusive or interrupted).
     """
     from harness.compare import OUTCOME_EXIT, LimitError, compare_paths, parse_limit
     from harness.report import ReportFileError
@@ -269,7 +288,8 @@ def faults(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List every fault kind: its parameters with units and defaults, the real failure it
-    simulates, and the section of the seed documents it comes from."""
+    simulates, how a run proves that it acted (a window whose fault did not act is judged
+    inconclusive), and the section of the seed documents it comes from."""
     import json
 
     from rich.table import Table
@@ -282,7 +302,7 @@ def faults(
         return
     table = Table(title="fault kinds (every kind also takes: " + ", ".join(COMMON_PARAMETERS) + ")",
                   show_lines=True, title_justify="left")
-    for column in ("kind", "parameters", "simulates", "seed"):
+    for column in ("kind", "parameters", "simulates", "proven acted when", "seed"):
         table.add_column(column, overflow="fold")
     for k in kinds:
         params = "\n".join(
@@ -290,7 +310,7 @@ def faults(
             + (" (required)" if p["required"] else f" = {p['default']}")
             for p in k["parameters"]  # type: ignore[union-attr]
         )
-        table.add_row(str(k["kind"]), params, str(k["summary"]), str(k["seed_section"]))
+        table.add_row(str(k["kind"]), params, str(k["summary"]), str(k["effect_evidence"]), str(k["seed_section"]))
     out.print(table)
 
 

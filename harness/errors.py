@@ -3,12 +3,14 @@
 Exit codes keep "the system deviated" apart from "the tool failed" (Chaos Toolkit returns 1 for
 both; k6 uses 99 for failed thresholds, Gatling 2):
 
-- 0 ``PASSED``: every expectation held;
-- 1 ``FAILED``: at least one expectation failed;
+- 0 ``PASSED``: every expectation held on evidence (also a measurement run, ``measured``);
+- 1 ``FAILED``: at least one expectation failed (or, with ``--strict``, one was inconclusive);
 - 2 ``USAGE``: invalid scenario or command line; nothing was started;
-- 3 ``ERROR``: harness or environment error, or a baseline that broke the steady state; the
-  verdict is inconclusive, never a pass;
+- 3 ``ERROR``: the harness or the environment failed, or request records were lost; never a pass;
 - 4 ``ABORTED``: an abort condition tripped; every fault was reverted;
+- 5 ``INCONCLUSIVE``: nothing failed, but some verdict lacked its evidence (a fault that never
+  took effect, a pattern signal that could not be read, too few requests, a baseline that broke
+  the steady state); never a pass;
 - 130 ``INTERRUPTED``: SIGINT/SIGTERM (128 + SIGINT, the shell convention).
 """
 
@@ -25,6 +27,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     ERROR = 3
     ABORTED = 4
+    INCONCLUSIVE = 5
     INTERRUPTED = 130
 
 

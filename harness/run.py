@@ -12,9 +12,14 @@ The order of a run (each step journalled):
    their offsets from t0; the load stops (``load.stop``);
    abort conditions are checked every tick (a trip reverts everything: ``aborted``); a monitor
    journals container stats, Docker events and scraped service metrics;
-6. always, also after an error, an abort or Ctrl-C/SIGTERM: faults reverted, load stopped,
-   stack down;
-7. ``run.end`` with the status; the report is built from the journal alone.
+6. always, also after an error, an abort or Ctrl-C/SIGTERM: faults reverted (after waiting for
+   any inject still in flight), load stopped, stack down; each teardown step runs whatever the
+   others raised (an error is journalled as ``teardown.error`` and makes the run ``error``);
+7. ``run.end`` with the status; the report is built from the journal alone (a minimal one, status
+   ``error``, if building it fails).
+
+Faults are injected and reverted in worker threads (:mod:`harness.timeline`): the scheduler loop
+keeps ticking (abort conditions, watchdog, progress) while a slow inject is in flight.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
@@ -39,6 +44,7 @@ from harness.environment import Stack, compose_services
 from harness.environment.fingerprint import run_fingerprint
 from harness.environment.ledger import Ledger
 from harness.environment.monitor import Monitor
+from harness.environment.proxy_watch import ProxyWatch, local_pid
 from harness.environment.watchdog import Watchdog
 from harness.errors import EnvironmentFailure, HarnessError, ScenarioError
 from harness.faults import FaultContext
@@ -54,13 +60,15 @@ from harness.toxiproxy import ProxyConfig, ToxiproxyClient
 
 if TYPE_CHECKING:
     from harness.report import Report
+    from harness.scenario.models import Scenario
 
 DEFAULT_REPORTS_DIR = Path("reports")
 RUN_FILES = ("journal.jsonl", "ledger.jsonl", "requests.tsv", "load.json", "locust.log", "compose.log", "compose.resolved.json",
              "report.json", "report.md", "harness.log")
 """Files a run writes into its directory; a rerun into the same ``--out`` replaces them."""
 LOAD_END_GRACE_S = 30.0
-"""How long after its scheduled end the load child may take to stop and flush."""
+"""How long after its scheduled end the load child may take to stop and flush, at least (users
+still in flight may take their whole request timeout: see :attr:`LoadDriver.end_grace_s`)."""
 TICK_S = 0.1
 """Scheduler tick: faults land within ~100 ms of their offset, progress refreshes as often."""
 
@@ -159,8 +167,226 @@ def _warm_up_reports() -> None:
         pass
 
 
+def watch_proxies(stack: Stack, scenario: Scenario, journal: Journal) -> ProxyWatch:
+    """Start watching the traffic through the scenario's proxies (see
+    :mod:`harness.environment.proxy_watch`), journalling ``proxy.watch`` first.
+
+    Raises:
+        EnvironmentFailure: the Toxiproxy service has no container, or the engine failed.
+    """
+    names = stack.containers_of(scenario.target.toxiproxy_service)
+    if not names:
+        raise EnvironmentFailure(f"service {scenario.target.toxiproxy_service!r} has no container to watch")
+    container = stack.inspect(names[0])
+    pid = local_pid(stack.docker, container)
+    proxies = {p.name: p.listen for p in scenario.proxies}
+    journal.record("proxy.watch", container=container.name, proxies=proxies, pid=pid)
+    watch = ProxyWatch(container, proxies, journal, pid)
+    watch.start()
+    return watch
+
+
+# -- teardown: every step runs, whatever the others raised -----------------------------------
+
+TeardownStep = tuple[str, Callable[[], object]]
+"""A named teardown step, ``(name, call)``; ``teardown.error`` journals the name."""
+
+
+@dataclass
+class Started:
+    """What a run has started, for its teardown; None: not started (nothing to undo)."""
+
+    watchdog: Watchdog | None = None
+    timeline: Timeline | None = None
+    monitor: Monitor | None = None
+    driver: LoadDriver | None = None
+    stack: Stack | None = None
+    proxy_watch: ProxyWatch | None = None
+
+
+def _log_traceback(run_dir: Path, what: str) -> None:
+    """Append the exception being handled, with ``what`` was going on, to ``harness.log``."""
+    try:
+        with (run_dir / "harness.log").open("a", encoding="utf-8") as log:
+            log.write(f"--- {what} ---\n{traceback.format_exc()}")
+    except OSError:
+        pass
+
+
+def _stop_load(driver: LoadDriver, journal: Journal) -> None:
+    """Stop the load child; journal ``load.stop`` (``cut_short``) if it was still loading."""
+    was_loading = driver.running and driver.started_at is not None
+    driver.stop()
+    if was_loading:
+        journal.record("load.stop", recorded=driver.stats.requests, cut_short=True)
+
+
+def graceful_steps(started: Started, journal: Journal, progress: Progress, t0: float) -> list[TeardownStep]:
+    """The teardown, in order, for what was started: ``progress``, ``watchdog.stop``,
+    ``timeline.revert_all`` (waits for in-flight injects, then reverts every fault marked
+    injected), ``monitor.stop``, ``proxy_watch.stop``, ``driver.stop`` (journals a cut-short ``load.stop``),
+    ``stack.down``. ``t0``: the load's start, epoch seconds."""
+    steps: list[TeardownStep] = [("progress", lambda: progress.phase("tearing down (Ctrl-C again for a fast teardown)"))]
+    watchdog, timeline, monitor, driver, stack = (started.watchdog, started.timeline, started.monitor,
+                                                  started.driver, started.stack)
+    if watchdog is not None:
+        steps.append(("watchdog.stop", watchdog.stop))
+    if timeline is not None:
+        steps.append(("timeline.revert_all", lambda: timeline.revert_all(t0)))
+    if monitor is not None:
+        steps.append(("monitor.stop", monitor.stop))
+    if started.proxy_watch is not None:
+        steps.append(("proxy_watch.stop", started.proxy_watch.stop))
+    if driver is not None:
+        steps.append(("driver.stop", lambda: _stop_load(driver, journal)))
+    if stack is not None:
+        steps.append(("stack.down", stack.down))
+    return steps
+
+
+def fast_steps(started: Started, progress: Progress) -> list[TeardownStep]:
+    """The fast teardown after a second signal: stop the monitor, kill the load child at once,
+    force-remove everything labelled with the run (no graceful stops, no reverts: the
+    containers that hold the faults are removed)."""
+    steps: list[TeardownStep] = [
+        ("progress", lambda: progress.phase("fast teardown: force-removing everything labelled with this run"))]
+    monitor, driver, stack = started.monitor, started.driver, started.stack
+    if monitor is not None:
+        steps.append(("monitor.stop", monitor.stop))
+    if started.proxy_watch is not None:
+        steps.append(("proxy_watch.stop", started.proxy_watch.stop))
+    if driver is not None:
+        steps.append(("driver.stop", lambda: driver.stop(grace_s=0)))
+    if stack is not None:
+        steps.append(("stack.down", lambda: stack.down(fast=True)))
+    return steps
+
+
+def run_steps(steps: list[TeardownStep], journal: Journal, run_dir: Path) -> list[str]:
+    """Run every step in order, whatever the ones before it raised.
+
+    Returns:
+        One ``"<step>: <ExceptionType>: <message>"`` per step that raised (each also journalled
+        as ``teardown.error`` with ``step`` and ``error``, its traceback appended to
+        ``harness.log``); [] when all went well.
+
+    Raises:
+        FastTeardown: a second signal arrived; the remaining steps are skipped (the fast
+            teardown replaces them).
+    """
+    failures = []
+    for name, call in steps:
+        try:
+            call()
+        except FastTeardown:
+            raise
+        except Exception as exc:  # noqa: BLE001 - journalled; the run becomes inconclusive
+            failure = f"{type(exc).__name__}: {exc}"
+            journal.record("teardown.error", step=name, error=failure)
+            _log_traceback(run_dir, f"teardown step {name}")
+            failures.append(f"{name}: {failure}")
+    return failures
+
+
+def tear_down(started: Started, journal: Journal, progress: Progress, t0: float, status: str,
+              error: str | None) -> tuple[str, str | None]:
+    """Undo what the run started (:func:`graceful_steps`); a signal meanwhile (a second Ctrl-C)
+    switches to :func:`fast_steps`, with further signals ignored. Never raises.
+
+    Args:
+        status, error: the run's outcome so far (``completed``, ``interrupted``, ``aborted``,
+            ``error``) and its message.
+
+    Returns:
+        The run's ``(status, error)`` after teardown: ``interrupted`` after a fast teardown;
+        ``error`` ("teardown failed: ...") when a step raised and the run was ``completed``;
+        otherwise unchanged.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _raise_fast_teardown)
+    try:
+        failures = run_steps(graceful_steps(started, journal, progress, t0), journal, journal.run_dir)
+    except FastTeardown:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        run_steps(fast_steps(started, progress), journal, journal.run_dir)
+        return "interrupted", error or "interrupted during teardown"
+    if failures and status not in ("interrupted", "aborted", "error"):
+        return "error", "teardown failed: " + "; ".join(failures)
+    return status, error
+
+
+# -- the report: always written ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a minimal report needs when the full one cannot be built: the run's id and seed,
+    ``started_t`` (epoch s of ``run.start``), and its ``status`` and ``error`` at ``run.end``."""
+
+    run_id: str
+    seed: int
+    started_t: float
+    status: str
+    error: str | None
+
+
+def minimal_report(loaded: LoadedScenario, info: RunInfo, failure: str) -> Report:
+    """A report with no analysis: status ``error`` (``interrupted`` and ``aborted`` are kept,
+    so that the exit code still says so), its error naming ``failure`` after the run's own."""
+    from harness.journal import utc_iso
+    from harness.report.model import Report, ScenarioInfo
+
+    status = info.status if info.status in ("interrupted", "aborted") else "error"
+    return Report(
+        run_id=info.run_id, seed=info.seed, status=status,  # type: ignore[arg-type]
+        error="; ".join(filter(None, [info.error, f"the report could not be built: {failure}"])),
+        scenario=ScenarioInfo(name=loaded.scenario.name, path=str(loaded.path), sha256=loaded.sha256,
+                              overrides=list(loaded.overrides), profile=loaded.scenario.target.profile),
+        started_at=utc_iso(info.started_t), ended_at=utc_iso(time.time()),
+    )
+
+
+def _write_minimal(report: Report, run_dir: Path) -> dict[str, Path]:
+    """Write ``report.json`` and a short ``report.md`` for :func:`minimal_report`."""
+    paths = {"json": run_dir / "report.json", "md": run_dir / "report.md"}
+    paths["json"].write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    paths["md"].write_text(
+        f"# {report.scenario.name}: run {report.run_id}\n\n**Status: {report.status.upper()}**: {report.error}\n\n"
+        "The full report could not be built (the traceback is in harness.log); journal.jsonl holds "
+        "everything the run did.\n", encoding="utf-8")
+    return paths
+
+
+def write_report(run_dir: Path, loaded: LoadedScenario, redact: Redactor, info: RunInfo,
+                 strict: bool = False) -> tuple[Report, dict[str, Path]]:
+    """Build the report from the run's journal and write it (json, md, html, junit);
+    ``strict``: inconclusive counts as failed.
+
+    If building or writing it raises, a :func:`minimal_report` is written instead (report.json
+    and report.md; the traceback appended to ``harness.log``). Never raises for the report's
+    own errors (an unwritable ``run_dir`` still raises OSError).
+
+    Returns:
+        The report (redacted) and its paths by format.
+    """
+    try:
+        from harness.report import Report, build_report, write_reports
+
+        report = build_report(run_dir, loaded.scenario, strict=strict)
+        if redact:
+            report = Report.model_validate_json(redact(report.model_dump_json()))
+        return report, write_reports(report, run_dir)
+    except Exception as exc:  # noqa: BLE001 - a harness bug: the run is inconclusive, its report minimal
+        _log_traceback(run_dir, "building the report")
+        report = minimal_report(loaded, info, f"{type(exc).__name__}: {exc}")
+        if redact:
+            report = type(report).model_validate_json(redact(report.model_dump_json()))
+        return report, _write_minimal(report, run_dir)
+
+
 def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
-            console: Console | None = None) -> RunResult:
+            console: Console | None = None, strict: bool = False) -> RunResult:
     """Run a validated scenario and write its reports.
 
     Args:
@@ -168,9 +394,11 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         out_dir: report directory (default ``reports/<run id>``).
         seed: overrides the scenario's seed; with neither, a random seed is drawn and recorded.
         console: where progress goes (stderr by default).
+        strict: an inconclusive run is reported ``failed`` (exit 1).
 
     Returns:
-        The report (status ``passed``, ``failed``, ``error`` or ``interrupted``) and its paths.
+        The report (status ``passed``, ``failed``, ``inconclusive``, ``measured``, ``error``,
+        ``aborted`` or ``interrupted``; see :func:`harness.report.build.decide_status`) and its paths.
         Errors of the environment never raise: they end the run with status ``error``.
 
     Raises:
@@ -190,7 +418,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     redact = Redactor(loaded.secrets)
     journal = Journal(run_dir, redact=redact)
     ledger = Ledger(run_dir, run_id)
-    journal.record(
+    run_start = journal.record(
         "run.start",
         run_id=run_id,
         seed=seed,
@@ -209,6 +437,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     timeline: Timeline | None = None
     monitor: Monitor | None = None
     watchdog: Watchdog | None = None
+    proxy_watch: ProxyWatch | None = None
     t0 = time.time()
     environment: dict[str, object] = {}
     # The health wait mostly waits on Docker: the analysis and the report renderer load
@@ -230,6 +459,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                     ledger.record("inside_run", what=f"proxy {proxy.name} in the run's Toxiproxy")
                     toxiproxy.create_proxy(ProxyConfig(proxy.name, proxy.listen, proxy.upstream))
                     journal.record("proxy.create", proxy=proxy.name, listen=proxy.listen, upstream=proxy.upstream)
+                proxy_watch = watch_proxies(stack, scenario, journal)
             host = resolve_host(scenario.load.host, stack)
             load = scenario.load
             driver = LoadDriver(
@@ -274,7 +504,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
 
             timeline = Timeline(scenario.fault_specs, make_context, journal, seed, time.time, ledger)
             progress.phase("load running")
-            while driver.running and time.time() - t0 < load.duration_s + LOAD_END_GRACE_S:
+            grace_s = max(LOAD_END_GRACE_S, driver.end_grace_s)
+            while driver.running and time.time() - t0 < load.duration_s + grace_s:
                 timeline.step(t0)
                 now = time.time()
                 if watchdog.failure():
@@ -283,19 +514,22 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                 if guard is not None:
                     raise Aborted(str(guard))
                 rps, err = driver.stats.window(now)
-                progress.tick(now - t0, load.duration_s, rps, err, timeline.active())
+                progress.tick(now - t0, load.duration_s, rps, err, timeline.active(),
+                              driver.stats.in_flight, driver.stats.oldest_in_flight_s(now))
                 due = timeline.next_due_s()
                 time.sleep(TICK_S if due is None else max(0.0, min(TICK_S, t0 + due - time.time())))
-            timeline.step(t0)
-            driver.wait(timeout_s=LOAD_END_GRACE_S)
+            timeline.settle(t0)  # the last reverts, and any still in flight: their failures surface here
+            driver.wait(timeout_s=grace_s)
             stopped = driver.stopped or {}
             readback_paths = {r.label: r.read_back for r in load.requests if r.read_back}
             if readback_paths:
                 progress.phase("reading acknowledged writes back")
                 journal.record("readback", **read_back(acked_ids(run_dir / "acked.tsv"), host, readback_paths,
                                                        {r.label: r.headers for r in load.requests}))
-            journal.record("load.stop", t=stopped.get("t", time.time()), recorded=driver.stats.requests,
-                           **driver.stop_summary())
+            # t: when the users were asked to stop (the end of sending); drained_t: when the last
+            # request in flight at that moment had ended (the child's stopped event)
+            journal.record("load.stop", t=stopped.get("stop_requested_t") or stopped.get("t", time.time()),
+                           drained_t=stopped.get("t"), recorded=driver.stats.requests, **driver.stop_summary())
         except Interrupted as exc:
             status, error = "interrupted", f"interrupted by {exc}"
         except Aborted as exc:
@@ -308,37 +542,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             status, error = "error", f"internal error: {type(exc).__name__}: {exc}"
             (run_dir / "harness.log").write_text(traceback.format_exc())
         finally:
-            # A signal during teardown (a second Ctrl-C) switches to a fast teardown: everything
-            # labelled with the run is force-removed at once, skipping graceful steps.
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, _raise_fast_teardown)
-            try:
-                progress.phase("tearing down (Ctrl-C again for a fast teardown)")
-                if watchdog is not None:
-                    watchdog.stop()
-                if timeline is not None:
-                    timeline.revert_all(t0)
-                if monitor is not None:
-                    monitor.stop()
-                if driver is not None:
-                    was_loading = driver.running and driver.started_at is not None
-                    driver.stop()
-                    if was_loading:
-                        journal.record("load.stop", recorded=driver.stats.requests, cut_short=True)
-                if stack is not None:
-                    stack.down()
-            except FastTeardown:
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    signal.signal(sig, signal.SIG_IGN)
-                progress.phase("fast teardown: force-removing everything labelled with this run")
-                status = "interrupted"
-                error = error or "interrupted during teardown"
-                if monitor is not None:
-                    monitor.stop()
-                if driver is not None:
-                    driver.stop(grace_s=0)
-                if stack is not None:
-                    stack.down(fast=True)
+            status, error = tear_down(Started(watchdog, timeline, monitor, driver, stack, proxy_watch), journal,
+                                      progress, t0, status, error)
             journal.record("run.end", status=status, error=error,
                            environment={k: v for k, v in environment.items() if v})
             journal.close()
@@ -346,12 +551,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                 signal.signal(sig, handler)
     if warming.ident is not None:  # started
         warming.join()
-    from harness.report import Report, build_report, write_reports
-
-    report = build_report(run_dir, scenario)
-    if redact:
-        report = Report.model_validate_json(redact(report.model_dump_json()))
-    paths = write_reports(report, run_dir)
+    report, paths = write_report(run_dir, loaded, redact, RunInfo(run_id, seed, run_start.t, status, error), strict)
     return RunResult(report, run_dir, paths)
 
 

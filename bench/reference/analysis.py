@@ -1,18 +1,29 @@
 """The analysis functions as they were before their optimisation for 5,000,000 records (commit
-187a8c0), verbatim: bench/check_analysis.py compares the current ones with these, on random
-inputs and on whole reports. Only the imports differ (the result types are the harness's own,
-so that reports built with these validate).
+187a8c0), verbatim but for their percentiles: bench/check_analysis.py compares the current ones
+with these, on random inputs and on whole reports. The imports differ (the result types are the
+harness's own, so that reports built with these validate).
+
+The percentile computation is the one exception (issue 13, "one percentile"): the harness now
+has a single definition, exact nearest rank (:mod:`harness.analysis.percentile`), and here it
+is computed by brute force, :func:`exact_percentile`: sort the values in Python and take the
+``max(1, ceil(p/100 * n))``-th, with the rank in exact rational arithmetic, NaN left out. It
+replaces, and only it: the HdrHistogram of the window metrics (their p50 ... p99.9, and the max
+as p100), ``np.percentile`` in the steady state's ``_value``, and pandas' ``quantile`` in the
+per-second series. Everything else is the verbatim pre-optimisation code. So the check still
+proves the optimised analysis exact: same windows, steps, series, and the same percentiles as
+the plainest implementation of their definition.
 """
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hdrh.histogram import HdrHistogram
 
-from harness.analysis.metrics import HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, WindowMetrics
+from harness.analysis.metrics import WindowMetrics
 from harness.analysis.recovery import FaultSummary
 from harness.analysis.series import RequestSeries
 from harness.analysis.steady_state import SPAN_S, STEP_S, Limit
@@ -32,15 +43,14 @@ def load_records(path: Path) -> pd.DataFrame:
     return frame
 
 
-def histogram(durations_ms: np.ndarray) -> HdrHistogram:
-    """An HdrHistogram of ``durations_ms`` (recorded in microseconds, clamped to its range).
-    Equal values are recorded once with their count, so this is fast for millions of records."""
-    hist = HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_SIGNIFICANT_DIGITS)
-    micros = np.clip(np.rint(durations_ms * 1000), HDR_LOWEST_US, HDR_HIGHEST_US).astype(np.int64)
-    values, counts = np.unique(micros, return_counts=True)
-    for value, count in zip(values.tolist(), counts.tolist()):
-        hist.record_value(value, count)
-    return hist
+def exact_percentile(values, pct: float) -> float | None:
+    """Brute-force nearest rank: the ``max(1, ceil(pct/100 * n))``-th smallest of the ``n``
+    non-NaN ``values`` (``pct`` read as the decimal its ``repr`` shows), None without any."""
+    ordered = sorted(float(v) for v in values if v == v)
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(Fraction(repr(float(pct))) / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 def _metrics(frame: pd.DataFrame, duration_s: float) -> WindowMetrics:
@@ -49,10 +59,11 @@ def _metrics(frame: pd.DataFrame, duration_s: float) -> WindowMetrics:
         return WindowMetrics()
     failed = frame["error"] != ""
     n_err = int(failed.sum())
-    hist = histogram(frame["duration_ms"].to_numpy())
+    durations = frame["duration_ms"].to_numpy().tolist()
 
-    def pct(p: float) -> float:
-        return round(hist.get_value_at_percentile(p) / 1000, 3)
+    def pct(p: float) -> float | None:
+        value = exact_percentile(durations, p)
+        return None if value is None else round(value, 3)
 
     return WindowMetrics(
         requests=n,
@@ -64,7 +75,7 @@ def _metrics(frame: pd.DataFrame, duration_s: float) -> WindowMetrics:
         p95_ms=pct(95),
         p99_ms=pct(99),
         p999_ms=pct(99.9),
-        max_ms=round(hist.get_max_value() / 1000, 3),
+        max_ms=pct(100),
         mean_ms=round(float(frame["duration_ms"].mean()), 3),
         errors={str(k): int(v) for k, v in frame.loc[failed, "error"].value_counts().sort_index().items()},
     )
@@ -101,7 +112,7 @@ def _value(metric: str, durations: np.ndarray, errors: np.ndarray, span_s: float
     if metric.startswith("p") and metric.endswith("_ms"):
         digits = metric[1:-3]
         pct = float(digits) / (10 ** (len(digits) - 2)) if len(digits) > 2 else float(digits)
-        return float(np.percentile(durations, pct))
+        return exact_percentile(durations, pct)
     return None
 
 
@@ -186,12 +197,12 @@ def request_series(records: pd.DataFrame, end_s: float) -> RequestSeries:
     failed = frame[frame["error"] != ""]
     for cls, group in failed.groupby("error"):
         errors[str(cls)] = np.bincount(group["sec"].to_numpy(), minlength=seconds).tolist()
-    quant = frame.groupby("sec")["duration_ms"].quantile([0.5, 0.95, 0.99]).unstack() if len(frame) else None
+    by_second: dict[int, list[float]] = {}
+    for second, duration in zip(frame["sec"].tolist(), frame["duration_ms"].tolist()):
+        by_second.setdefault(second, []).append(duration)
 
     def column(q: float) -> list[float | None]:
-        if quant is None:
-            return [None] * seconds
-        col = quant[q].reindex(range(seconds))
-        return [None if pd.isna(v) else round(float(v), 3) for v in col]
+        values = [exact_percentile(by_second.get(s, []), q) for s in range(seconds)]
+        return [None if v is None else round(v, 3) for v in values]
 
-    return RequestSeries(list(range(seconds)), counts, errors, column(0.5), column(0.95), column(0.99))
+    return RequestSeries(list(range(seconds)), counts, errors, column(50), column(95), column(99))

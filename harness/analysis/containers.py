@@ -1,5 +1,7 @@
-"""Container telemetry from the journal: per-second CPU and memory samples and Docker events
-(recorded by :mod:`harness.environment.monitor`), summarised per window."""
+"""Container and proxy telemetry from the journal, as DataFrames with ``offset_s`` (seconds from
+the load's start): per-second CPU, memory and network samples and Docker events (recorded by
+:mod:`harness.environment.monitor`), the traffic through the run's proxies (recorded by
+:mod:`harness.environment.proxy_watch`), and per-window summaries."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pandas as pd
 from harness.analysis.windows import Window
 from harness.journal import Event
 
-STATS_COLUMNS = ["offset_s", "container", "service", "cpu_pct", "mem_mib"]
+STATS_COLUMNS = ["offset_s", "container", "service", "cpu_pct", "mem_mib", "rx_bytes", "tx_bytes"]
 EVENT_COLUMNS = ["offset_s", "container", "service", "action"]
 METRIC_COLUMNS = ["offset_s", "container", "service", "metric", "labels", "value"]
 
@@ -22,7 +24,8 @@ def container_frames(events: list[Event], t0: float) -> tuple[pd.DataFrame, pd.D
     for e in events:
         if e.name == "container.stats":
             f = e.fields
-            stats.append((e.t - t0, f["container"], f.get("service", ""), f.get("cpu_pct"), f.get("mem_mib")))
+            stats.append((e.t - t0, f["container"], f.get("service", ""), f.get("cpu_pct"), f.get("mem_mib"),
+                          f.get("rx_bytes"), f.get("tx_bytes")))
         elif e.name == "container.event":
             f = e.fields
             docker_events.append((e.t - t0, f["container"], f.get("service", ""), f["action"]))
@@ -35,6 +38,131 @@ def container_frames(events: list[Event], t0: float) -> tuple[pd.DataFrame, pd.D
         pd.DataFrame(docker_events, columns=EVENT_COLUMNS),
         pd.DataFrame(samples, columns=METRIC_COLUMNS),
     )
+
+
+PROXY_COLUMNS = ["offset_s", "since_s", "proxy", "source", "up_bytes", "down_bytes", "accepted", "open_connections"]
+"""One row per proxy per reading: ``source`` ``sockets`` (bytes that crossed open connections
+from ``since_s`` to ``offset_s``, and how many were open at ``offset_s``) or ``log``
+(connections the proxy accepted from ``since_s`` to ``offset_s``)."""
+
+
+@dataclass(frozen=True)
+class ProxyCrossing:
+    """What crossed one proxy in a window: ``accepted`` connections, ``bytes`` on open ones
+    (both directions; both pro-rated: a reading that overlaps the window by a fraction counts
+    by that fraction) and ``open_connections``, the most open at one reading inside it."""
+
+    accepted: float
+    bytes: float
+    open_connections: int
+
+
+@dataclass(frozen=True)
+class TrafficSeen:
+    """What was seen of the traffic through the run's proxies: ``frame`` (:data:`PROXY_COLUMNS`)
+    and ``unavailable``: source (``sockets``, ``log``) -> why it could not be read. A source is
+    *available* when it is not in ``unavailable`` and the run journalled readings at all
+    (``watched``: False for a run without proxies or from before proxies were watched)."""
+
+    frame: pd.DataFrame
+    unavailable: dict[str, str]
+    watched: bool
+
+    def available(self, source: str) -> bool:
+        """Whether ``source`` (``sockets`` or ``log``) was read during the run."""
+        return self.watched and source not in self.unavailable
+
+
+    def crossing(self, proxy: str, start_s: float, end_s: float, source: str | None = None) -> ProxyCrossing:
+        """What crossed ``proxy`` in ``[start_s, end_s)`` (offsets), from every source or one."""
+        frame = self.frame
+        if frame.empty or end_s <= start_s:
+            return ProxyCrossing(0.0, 0.0, 0)
+        rows = frame[(frame["proxy"] == proxy) & (frame["offset_s"] >= start_s) & (frame["since_s"] < end_s)]
+        if source is not None:
+            rows = rows[rows["source"] == source]
+        if rows.empty:
+            return ProxyCrossing(0.0, 0.0, 0)
+        since, until = rows["since_s"].to_numpy(), rows["offset_s"].to_numpy()
+        overlap = np.clip(np.minimum(until, end_s) - np.maximum(since, start_s), 0, None)
+        span = until - since
+        share = np.where(span > 0, overlap / np.where(span > 0, span, 1), (until >= start_s) & (until < end_s))
+        inside = until < end_s
+        return ProxyCrossing(float((rows["accepted"].to_numpy() * share).sum()),
+                             float(((rows["up_bytes"] + rows["down_bytes"]).to_numpy() * share).sum()),
+                             int(rows["open_connections"].to_numpy()[inside].max()) if inside.any() else 0)
+
+
+def proxy_traffic(events: list[Event], t0: float) -> TrafficSeen:
+    """The ``proxy.traffic``, ``proxy.accepted`` and ``proxy.watch_unavailable`` events of a
+    journal as a :class:`TrafficSeen` (offsets from ``t0``, epoch s)."""
+    rows, unavailable, watched = [], {}, False
+    for e in events:
+        if e.name == "proxy.traffic":
+            watched = True
+            if e.fields.get("first"):
+                continue  # the starting point: nothing has crossed yet
+            for proxy, (up, down, open_now) in (e.fields.get("proxies") or {}).items():
+                rows.append((e.t - t0, e.fields.get("since", e.t) - t0, proxy, "sockets", up, down, 0, open_now))
+        elif e.name == "proxy.accepted":
+            watched = True
+            for proxy, count in (e.fields.get("accepted") or {}).items():
+                rows.append((e.t - t0, e.fields.get("since", e.t) - t0, proxy, "log", 0, 0, count, 0))
+        elif e.name == "proxy.watch_unavailable":
+            watched = True
+            unavailable.setdefault(str(e.fields.get("source")), str(e.fields.get("reason")))
+        elif e.name == "proxy.watch":
+            watched = True
+    return TrafficSeen(pd.DataFrame(rows, columns=PROXY_COLUMNS), unavailable, watched)
+
+
+MIN_RATE_SPAN_S = 2.0
+"""A rate needs an interval this long: shorter, and a second's sample more or less decides it."""
+
+
+def counter_rate(samples: pd.DataFrame, containers: list[str], column: str, start_s: float,
+                 end_s: float) -> float | None:
+    """Per second, how much the cumulative counter ``column`` (``rx_bytes``, ``tx_bytes``) of
+    the ``containers`` grew in ``[start_s, end_s)``, summed over them.
+
+    A counter that falls restarted (a restarted container's interfaces count from zero): the
+    step counts from zero, as for Prometheus counters. A container sampled somewhere in the run
+    but fewer than twice in an interval of at least :data:`MIN_RATE_SPAN_S` was not running
+    there (Docker samples every running container each second): 0. None when the interval is
+    shorter than that, or none of the containers was ever sampled."""
+    if samples.empty or column not in samples or end_s - start_s < MIN_RATE_SPAN_S:
+        return None
+    mine = samples[samples["container"].isin(containers)].dropna(subset=[column])
+    if mine.empty:
+        return None
+    total = 0.0
+    for _, series in mine.groupby("container"):
+        inside = series[(series["offset_s"] >= start_s) & (series["offset_s"] < end_s)].sort_values("offset_s")
+        if len(inside) < 2:
+            continue
+        values = inside[column].to_numpy(dtype=float)
+        steps = np.diff(values)
+        grown = float(np.where(steps >= 0, steps, values[1:]).sum())
+        total += grown / float(inside["offset_s"].iloc[-1] - inside["offset_s"].iloc[0])
+    return total
+
+
+def _memory(samples: pd.DataFrame) -> tuple[float | None, float | None]:
+    """``(peak MiB, slope MiB/s)`` of one service's memory from its containers' samples.
+
+    The service's memory is the sum over its containers; a second in which one container was
+    not sampled (its first second, a missed sample) must not look like a drop, so each
+    container's per-second mean is carried forward (and back) to every second of the window
+    before summing (the peak), and the slope is the sum of each container's own least-squares
+    slope (a container needs 3 seconds of samples to have one)."""
+    if samples.empty:
+        return None, None
+    per = samples.assign(sec=samples["offset_s"].round(0)).groupby(["sec", "container"])["mem_mib"].mean().unstack()
+    peak = round(float(per.ffill().bfill().sum(axis=1).max()), 2)
+    columns = [per[name].dropna() for name in per.columns]
+    slopes = [float(np.polyfit(c.index.to_numpy(dtype=float), c.to_numpy(dtype=float), 1)[0])
+              for c in columns if c.size >= 3]
+    return peak, (round(sum(slopes), 3) if slopes else None)
 
 
 @dataclass(frozen=True)
@@ -62,17 +190,12 @@ def telemetry(stats: pd.DataFrame, docker_events: pd.DataFrame, window: Window) 
     for service in services:
         mine = s[s["service"] == service]
         evs = ev[ev["service"] == service]["action"]
-        # memory of a service = sum over its containers at each second
-        per_second = (mine.assign(sec=mine["offset_s"].round(0)).groupby(["sec", "container"])["mem_mib"].mean()
-                      .groupby(level="sec").sum()) if len(mine) else None
-        slope = None
-        if per_second is not None and len(per_second) >= 3:
-            slope = round(float(np.polyfit(per_second.index.to_numpy(), per_second.to_numpy(), 1)[0]), 3)
+        memory = _memory(mine)
         out[service] = ServiceTelemetry(
             cpu_pct_mean=round(float(mine["cpu_pct"].mean()), 2) if len(mine) else None,
             cpu_pct_max=round(float(mine["cpu_pct"].max()), 2) if len(mine) else None,
-            mem_mib_max=round(float(per_second.max()), 2) if per_second is not None and len(per_second) else None,
-            mem_slope_mib_s=slope,
+            mem_mib_max=memory[0],
+            mem_slope_mib_s=memory[1],
             restarts=int((evs == "start").sum()),
             oom_kills=int((evs == "oom").sum()),
             unhealthy=int(evs.str.contains("unhealthy").sum()),

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from harness.analysis.containers import TrafficSeen
+from harness.analysis.fault_effect import FaultEffect, Occurrence
 from harness.analysis.metrics import WindowMetrics, frame_of, window_metrics
 from harness.analysis.windows import Window, select
 
@@ -33,6 +35,13 @@ class Evidence:
         service_metrics: scraped Prometheus samples: ``offset_s, container, service, metric,
             labels, value`` (empty unless the scenario asks for scraping).
         readback: the no-data-loss read-back summary (``acked``, ``found``, ``missing``) or None.
+        effects: fault window name -> :class:`FaultEffect`: whether that fault occurrence
+            acted (see :mod:`harness.analysis.fault_effect`); every verdict on a fault or
+            recovery window rests on it.
+        traffic: what was seen of the traffic through the run's proxies (None: not watched).
+        ack_requests: names of the mix's requests whose answers acknowledge writes (``ack_id``).
+        occurrences: fault window name -> :class:`Occurrence` (when the inject call started,
+            what the fault touched, what it measured).
     """
 
     windows: list[Window]
@@ -46,6 +55,10 @@ class Evidence:
     container_events: pd.DataFrame = field(default_factory=pd.DataFrame)
     service_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
     readback: dict[str, Any] | None = None
+    effects: dict[str, FaultEffect] = field(default_factory=dict)
+    traffic: TrafficSeen | None = None
+    ack_requests: list[str] = field(default_factory=list)
+    occurrences: dict[str, Occurrence] = field(default_factory=dict)
 
     def windows_for(self, selector: str) -> list[Window]:
         """Windows a selector names (see :func:`harness.analysis.windows.select`)."""
@@ -72,3 +85,35 @@ class Evidence:
     def baseline(self) -> Window | None:
         """The baseline window, if any."""
         return next((w for w in self.windows if w.kind == "baseline"), None)
+
+    def effect_for(self, window: Window) -> FaultEffect | None:
+        """The effect of the fault occurrence a fault or recovery window belongs to (None for
+        baseline and run windows). A fault window without a judged effect (its fault is not in
+        the scenario) gets an unknown one, never a pass."""
+        if window.kind not in ("fault", "recovery") or window.fault is None:
+            return None
+        name = _fault_window_name(window)
+        found = self.effects.get(name)
+        if found is None:
+            return FaultEffect(window.fault or window.name, name, None, f"no record of what {name} did")
+        return found
+
+    def occurrence_of(self, window: Window) -> Occurrence | None:
+        """The fault occurrence a fault or recovery window belongs to (None otherwise)."""
+        if window.kind not in ("fault", "recovery") or window.fault is None:
+            return None
+        return self.occurrences.get(_fault_window_name(window))
+
+    def expected_requests(self, window: Window, request: str | None = None) -> float:
+        """How many requests (of one name, or all) the baseline's rate would have started in
+        ``window`` (0 without a baseline): a few, and an empty window says nothing about the
+        clients."""
+        base = self.baseline()
+        if base is None or base.duration_s <= 0:
+            return 0.0
+        return self.metrics_of(base, request).requests / base.duration_s * window.duration_s
+
+
+def _fault_window_name(window: Window) -> str:
+    """``fault:x#2`` for the windows ``fault:x#2`` and ``recovery:x#2``."""
+    return "fault:" + window.name.split(":", 1)[1]

@@ -1,9 +1,16 @@
-"""Per-window metrics from request records, with percentiles from an HdrHistogram.
+"""Per-window metrics from request records, with exact nearest-rank percentiles.
 
-Locust rounds response times into buckets (1 ms under 100 ms, 10 ms to 1 s, 100 ms above) and its
-p99 can exceed its max, so percentiles here come from our own HdrHistogram (3 significant digits,
-values recorded in microseconds from 1 us to 1 hour). Requests belong to the window their
-*start* falls in.
+Every latency percentile (p50 ... p99.9, and the max as p100) is
+:func:`harness.analysis.percentile.percentiles_ms` over the recorded durations of the window:
+the smallest recorded value ``v`` such that at least ``ceil(p/100 * n)`` durations are <= ``v``.
+So a percentile is always a latency some request had, and p99 <= max. Locust rounds response
+times into buckets (1 ms under 100 ms, 10 ms to 1 s, 100 ms above), and its p99 can exceed its
+max; an HdrHistogram (what these metrics used before) rounds each value up to its bucket's
+highest value. Neither is needed: the records are in memory, and one ``np.partition`` per window
+(and per request name) costs less than filling a histogram. NaN durations are left out of the
+percentiles (``requests`` still counts their rows); see :mod:`harness.analysis.percentile`.
+
+Requests belong to the window their *start* falls in.
 """
 
 from __future__ import annotations
@@ -13,14 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hdrh.histogram import HdrHistogram
 
+from harness.analysis.percentile import percentiles_ms
 from harness.analysis.windows import Window
 from harness.load.records import RECORD_COLUMNS
-
-HDR_LOWEST_US = 1
-HDR_HIGHEST_US = 3_600_000_000
-HDR_SIGNIFICANT_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,10 @@ class WindowMetrics:
     """Metrics of one window (or one request name within it).
 
     ``rps`` is requests / window duration; ``error_rate`` and ``success_rate`` are fractions in
-    0..1; latency fields are milliseconds (None when the window has no requests); ``errors``
-    counts failed requests per error class.
+    0..1; latency fields are milliseconds, rounded to 3 decimals (None when the window has no
+    requests): ``p50_ms`` ... ``p999_ms`` are exact nearest-rank percentiles and ``max_ms`` is
+    p100 (:mod:`harness.analysis.percentile`, NaN durations left out), ``mean_ms`` is the mean;
+    ``errors`` counts failed requests per error class.
     """
 
     requests: int = 0
@@ -67,81 +72,14 @@ def load_records(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _counts_indexes(hist: HdrHistogram, values: np.ndarray) -> np.ndarray:
-    """``hist._counts_index_for(v)`` for every non-negative int64 ``v`` (< 2**53), vectorised."""
-    # bit_length(v | sub_bucket_mask) = max(bit_length(v), bit_length(sub_bucket_mask)): the mask
-    # only sets bits below its own top bit. frexp's exponent is the bit length (exact below 2**53).
-    pow2ceiling = np.maximum(np.frexp(values.astype(np.float64))[1], int(hist.sub_bucket_mask).bit_length())
-    bucket = pow2ceiling - hist.unit_magnitude - (hist.sub_bucket_half_count_magnitude + 1)
-    sub_bucket = values >> (bucket + hist.unit_magnitude)
-    return ((bucket + 1) << hist.sub_bucket_half_count_magnitude) + sub_bucket - hist.sub_bucket_half_count
-
-
-def _hdr_indexes(hist: HdrHistogram, micros: np.ndarray) -> np.ndarray:
-    """The counts index of every value of ``micros`` (int64), or -1 where ``hist.record_value``
-    would skip the value (negative, or out of the histogram's range)."""
-    index = _counts_indexes(hist, np.maximum(micros, 0))
-    index[(micros < 0) | (index >= hist.counts_len)] = -1
-    return index
-
-
-def _record_indexed(hist: HdrHistogram, micros: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Record ``micros`` (with their :func:`_hdr_indexes`) into ``hist``, leaving it exactly as
-    ``hist.record_value(v)`` for each value would (counts, total, min and max; skipped values
-    are skipped). Returns the counts array."""
-    keep = index >= 0
-    if not keep.all():
-        micros, index = micros[keep], index[keep]
-    counts = np.bincount(index, minlength=hist.counts_len) if len(index) else np.zeros(hist.counts_len, np.int64)
-    for i in np.flatnonzero(counts).tolist():
-        hist.counts[i] += int(counts[i])
-    if len(micros):
-        hist.total_count += len(micros)
-        hist.min_value = min(hist.min_value, int(micros.min()))
-        hist.max_value = max(hist.max_value, int(micros.max()))
-    return counts
-
-
-def _new_histogram() -> HdrHistogram:
-    return HdrHistogram(HDR_LOWEST_US, HDR_HIGHEST_US, HDR_SIGNIFICANT_DIGITS)
-
-
-def _micros(durations_ms: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(durations_ms * 1000), HDR_LOWEST_US, HDR_HIGHEST_US).astype(np.int64)
-
-
-def histogram(durations_ms: np.ndarray) -> HdrHistogram:
-    """An HdrHistogram of ``durations_ms`` (recorded in microseconds, clamped to its range).
-    Recorded as a whole array (bucket indexes computed with numpy), so this is fast for millions
-    of records."""
-    hist = _new_histogram()
-    micros = _micros(np.asarray(durations_ms, dtype=np.float64))
-    _record_indexed(hist, micros, _hdr_indexes(hist, micros))
-    return hist
-
-
-def _values_at_percentiles(hist: HdrHistogram, counts: np.ndarray, percentiles: tuple[float, ...]) -> list[int]:
-    """``hist.get_value_at_percentile(p)`` for each ``p`` (> 0), from the histogram's counts
-    array: the first index whose cumulative count reaches the target, found by bisection."""
-    cumulative = np.cumsum(counts)
-    out = []
-    for p in percentiles:
-        target = hist.get_target_count_at_percentile(p)
-        index = int(np.searchsorted(cumulative, target, side="left"))
-        out.append(hist.get_highest_equivalent_value(hist.get_value_from_index(index)) if index < hist.counts_len
-                   else 0)
-    return out
-
-
 PERCENTILES = (50, 90, 95, 99, 99.9)
+"""The percentiles of :class:`WindowMetrics` (p50_ms ... p999_ms); ``max_ms`` is p100."""
 
 
 def _metrics(frame: pd.DataFrame, duration_s: float) -> WindowMetrics:
     if len(frame) == 0:
         return WindowMetrics()
-    durations = frame["duration_ms"].to_numpy(dtype=np.float64)
-    micros = _micros(durations)
-    return _metrics_of(micros, _hdr_indexes(_new_histogram(), micros), _failed(frame["error"]), frame["error"],
+    return _metrics_of(frame["duration_ms"].to_numpy(dtype=np.float64), _failed(frame["error"]), frame["error"],
                        frame["duration_ms"], duration_s)
 
 
@@ -156,18 +94,21 @@ def _failed(errors: pd.Series) -> np.ndarray:
     return (errors != "").to_numpy(dtype=bool, na_value=False)
 
 
-def _metrics_of(micros: np.ndarray, index: np.ndarray, failed: np.ndarray, errors: pd.Series,
-                durations: pd.Series, duration_s: float) -> WindowMetrics:
-    """Metrics of aligned durations (``micros`` with their :func:`_hdr_indexes`) and ``failed``
-    flags; ``errors`` and ``durations`` (ms) are the same rows as pandas Series (for the error
-    classes and the mean)."""
-    n = len(micros)
+def _ms(value: float | None) -> float | None:
+    """A latency for the report: ms rounded to 3 decimals (None stays None)."""
+    return None if value is None else round(value, 3)
+
+
+def _metrics_of(durations: np.ndarray, failed: np.ndarray, errors: pd.Series, series: pd.Series,
+                duration_s: float) -> WindowMetrics:
+    """Metrics of aligned ``durations`` (ms, float64) and ``failed`` flags; ``errors`` and
+    ``series`` (the durations as a pandas Series) are the same rows, for the error classes and
+    the mean. Percentiles and the max: :func:`harness.analysis.percentile.percentiles_ms`."""
+    n = len(durations)
     if n == 0:
         return WindowMetrics()
     n_err = int(failed.sum())
-    hist = _new_histogram()
-    counts = _record_indexed(hist, micros, index)
-    p50, p90, p95, p99, p999 = (round(v / 1000, 3) for v in _values_at_percentiles(hist, counts, PERCENTILES))
+    p50, p90, p95, p99, p999, top = (_ms(v) for v in percentiles_ms(durations, (*PERCENTILES, 100)))
     classes = errors[failed].value_counts().sort_index() if n_err else {}
     return WindowMetrics(
         requests=n,
@@ -179,8 +120,8 @@ def _metrics_of(micros: np.ndarray, index: np.ndarray, failed: np.ndarray, error
         p95_ms=p95,
         p99_ms=p99,
         p999_ms=p999,
-        max_ms=round(hist.get_max_value() / 1000, 3),
-        mean_ms=round(float(durations.mean()), 3),
+        max_ms=top,
+        mean_ms=round(float(series.mean()), 3),
         errors={str(k): int(v) for k, v in classes.items()},
     )
 
@@ -235,10 +176,9 @@ def window_metrics(records: pd.DataFrame, t0: float, window: Window) -> tuple[Wi
     frame = frame_of(records, t0, window)
     if len(frame) == 0:
         return WindowMetrics(), {}
-    micros = _micros(frame["duration_ms"].to_numpy(dtype=np.float64))
-    index = _hdr_indexes(_new_histogram(), micros)
+    durations = frame["duration_ms"].to_numpy(dtype=np.float64)
     failed = _failed(frame["error"])
-    overall = _metrics_of(micros, index, failed, frame["error"], frame["duration_ms"], window.duration_s)
+    overall = _metrics_of(durations, failed, frame["error"], frame["duration_ms"], window.duration_s)
     groups = _name_groups(frame["name"].to_numpy())
     if groups is None:  # unusual names (missing, not text, very many): pandas groups them
         by_name = {str(name): _metrics(group, window.duration_s) for name, group in frame.groupby("name", sort=True)}
@@ -248,6 +188,6 @@ def window_metrics(records: pd.DataFrame, t0: float, window: Window) -> tuple[Wi
         if len(groups) == 1:  # the same rows as the whole window
             by_name[name] = replace(overall, errors=dict(overall.errors))
             continue
-        by_name[name] = _metrics_of(micros[rows], index[rows], failed[rows], frame["error"].iloc[rows],
+        by_name[name] = _metrics_of(durations[rows], failed[rows], frame["error"].iloc[rows],
                                     frame["duration_ms"].iloc[rows], window.duration_s)
     return overall, by_name

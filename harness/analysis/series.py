@@ -1,6 +1,10 @@
 """Per-second time series of a run, for plots: throughput, errors by class, latency percentiles,
 and container CPU and memory per service. Seconds are counted from the load's start; a request
-belongs to the second it started in."""
+belongs to the second it started in.
+
+A second's p50/p95/p99 is :func:`harness.analysis.percentile.percentiles_ms` of the durations of
+the requests that started in it: exact nearest rank, an observed latency, the same definition as
+the windows' metrics and the steady state (NaN durations left out)."""
 
 from __future__ import annotations
 
@@ -9,12 +13,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from harness.analysis.percentile import percentiles_ms
+
+SERIES_PERCENTILES = (50, 95, 99)
+"""The latency percentiles of :class:`RequestSeries`, per second."""
+
 
 @dataclass(frozen=True)
 class RequestSeries:
     """Aligned lists, one entry per second ``t_s`` (0, 1, 2, ...): ``requests``, ``errors`` per
-    error class (each list aligned with ``t_s``), and ``p50_ms``/``p95_ms``/``p99_ms`` (None in a
-    second without requests)."""
+    error class (each list aligned with ``t_s``), and ``p50_ms``/``p95_ms``/``p99_ms`` (ms, exact
+    nearest-rank percentiles of the second's requests rounded to 3 decimals; None in a second
+    without requests)."""
 
     t_s: list[int] = field(default_factory=list)
     requests: list[int] = field(default_factory=list)
@@ -58,15 +68,24 @@ def request_series(records: pd.DataFrame, end_s: float) -> RequestSeries:
     failed = frame[_failed_mask(frame["error"])]
     for cls, group in failed.groupby("error"):
         errors[str(cls)] = np.bincount(group["sec"].to_numpy(), minlength=seconds).tolist()
-    quant = frame.groupby("sec")["duration_ms"].quantile([0.5, 0.95, 0.99]).unstack() if len(frame) else None
+    p50, p95, p99 = _percentile_columns(sec, frame["duration_ms"].to_numpy(dtype=np.float64), seconds)
+    return RequestSeries(list(range(seconds)), counts, errors, p50, p95, p99)
 
-    def column(q: float) -> list[float | None]:
-        if quant is None:
-            return [None] * seconds
-        col = quant[q].reindex(range(seconds))
-        return [None if pd.isna(v) else round(float(v), 3) for v in col]
 
-    return RequestSeries(list(range(seconds)), counts, errors, column(0.5), column(0.95), column(0.99))
+def _percentile_columns(sec: np.ndarray, durations: np.ndarray, seconds: int) -> list[list[float | None]]:
+    """Per second ``0 .. seconds - 1``, the :data:`SERIES_PERCENTILES` of the ``durations`` (ms)
+    whose ``sec`` (int, aligned) is that second, rounded to 3 decimals (None without values):
+    one list per percentile, each ``seconds`` long."""
+    if len(sec) > 1 and not bool(np.all(sec[1:] >= sec[:-1])):  # the report builder sorts records by start
+        order = np.argsort(sec, kind="stable")
+        sec, durations = sec[order], durations[order]
+    bounds = np.searchsorted(sec, np.arange(seconds + 1), side="left").tolist()
+    columns: list[list[float | None]] = [[] for _ in SERIES_PERCENTILES]
+    for second in range(seconds):
+        values = percentiles_ms(durations[bounds[second]:bounds[second + 1]], SERIES_PERCENTILES)
+        for column, value in zip(columns, values):
+            column.append(None if value is None else round(value, 3))
+    return columns
 
 
 def service_series(stats: pd.DataFrame) -> dict[str, ServiceSeries]:

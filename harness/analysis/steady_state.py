@@ -8,15 +8,23 @@ runbooks use: "twice as bad as normal is not normal"):
 - p95 at most max(2 x the baseline's, the baseline's + 100 ms);
 - throughput at least half the baseline's RPS (a closed-model load slows down when the
   target does, so a collapse in RPS is itself a symptom).
+
+A step's latency percentile (``p95_ms`` and every ``pNN_ms``) is the one percentile of the
+harness, :func:`harness.analysis.percentile.percentile_ms`: the exact nearest-rank value of the
+requests that started in the step's second (NaN durations left out), the same definition as the
+windows' metrics and the per-second series.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 
 from harness.analysis.metrics import WindowMetrics
+from harness.analysis.percentile import nearest_ranks, percentile_ms
 from harness.checks.threshold import COMPARE
 
 STEP_S = 0.1
@@ -56,6 +64,9 @@ def _percent(metric: str) -> float | None:
 
 
 def _value(metric: str, durations: np.ndarray, errors: np.ndarray, span_s: float) -> float | None:
+    """One step's value of ``metric`` from its requests' ``durations`` (ms) and ``errors``
+    (flags) over ``span_s`` seconds; None when it has no value (no requests, an unknown metric,
+    a percentile without a non-NaN duration)."""
     n = len(durations)
     if metric in ("rps", "requests"):
         return n / span_s if metric == "rps" else float(n)
@@ -71,12 +82,21 @@ def _value(metric: str, durations: np.ndarray, errors: np.ndarray, span_s: float
         return float(durations.mean())
     pct = _percent(metric)
     if pct is not None:
-        return float(np.percentile(durations, pct))
+        return percentile_ms(durations, pct)
     return None
 
 
-PERCENTILE_SLACK = 1e-6
-"""Relative margin of the percentile shortcut in :func:`judge_steps` (far above float error)."""
+def _percentile_holds(operator: str, at_or_below: np.ndarray, below: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Whether ``x[r] <operator> v`` for the ``r``-th smallest duration ``x[r]`` (``ranks``), from
+    the counts of durations ``<= v`` (``at_or_below``) and ``< v`` (``below``): exact, since
+    ``x[r] <= v`` exactly when at least ``r`` durations are ``<= v`` (and likewise for ``<``)."""
+    if operator == "<":
+        return below >= ranks
+    if operator == "<=":
+        return at_or_below >= ranks
+    if operator == ">":
+        return at_or_below < ranks
+    return below < ranks  # >=
 
 
 def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, steps: np.ndarray, end_s: float,
@@ -84,9 +104,22 @@ def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, 
     """Whether each step (start offsets ``steps``, see :func:`degraded_steps`) broke a limit.
 
     Vectorised, with the verdict of every step exactly the per-step ``_value`` comparison:
-    counts, rates and RPS come from cumulative sums (the same IEEE divisions); a percentile is
-    computed with ``np.percentile`` only for steps where counting the requests above and below
-    the limit cannot already tell which side of it the percentile falls on.
+    counts, rates and RPS come from cumulative sums (the same IEEE divisions); a percentile
+    limit ``v`` is decided by counting, per step, the durations ``<= v`` and ``< v``: the
+    nearest-rank percentile is the ``r``-th smallest duration, ``r = ceil(q * k)`` for the
+    step's ``k`` non-NaN durations (:func:`harness.analysis.percentile.nearest_ranks`, the rank
+    :func:`~harness.analysis.percentile.percentile_ms` uses), and ``x[r] <= v`` exactly when at
+    least ``r`` durations are ``<= v``. No step needs the percentile itself, except with a NaN
+    limit (the per-step comparison then decides).
+
+    Args:
+        offsets: request start offsets (s), sorted ascending; ``durations`` (ms) and
+            ``errors`` (flags) aligned with them.
+        steps: step start offsets (s); ``end_s``: the load's end (s); ``limits``: the steady
+            state.
+
+    Returns:
+        bool array, shape ``steps.shape``: True where the step broke a limit or had no request.
     """
     degraded = np.zeros(len(steps), dtype=bool)
     if not len(steps):
@@ -106,7 +139,8 @@ def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, 
         return out
 
     err_prefix: np.ndarray | None = None
-    exact_durations = not bool(np.isfinite(durations[base:top]).all())  # NaN, inf: np.percentile decides
+    window: np.ndarray | None = None  # the durations the steps span
+    counted: np.ndarray | None = None  # per step: how many of its durations are not NaN
     for limit in limits:
         todo = np.flatnonzero(~degraded)
         if not len(todo):
@@ -129,29 +163,19 @@ def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, 
             degraded[todo[bad]] = True
             continue
         pct = _percent(metric)
-        if pct is not None and not exact_durations and limit.operator in COMPARE and np.isfinite(limit.value):
-            # The percentile lies between the order statistics around (n - 1) * q (one rank of
-            # slack each side for the rounding of that index): count how many requests are below
-            # the limit to know on which side both of them are.
-            v = limit.value
-            slack = PERCENTILE_SLACK * max(1.0, abs(v))
-            window = durations[base:top]
-            le_prefix = prefix(window <= v + slack)  # requests that could be at or below v
-            lt_prefix = prefix(window < v - slack)  # requests surely below v
-            lo_t, hi_t = los[todo] - base, his[todo] - base
-            at_or_below = le_prefix[hi_t] - le_prefix[lo_t]
-            below = lt_prefix[hi_t] - lt_prefix[lo_t]
-            rank = (k - 1) * (pct / 100)
-            rank_lo = np.maximum(np.floor(rank) - 1, 0)
-            rank_hi = np.minimum(np.ceil(rank) + 1, k - 1)
-            above = at_or_below <= rank_lo  # the lower order statistic is above v + slack
-            under = below >= rank_hi + 1  # the upper order statistic is below v - slack
-            if limit.operator in ("<", "<="):  # holds when the percentile is under v
-                bad, good = above, under
-            else:  # > or >=
-                bad, good = under, above
-            degraded[todo[bad]] = True
-            todo = todo[~bad & ~good]
+        if pct is not None and not math.isnan(limit.value):
+            lo_t, hi_t = los - base, his - base
+            if window is None or counted is None:
+                window = np.asarray(durations[base:top], dtype=np.float64)
+                numbers = prefix(~np.isnan(window))
+                counted = numbers[hi_t] - numbers[lo_t]
+            at_or_below = prefix(window <= limit.value)
+            below = prefix(window < limit.value)
+            valid = todo[counted[todo] > 0]  # a step of NaN durations only has no percentile: no verdict
+            holds = _percentile_holds(limit.operator, at_or_below[hi_t[valid]] - at_or_below[lo_t[valid]],
+                                      below[hi_t[valid]] - below[lo_t[valid]], nearest_ranks(counted[valid], pct))
+            degraded[valid[~holds]] = True
+            continue
         for i in todo.tolist():
             value = _value(metric, durations[los[i]:his[i]], errors[los[i]:his[i]], float(spans[i]))
             if value is not None and not compare(value, limit.value):

@@ -20,12 +20,12 @@ def counter_increase(evidence: Evidence, metric: str, window: Window, service: s
                      labels: dict[str, str] | None = None) -> float | None:
     """How much a scraped Prometheus counter grew during ``window``, summed over containers
     (and over label sets matching ``labels``); counter resets count from zero. None when
-    nothing was scraped at all; 0 when the services were scraped but do not export the metric
-    (a service without retries has no retry counter)."""
+    nothing was scraped at all (or nothing of ``service``, when named); 0 when the services were
+    scraped but do not export the metric (a service without retries has no retry counter)."""
     import numpy as np
 
     samples = evidence.service_metrics
-    if samples.empty:
+    if samples.empty or (service and not bool((samples["service"] == service).any())):
         return None
     rows = samples[samples["metric"] == metric]
     if service:
@@ -68,7 +68,8 @@ def failures(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def percentile_ms(frame: pd.DataFrame, pct: float) -> float | None:
-    """The ``pct`` percentile of ``duration_ms`` (None for no rows)."""
-    import numpy as np
+    """The ``pct`` percentile of ``duration_ms`` (None for no rows): the harness's one percentile,
+    :func:`harness.analysis.percentile.percentile_ms` (exact nearest rank, NaN left out)."""
+    from harness.analysis.percentile import percentile_ms as exact_percentile_ms
 
-    return float(np.percentile(frame["duration_ms"].to_numpy(), pct)) if len(frame) else None
+    return exact_percentile_ms(frame["duration_ms"], pct) if len(frame) else None

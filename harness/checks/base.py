@@ -1,23 +1,84 @@
-"""The check contract: a spec that judges evidence and explains its verdict."""
+"""The check contract: a spec that judges evidence and explains its verdict.
+
+A verdict is evidence, so "held" has to be earned three times over:
+
+1. **the fault acted**: a verdict on a fault or recovery window rests on the fault's effect
+   (:mod:`harness.analysis.fault_effect`); when that was not seen the verdict is
+   ``inconclusive`` whatever the numbers say (:meth:`CheckSpec.judge` applies this to every
+   check);
+2. **the pattern acted**: each check names its own signal (retries counted, the breaker open,
+   rejections, the unhealthy mark...) and is ``inconclusive`` when the source of that signal
+   could not be read, ``failed`` when it was read and shows nothing;
+3. **enough was seen**: a bound held on too few requests proves nothing (an error rate of 0 in
+   10 requests is no evidence that it stays under 1 %): :func:`needed_requests` gives the
+   least number of requests a "held" needs, and below it a held verdict is inconclusive. A
+   *failing* observation stands on any number of requests.
+
+Every verdict lists the evidence it used (``evidence``), the report shows it per check.
+"""
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from harness.analysis.evidence import Evidence
+    from harness.analysis.fault_effect import FaultEffect
     from harness.analysis.windows import Window
+
+RULE_OF_THREE = 3.0
+"""With no failure in n trials, the 95 % upper bound of the failure rate is about 3 / n (the
+"rule of three", Hanley & Lippman-Hand 1983): an error-rate bound b needs n >= 3 / b requests
+before zero errors can show the rate is under it."""
+MIN_REQUESTS = 20
+"""No bound holds on fewer requests than this, whatever the rule of three allows."""
+MAX_REQUESTS_NEEDED = 3000
+"""Cap of :func:`needed_requests` (a bound of 0.1 % or tighter)."""
+STUCK_EXPECTED_REQUESTS = 5
+"""An empty window means stuck clients only when the baseline's rate would have started at
+least this many requests in it; a shorter window (or a thinner load) says nothing."""
+
+
+def needed_requests(metric: str, operator: str, bound: float) -> int:
+    """The least number of requests a "held" needs on ``metric operator bound``:
+
+    - ``error_rate`` under a bound b (``success_rate`` over 1 - b): the rule of three,
+      ``ceil(3 / b)`` (at least :data:`MIN_REQUESTS`, at most :data:`MAX_REQUESTS_NEEDED`);
+    - a latency percentile ``pNN_ms`` under a bound:
+      :func:`harness.analysis.percentile.min_samples_for` (100 for p99: with fewer, the "99th
+      percentile" is the maximum of a handful of requests), at least :data:`MIN_REQUESTS`;
+    - ``max_ms`` / ``mean_ms`` under a bound: :data:`MIN_REQUESTS`;
+    - anything else (``rps``, ``requests``, lower bounds): 0, the load itself is measured.
+    """
+    below = operator in ("<", "<=")
+    if metric in ("error_rate", "success_rate"):
+        rate = bound if metric == "error_rate" else 1 - bound
+        if (metric == "error_rate") != below:
+            return 0
+        return min(MAX_REQUESTS_NEEDED, max(MIN_REQUESTS, math.ceil(RULE_OF_THREE / max(rate, 1 / MAX_REQUESTS_NEEDED))))
+    if not below:
+        return 0
+    if metric.startswith("p") and metric.endswith("_ms") and metric[1:-3].isdigit():
+        from harness.analysis.percentile import min_samples_for
+
+        digits = metric[1:-3]
+        return max(MIN_REQUESTS, min_samples_for(float(digits) / 10 ** (len(digits) - 2)))
+    if metric in ("max_ms", "mean_ms"):
+        return MIN_REQUESTS
+    return 0
 
 
 @dataclass(frozen=True)
 class Verdict:
     """A check's judgement of one window, before it is named: ``held``, the ``observed``
     value, the ``threshold`` with its ``operator``, the ``metric``, a one-sentence
-    ``explanation``, and ``inconclusive`` when the evidence was missing."""
+    ``explanation``, ``inconclusive`` when the evidence was missing, and ``evidence``: one
+    sentence per piece of evidence used (what proved that the fault and the pattern acted)."""
 
     held: bool
     observed: float | None
@@ -26,6 +87,23 @@ class Verdict:
     metric: str
     explanation: str
     inconclusive: bool = False
+    evidence: tuple[str, ...] = ()
+
+    def unproven(self, why: str) -> "Verdict":
+        """This verdict made inconclusive (never held), ``why`` put before its explanation."""
+        rest = self.explanation.removeprefix("Inconclusive: ")
+        return replace(self, held=False, inconclusive=True, explanation=f"Inconclusive: {why}. {rest}")
+
+    def with_evidence(self, *lines: str) -> "Verdict":
+        """This verdict with ``lines`` put first in its evidence."""
+        return replace(self, evidence=(*lines, *self.evidence))
+
+    def powered(self, requests: int, needed: int) -> "Verdict":
+        """Inconclusive when it held on fewer than ``needed`` requests (see the module docstring)."""
+        if not self.held or self.inconclusive or requests >= needed:
+            return self
+        return self.unproven(f"it held on {requests} requests, too few to tell (at least {needed} needed for "
+                             f"{self.metric} {self.operator} {self.threshold:g})")
 
 
 @dataclass(frozen=True)
@@ -37,7 +115,8 @@ class ExpectationResult:
     ``metric`` judged; a one-sentence ``explanation`` citing the numbers; ``request`` when the
     verdict is about one request name; ``check`` (``threshold``, ``timeout``, ...);
     ``inconclusive`` when the evidence was missing (e.g. the fault never took effect), which
-    never counts as held.
+    never counts as held; ``evidence``: what the verdict rests on, one sentence each (the
+    fault's effect first, then the pattern's own signal).
     """
 
     name: str
@@ -51,6 +130,7 @@ class ExpectationResult:
     request: str | None = None
     check: str = "threshold"
     inconclusive: bool = False
+    evidence: list[str] = field(default_factory=list)
 
 
 class CheckSpec(BaseModel):
@@ -69,6 +149,9 @@ class CheckSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     summary: ClassVar[str] = ""
+    fault_windows_only: ClassVar[bool] = False
+    """True for checks that only judge fault windows (the scenario must select ``fault`` or
+    ``fault:<name>``)."""
 
     check: str
     name: str | None = None
@@ -86,11 +169,24 @@ class CheckSpec(BaseModel):
 
     def judge(self, evidence: Evidence) -> list[ExpectationResult]:
         """Verdicts for every window :meth:`windows` selects (one inconclusive verdict when
-        none matches: the fault never took effect)."""
+        none matches: the fault never took effect). A verdict on a fault or recovery window is
+        inconclusive unless its fault's effect was seen."""
         windows = self.windows(evidence)
         if not windows:
             return [self.no_window()]
-        return [self.result(w, *astuple(self.judge_window(evidence, w)), several=len(windows) > 1) for w in windows]
+        return [self.result(w, self.gated(self.judge_window(evidence, w), evidence.effect_for(w)),
+                            several=len(windows) > 1) for w in windows]
+
+    @staticmethod
+    def gated(verdict: Verdict, effect: FaultEffect | None) -> Verdict:
+        """``verdict`` resting on ``effect`` (None for windows without a fault): inconclusive
+        unless the effect was seen, and its evidence first either way."""
+        if effect is None:
+            return verdict
+        line = f"fault {effect.window}: " + ("acted: " if effect.seen else "") + effect.evidence
+        if effect.seen:
+            return verdict.with_evidence(line)
+        return verdict.unproven(f"the fault never took effect ({effect.evidence})").with_evidence(line)
 
     def windows(self, evidence: Evidence) -> list[Window]:
         """The windows this check judges (default: what the ``window`` selector names)."""
@@ -100,24 +196,34 @@ class CheckSpec(BaseModel):
     def judge_window(self, evidence: Evidence, window: Window) -> Verdict:
         """The verdict on one window."""
 
-    def no_requests(self, window: Window, threshold: float, operator: str, metric: str) -> Verdict:
+    def no_requests(self, evidence: Evidence, window: Window, threshold: float, operator: str,
+                    metric: str) -> Verdict:
         """The verdict on a window in which no request started: the clients were stuck, so the
-        pattern did not hold."""
+        pattern did not hold; but when the baseline's rate would not have started even one
+        request in a window that short, nothing can be said (inconclusive)."""
         scope = f" for {self.request}" if self.request else ""
+        expected = evidence.expected_requests(window, self.request)
+        if expected < STUCK_EXPECTED_REQUESTS:
+            return Verdict(False, None, threshold, operator, metric,
+                           f"No requests{scope} started in {window.name} ({window.duration_s:g} s), where the "
+                           f"baseline's rate gives {expected:.1f}: too short or too little load to judge.",
+                           inconclusive=True)
         return Verdict(False, None, threshold, operator, metric,
-                       f"No requests{scope} started in {window.name}: the clients were stuck.")
+                       f"No requests{scope} started in {window.name}, where the baseline's rate gives "
+                       f"{expected:.0f}: the clients were stuck.")
 
-    def result(self, window: Window | str, held: bool, observed: float | None, threshold: float, operator: str,
-               metric: str, explanation: str, inconclusive: bool = False, several: bool = False) -> ExpectationResult:
-        """Build a verdict for this check; ``several`` appends ``[window]`` to the name."""
+    def result(self, window: Window | str, verdict: Verdict, several: bool = False) -> ExpectationResult:
+        """Name ``verdict`` for this check; ``several`` appends ``[window]`` to the name."""
         window_name = window if isinstance(window, str) else window.name
         name = f"{self.label} [{window_name}]" if several else self.label
-        return ExpectationResult(name, held and not inconclusive, observed, threshold, operator, window_name, metric,
-                                 explanation, self.request, self.check, inconclusive)
+        v = verdict
+        return ExpectationResult(name, v.held and not v.inconclusive, v.observed, v.threshold, v.operator, window_name,
+                                 v.metric, v.explanation, self.request, self.check, v.inconclusive, list(v.evidence))
 
     def no_window(self) -> ExpectationResult:
         """The verdict when the selector matched no window: inconclusive, never held."""
-        return self.result(self.window, False, None, 0.0, "", "", f"No window matches {self.window!r}: "
-                           "the fault never took effect, so this could not be judged.", inconclusive=True)
+        return self.result(self.window, Verdict(False, None, 0.0, "", "", f"No window matches {self.window!r}: "
+                                                "the fault never took effect, so this could not be judged.",
+                                                inconclusive=True))
 
 

@@ -10,12 +10,23 @@ from pydantic import Field
 from harness.checks.base import CheckSpec, Verdict
 from harness.checks.registry import register_check
 
+MIN_LOADED_REQUESTS = 100
+"""A memory verdict needs the service under load: at least this many requests in the window."""
+MIN_SAMPLED_SHARE = 0.5
+"""... and memory samples of the service over at least this share of the window's seconds."""
+
 
 @register_check
 class MemoryBoundedCheck(CheckSpec):
     """Parameters: ``service``; ``max_slope_mib_s`` (least-squares slope of the service's memory,
     summed over its containers, MiB/s); optional ``max_mib``. Judged on the container samples
-    the monitor journals once a second."""
+    the monitor journals once a second.
+
+    Evidence: the service was under load (at least :data:`MIN_LOADED_REQUESTS` requests in the
+    window, and the service sent at least
+    ``harness.analysis.fault_effect.IN_PATH_MIN_TX_BYTES_PER_REQUEST`` bytes per request: it
+    served them), and its memory was sampled over :data:`MIN_SAMPLED_SHARE` of the window. A
+    flat memory line of an idle service proves nothing: inconclusive."""
 
     summary = "Memory under load stays flat: no leak (slope and peak bounded)."
 
@@ -38,6 +49,31 @@ class MemoryBoundedCheck(CheckSpec):
         held = seen.mem_slope_mib_s <= self.max_slope_mib_s and (
             self.max_mib is None or (seen.mem_mib_max or 0) <= self.max_mib)
         peak = f", peak {seen.mem_mib_max:g} MiB" + (f" (limit {self.max_mib:g})" if self.max_mib else "")
-        return Verdict(held, seen.mem_slope_mib_s, self.max_slope_mib_s, "<=", "mem_slope_mib_s",
-                       f"{self.service} memory grew {seen.mem_slope_mib_s:g} MiB/s in {window.name}{peak}; at most "
-                       f"{self.max_slope_mib_s:g} MiB/s allowed.")
+        loaded, load_text = self._loaded(evidence, window)
+        verdict = Verdict(held, seen.mem_slope_mib_s, self.max_slope_mib_s, "<=", "mem_slope_mib_s",
+                          f"{self.service} memory grew {seen.mem_slope_mib_s:g} MiB/s in {window.name}{peak}; at most "
+                          f"{self.max_slope_mib_s:g} MiB/s allowed.", evidence=(load_text,))
+        return verdict if loaded or not held else verdict.unproven(load_text)
+
+    def _loaded(self, evidence, window) -> tuple[bool, str]:
+        """Whether the service was under load and sampled through the window, and how that was seen."""
+        from harness.analysis.fault_effect import IN_PATH_MIN_TX_BYTES_PER_REQUEST, sent_per_request
+
+        frame = evidence.containers
+        mine = frame[(frame["service"] == self.service) & (frame["offset_s"] >= window.start_s)
+                     & (frame["offset_s"] < window.end_s)] if len(frame) else frame
+        seconds = mine["offset_s"].astype(int).nunique() if len(mine) else 0
+        requests = evidence.metrics_of(window, self.request).requests
+        containers = sorted(set(mine["container"])) if len(mine) else []
+        per_request = sent_per_request(frame, evidence.records, containers, window.start_s, window.end_s)
+        sampled = seconds >= MIN_SAMPLED_SHARE * window.duration_s
+        served = per_request is not None and per_request >= IN_PATH_MIN_TX_BYTES_PER_REQUEST
+        sent = f"{per_request:.0f} B per request" if per_request is not None else "an unknown amount"
+        text = (f"{requests} requests in {window.name}; {self.service} sent {sent}; memory sampled in {seconds} of "
+                f"{window.duration_s:.0f} s")
+        missing = ([f"too few requests to load it (at least {MIN_LOADED_REQUESTS} needed)"]
+                   if requests < MIN_LOADED_REQUESTS else [])
+        missing += [] if served else [f"{self.service} served no request (at least {IN_PATH_MIN_TX_BYTES_PER_REQUEST:g} B "
+                                      "per request needed)"]
+        missing += [] if sampled else [f"its memory was sampled in under {MIN_SAMPLED_SHARE:.0%} of the window"]
+        return not missing, text + ("; " + "; ".join(missing) if missing else "")

@@ -7,13 +7,21 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.checks.base import CheckSpec, Verdict
+from harness.checks.base import CheckSpec, Verdict, needed_requests
 from harness.checks.registry import register_check
+
+MIN_FLOW = 0.5
+"""With a replica lost, at least this share of the baseline's request rate must still start:
+the survivors took the load (a closed-model load that slowed to a trickle hides errors)."""
 
 
 @register_check
 class RedundancyCheck(CheckSpec):
-    """Parameters: ``max_error_rate`` (0..1) in the fault window of a replica loss."""
+    """Parameters: ``max_error_rate`` (0..1) in the fault window of a replica loss.
+
+    Evidence: the fault's effect (the replica died and was on the requests' path, see
+    :mod:`harness.analysis.fault_effect`), and that the other replicas carried the load: the
+    window's requests reach :data:`MIN_FLOW` of what the baseline's rate gives."""
 
     summary = "Losing a replica keeps the error rate under a bound: no single point of failure."
 
@@ -26,9 +34,21 @@ class RedundancyCheck(CheckSpec):
     def judge_window(self, evidence, window) -> Verdict:
         m = evidence.metrics_of(window, self.request)
         if m.requests == 0:
-            return self.no_requests(window, self.max_error_rate, "<=", "error_rate")
+            return self.no_requests(evidence, window, self.max_error_rate, "<=", "error_rate")
         failed = sum(m.errors.values())
-        return Verdict(
-            m.error_rate <= self.max_error_rate, m.error_rate, self.max_error_rate, "<=", "error_rate",
-            f"with a replica lost ({window.name}), {failed} of {m.requests} requests failed ({m.error_rate:.2%}; "
-            f"at most {self.max_error_rate:.2%} allowed).")
+        expected = evidence.expected_requests(window, self.request)
+        lost = f"with a replica lost ({window.name}), {failed} of {m.requests} requests failed ({m.error_rate:.2%}; " \
+               f"at most {self.max_error_rate:.2%} allowed)"
+        if expected <= 0:
+            verdict = Verdict(m.error_rate <= self.max_error_rate, m.error_rate, self.max_error_rate, "<=",
+                              "error_rate", lost + ".", evidence=(f"{m.requests} requests started, no baseline",))
+            if verdict.held:
+                return verdict.unproven("there is no baseline to tell whether the other replicas carried the load")
+            return verdict
+        flowing = m.requests >= MIN_FLOW * expected
+        flow = f"{m.requests} requests started ({m.rps:g}/s), {m.requests / expected:.0%} of the baseline's rate"
+        verdict = Verdict(
+            m.error_rate <= self.max_error_rate and flowing, m.error_rate, self.max_error_rate, "<=", "error_rate",
+            lost + ("" if flowing else f", and only {flow}: the other replicas did not carry the load") + ".",
+            evidence=(f"the survivors carried the load: {flow}" if flowing else flow,))
+        return verdict.powered(m.requests, needed_requests("error_rate", "<=", self.max_error_rate))

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from harness.checks.base import CheckSpec, Verdict
+from harness.checks.base import CheckSpec, Verdict, needed_requests
 from harness.checks.registry import register_check
 
 Metric = Literal[
@@ -43,6 +43,10 @@ class Threshold(CheckSpec):
     Also written as a string: ``"p99_ms < 800 in fault"`` (``in WINDOW`` optional, default
     ``run``). Exactly one operator of ``<``, ``<=``, ``>``, ``>=``. ``request`` narrows the metric
     to one request name. A selector matching several windows yields one verdict per window.
+
+    Evidence: on a fault or recovery window, the fault's effect (the verdict is inconclusive
+    without it); the number of requests measured, which must reach
+    :func:`harness.checks.base.needed_requests` for a bound to hold.
     """
 
     summary = "A plain bound on a window metric (error_rate, p99_ms, rps, ...)."
@@ -97,11 +101,13 @@ class Threshold(CheckSpec):
         metrics = evidence.metrics_of(window, self.request)
         observed = getattr(metrics, self.metric)
         if observed is None or metrics.requests == 0:
-            return self.no_requests(window, self.limit, self.operator, self.metric)
+            return self.no_requests(evidence, window, self.limit, self.operator, self.metric)
         held = self.holds(observed)
         scope = f" for {self.request}" if self.request else ""
-        return Verdict(
+        verdict = Verdict(
             held, float(observed), self.limit, self.operator, self.metric,
             f"{self.metric}{scope} was {observed:g} in {window.name} ({metrics.requests} requests, "
             f"{window.start_s:g}-{window.end_s:g} s); it had to be {WORDS[self.operator]} {self.limit:g}, "
-            f"so the expectation {'held' if held else 'failed'}.")
+            f"so the expectation {'held' if held else 'failed'}.",
+            evidence=(f"{metrics.requests} requests{scope} measured in {window.name}",))
+        return verdict.powered(metrics.requests, needed_requests(self.metric, self.operator, self.limit))

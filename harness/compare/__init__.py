@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.compare.core import Comparison, Limit, LimitError, compare_reports, parse_limit
+from harness.compare.latencies import LatenciesUnavailable, RunLatencies, load_latencies
 from harness.compare.render import render_compare_html, render_compare_md, write_comparison
 from harness.report import load_report, report_path
 
@@ -21,13 +22,29 @@ def default_out_dir(after: Path) -> Path:
 
 def compare_paths(before: Path, after: Path, limits: list[Limit], out_dir: Path | None = None,
                   ignore_significance: bool = False) -> tuple[Comparison, dict[str, Path]]:
-    """Load both reports, compare them, write compare.json/.md/.html; return the comparison and
-    the written paths. Raises :class:`harness.report.ReportFileError` for an unreadable report."""
+    """Load both reports (and each run's raw latencies, when ``requests.tsv`` and
+    ``journal.jsonl`` sit next to its report.json: the latency percentiles' significance),
+    compare them, write compare.json/.md/.html; return the comparison and the written paths.
+    Raises :class:`harness.report.ReportFileError` for an unreadable report."""
     b, a = load_report(before), load_report(after)
-    comparison = compare_reports(b, a, limits, ignore_significance, report_path(before), report_path(after))
+    notes: list[str] = []
+    latencies = [_latencies(side, report_path(path), report, notes) for side, path, report in
+                 (("BEFORE", before, b), ("AFTER", after, a))]
+    comparison = compare_reports(b, a, limits, ignore_significance, report_path(before), report_path(after),
+                                 *latencies, notes=notes)
     paths = write_comparison(comparison, b, a, out_dir or default_out_dir(after))
     return comparison, paths
 
 
-__all__ = ["OUTCOME_EXIT", "Comparison", "Limit", "LimitError", "compare_paths", "compare_reports",
-           "default_out_dir", "parse_limit", "render_compare_html", "render_compare_md", "write_comparison"]
+def _latencies(side: str, report_file: Path, report, notes: list[str]) -> RunLatencies | None:  # noqa: ANN001
+    """``side``'s raw latencies, or None with the reason appended to ``notes``."""
+    try:
+        return load_latencies(report_file, report)
+    except LatenciesUnavailable as exc:
+        notes.append(f"{side}: {exc}: latency percentiles get no significance verdict")
+        return None
+
+
+__all__ = ["OUTCOME_EXIT", "Comparison", "LatenciesUnavailable", "Limit", "LimitError", "RunLatencies",
+           "compare_paths", "compare_reports", "default_out_dir", "load_latencies", "parse_limit",
+           "render_compare_html", "render_compare_md", "write_comparison"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.compare.core import SERIES_METRICS, Comparison, MetricChange
+from harness.compare.core import SIGNIFICANCE_METRICS, Comparison, MetricChange
 from harness.report.html import ENV
 from harness.report.markdown import code_span, md_escape
 from harness.report.model import Report
@@ -98,7 +98,7 @@ def fmt_relative(m: MetricChange) -> str:
 
 
 def fmt_ci(m: MetricChange) -> str:
-    """The bootstrap interval of the per-second difference."""
+    """The bootstrap interval of the difference (after - before) of the resampled statistic."""
     if m.ci_low is None or m.ci_high is None:
         return "–"
     if m.metric in ("error_rate", "success_rate"):
@@ -114,7 +114,7 @@ def fmt_significance(m: MetricChange) -> str:
     return ("yes" if m.significant else "no") + p
 
 
-ENV.globals.update(series_metrics=sorted(SERIES_METRICS), fmt_value=fmt_value, fmt_delta=fmt_delta, fmt_relative=fmt_relative, fmt_ci=fmt_ci,
+ENV.globals.update(series_metrics=sorted(SIGNIFICANCE_METRICS), fmt_value=fmt_value, fmt_delta=fmt_delta, fmt_relative=fmt_relative, fmt_ci=fmt_ci,
                    fmt_significance=fmt_significance)
 
 

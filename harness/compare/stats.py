@@ -1,9 +1,17 @@
 """Significance of a before/after difference from per-second samples: a moving-block bootstrap
 confidence interval of the difference.
 
-Why per-second samples: ``report.json`` keeps per-window HdrHistogram percentiles and a
-per-second ``series`` (requests, errors by class, p50/p95/p99 of the requests that started in
-each second), not every request, so the unit of resampling is the second.
+Why per-second samples: consecutive requests are not independent (a slow second is made of
+slow requests), so the unit of resampling is the second. Two kinds of samples:
+
+- :class:`Samples`: one number per second from ``report.json``'s ``series`` (requests, errors),
+  for throughput and the error rate;
+- :class:`LatencySamples`: every request's latency, grouped by second, from the run's
+  ``requests.tsv``, for latency percentiles. A resample is a multiset of seconds, and its
+  statistic is the exact percentile of *all the requests* of those seconds, with the one
+  percentile of the harness (:mod:`harness.analysis.percentile`): the statistic on the
+  original seconds is the window's own ``p99_ms``. (The mean of per-second p99s, what this
+  used before, is a different number from the window's p99, and not a percentile at all.)
 
 Why a *block* bootstrap: consecutive seconds are correlated (a slow second is followed by slow
 seconds; a closed-model load slows down with its target), so resampling single seconds as if
@@ -16,8 +24,9 @@ samples:
 
 1. draw ``resamples`` moving-block resamples of ``x`` and, independently, of ``y``, each as long
    as the original;
-2. compute the statistic on each resample (a mean for throughput and latency percentiles; a
-   ratio of sums, errors / requests, for the error rate) and the difference ``after - before``;
+2. compute the statistic on each resample (a mean for throughput; a ratio of sums, errors /
+   requests, for the error rate; the percentile of the resample's requests for latency) and
+   the difference ``after - before``;
 3. the ``confidence`` interval is the percentile interval of those differences (2.5% and 97.5%
    by default); the change is **significant** when the interval excludes 0;
 4. ``p`` is the two-sided bootstrap p-value, ``2 * min(P(d <= 0), P(d >= 0))`` over the
@@ -35,6 +44,8 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+
+from harness.analysis.percentile import GroupedDurations, percentile_ms
 
 MIN_SAMPLES = 3
 """Fewer seconds than this on either side: no significance verdict."""
@@ -79,6 +90,44 @@ class Samples:
             return np.where(den > 0, self.values[idx].sum(axis=1) / np.where(den > 0, den, 1), np.nan)
 
 
+def resample_weights(idx: np.ndarray, n: int) -> np.ndarray:
+    """How many times each of ``n`` samples appears in each resample: ``idx`` is (R, m) sample
+    indices in ``0 .. n - 1``; the result is int64, shape (R, n), each row summing to ``m``."""
+    rows = len(idx)
+    flat = (idx + (np.arange(rows, dtype=np.int64) * n)[:, None]).ravel()
+    return np.bincount(flat, minlength=rows * n).reshape(rows, n)
+
+
+@dataclass(frozen=True)
+class LatencySamples:
+    """One run's requests in one window, grouped by second (``seconds``, see
+    :meth:`harness.compare.latencies.RunLatencies.seconds`), whose statistic is their ``pct``
+    percentile (ms): :func:`harness.analysis.percentile.percentile_ms` over every request of the
+    (resampled) seconds, computed for all resamples at once by
+    :meth:`~harness.analysis.percentile.GroupedDurations.percentiles_ms`."""
+
+    seconds: GroupedDurations
+    pct: float
+
+    @property
+    def n(self) -> int:
+        """Number of seconds (the bootstrap's samples)."""
+        return self.seconds.groups
+
+    @property
+    def requests(self) -> int:
+        """Number of latencies (NaN left out)."""
+        return int(self.seconds.sizes.sum())
+
+    def statistic(self, idx: np.ndarray | None = None) -> np.ndarray | float:
+        """The percentile of every request of the window (NaN without any), or of each resample
+        (rows of ``idx``, (R, m) second indices): float64, shape (R,)."""
+        if idx is None:
+            value = percentile_ms(self.seconds.sorted_ms, self.pct)
+            return math.nan if value is None else value
+        return self.seconds.percentiles_ms(resample_weights(idx, self.n), [self.pct])[:, 0]
+
+
 @dataclass(frozen=True)
 class Interval:
     """The bootstrap result: statistic before and after, ``low``/``high`` bounds of the
@@ -116,10 +165,13 @@ def seed_for(*names: str) -> int:
     return zlib.crc32("\x1f".join(names).encode("utf-8"))
 
 
-def bootstrap_difference(before: Samples, after: Samples, seed: int, resamples: int = RESAMPLES,
+def bootstrap_difference(before: Samples | LatencySamples, after: Samples | LatencySamples, seed: int,
+                         resamples: int = RESAMPLES,
                          confidence: float = CONFIDENCE) -> Interval:
     """The bootstrap interval of ``statistic(after) - statistic(before)`` (see the module
-    docstring)."""
+    docstring); ``before`` and ``after`` are the same kind of samples. Resamples whose statistic
+    is NaN (a resample without requests) are left out; with fewer than half of them left, there
+    is no verdict."""
     b_stat = before.statistic() if before.n else None
     a_stat = after.statistic() if after.n else None
     clean = lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)  # noqa: E731

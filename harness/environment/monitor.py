@@ -62,6 +62,18 @@ def memory_mib(sample: dict[str, Any]) -> float | None:
     return round((usage - cache) / 2**20, 3)
 
 
+def network_bytes(sample: dict[str, Any]) -> tuple[int | None, int | None]:
+    """``(rx_bytes, tx_bytes)`` of a Docker stats sample, summed over the container's
+    interfaces (cumulative since the interfaces came up); ``(None, None)`` without networks
+    (``network_mode: none``, or a stopped container)."""
+    networks = sample.get("networks") or {}
+    if not networks:
+        return None, None
+    rx = sum(int(n.get("rx_bytes") or 0) for n in networks.values())
+    tx = sum(int(n.get("tx_bytes") or 0) for n in networks.values())
+    return rx, tx
+
+
 def parse_prometheus(text: str) -> list[tuple[str, dict[str, str], float]]:
     """``(metric, labels, value)`` for every sample of a Prometheus text page, histogram buckets
     left out (they are many and checks use counters and gauges)."""
@@ -143,8 +155,9 @@ class Monitor:
             for sample in stream:
                 if self._stop.is_set():
                     break
+                rx, tx = network_bytes(sample)
                 self.journal.record("container.stats", container=container.name, service=service,
-                                    cpu_pct=cpu_percent(sample), mem_mib=memory_mib(sample))
+                                    cpu_pct=cpu_percent(sample), mem_mib=memory_mib(sample), rx_bytes=rx, tx_bytes=tx)
         except Exception:  # stream cut by stop(), a stopped container, or a closed journal
             pass
         finally:

@@ -180,6 +180,77 @@ def process_start_time(pid: int) -> int | None:
         return None
 
 
+def process_gone(pid: int, start_time: int | None) -> bool:
+    """True when the process that started at ``start_time`` (see :func:`process_start_time`) no
+    longer runs: ``/proc/<pid>`` is gone, now belongs to a later process (another start time),
+    or is a zombie (``Z``) or dead (``X``) task waiting to be reaped. A None ``start_time``
+    (unknown at record time) counts as gone only when ``/proc/<pid>`` is."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        fields = stat.rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return True
+    if fields[:1] and fields[0] in ("Z", "X"):
+        return True
+    return start_time is not None and process_start_time(pid) != start_time
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """CPU time host PID ``pid`` has run so far, s: the first field of ``/proc/<pid>/schedstat``
+    (nanoseconds on a CPU, counted by the scheduler, finer than ``stat``'s 10 ms ticks); None when
+    the process is gone or the kernel has no schedstat."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text(encoding="ascii").split()[0]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def parse_cpu_stat(text: str) -> dict[str, int]:
+    """A cgroup v1 ``cpu.stat`` (``nr_periods N``, ``nr_throttled N``, ``throttled_time NS``,
+    newer kernels also ``nr_bursts`` / ``burst_time``) as name -> integer; malformed lines are
+    skipped."""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def read_cpu_stat(cpu_dir: Path) -> dict[str, int]:
+    """The ``cpu.stat`` of a cgroup v1 ``cpu`` directory (see :func:`parse_cpu_stat`).
+
+    Raises:
+        EnvironmentFailure: unreadable (the cgroup is gone: the container stopped).
+    """
+    return parse_cpu_stat(_read(cpu_dir / "cpu.stat"))
+
+
+MEMFD_NAME = "harness-memory"
+"""Name of the memfd a memory helper writes into (``/proc/<pid>/fd/N`` links to
+``/memfd:harness-memory (deleted)``)."""
+
+
+def memfd_bytes(pid: int, name: str = MEMFD_NAME) -> int:
+    """Bytes held in host PID ``pid``'s memfds called ``name`` (their sizes, from ``stat`` on
+    ``/proc/<pid>/fd/N``): what a memory helper has written and holds. 0 when the process is gone
+    or holds none. Needs the same rights as reading the helper's ``/proc`` (root, or its owner)."""
+    prefix = f"/memfd:{name}"
+    total = 0
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return 0
+    for fd in fds:
+        path = f"/proc/{pid}/fd/{fd}"
+        try:
+            if os.readlink(path).startswith(prefix):
+                total += os.stat(path).st_size
+        except OSError:
+            continue  # closed meanwhile
+    return total
+
+
 OOM_SCORE_ADJ_MAX = 1000
 """``oom_score_adj`` that makes a process the OOM killer's first choice in its cgroup."""
 
@@ -406,7 +477,7 @@ def _helper_main(config: HelperConfig) -> None:  # pragma: no cover - runs in th
         # helper is in, but counted in no process's RSS, so the OOM killer never picks the helper
         # for it (it ranks processes by RSS) and kills the container's own processes instead.
         block = b"\x5a" * MIB
-        memfd = os.memfd_create("harness-memory", os.MFD_CLOEXEC)
+        memfd = os.memfd_create(MEMFD_NAME, os.MFD_CLOEXEC)
         held_mib = 0
         start = time.monotonic()
         target = int(-(-config.target_mib // 1))

@@ -1,8 +1,10 @@
-"""Shared iptables mechanics of the network-namespace faults (firewall, partition, dns).
+"""Shared iptables mechanics of the network-namespace faults (firewall, partition, dns, node_loss).
 
 Rules are added with ``nsenter -t PID -n iptables -w 5 -I ...`` in each container's own network
 namespace and carry the comment ``harness:<run-id>:<fault>``, so revert deletes exactly them and
-nothing else. Private module: not a fault kind, not auto-registered.
+nothing else. The same comment finds their packet counters (:meth:`NetnsRules.counters`), the
+kinds' proof that they acted: a packet counted by one of our DROP/REJECT rules is a packet the
+fault took away from someone. Private module: not a fault kind, not auto-registered.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from harness.errors import EnvironmentFailure
+from harness.faults._effect import EFFECT_READ_TIMEOUT_S, Deadline, bounded_read
 
 if TYPE_CHECKING:
     from harness.environment.stack import Stack
@@ -21,6 +24,17 @@ IPTABLES_WAIT_S = 5
 
 IPTABLES_TIMEOUT_S = 10.0
 """Timeout of each ``nsenter ... iptables`` call (it normally takes a few milliseconds)."""
+
+COUNTER_WAIT_S = 1
+"""``iptables -w`` of a counter read: it gives up sooner than a change would (it only measures)."""
+
+COUNTER_TIMEOUT_S = 3.0
+"""Timeout of each counter read (``iptables -L``, normally ~10 ms)."""
+
+COUNTERS_BUDGET_S = EFFECT_READ_TIMEOUT_S - 1.0
+"""All counter reads of one fault stop after this many seconds and return what they have: 1 s
+inside :func:`bounded_read`'s bound, so a slow namespace costs the later ones, not the whole
+measurement."""
 
 Chain = Literal["INPUT", "OUTPUT"]
 CHAINS: tuple[Chain, ...] = ("INPUT", "OUTPUT")
@@ -35,6 +49,31 @@ def rule_comment(run_id: str, fault_name: str) -> str:
     ``iptables -S`` for ``harness:``. At most 23 + 64 + 9 characters (iptables allows 256).
     """
     return f"harness:{run_id}:{fault_name}"
+
+
+def rule_counters(listing: str, comment: str) -> list[tuple[int, int]]:
+    """``(packets, bytes)`` of every rule carrying ``comment`` in one chain's ``iptables -L CHAIN
+    -v -x -n`` output.
+
+    That listing is two header lines, then one line per rule starting with its exact (``-x``)
+    packet and byte counts and ending with its matches, where a comment shows as ``/* text */``
+    (the same with the nft and legacy backends), e.g.::
+
+        Chain INPUT (policy ACCEPT 0 packets, 0 bytes)
+            pkts      bytes target     prot opt in     out     source               destination
+              12      720 DROP       6    --  !lo    *       0.0.0.0/0            0.0.0.0/0     tcp dpt:8080 /* harness:R:f */
+
+    The comment is matched with its delimiters, so ``harness:R:f`` never counts the rules of a
+    fault named ``f2``; our comments cannot contain ``*/`` (fault names are ``[A-Za-z0-9_.-]``).
+    Lines that are not rules (headers, blanks) are skipped.
+    """
+    tag = f"/* {comment} */"
+    found = []
+    for line in listing.splitlines():
+        words = line.split(maxsplit=2)
+        if len(words) == 3 and words[0].isdigit() and words[1].isdigit() and tag in words[2]:
+            found.append((int(words[0]), int(words[1])))
+    return found
 
 
 def validate_services(services: list[str]) -> list[str]:
@@ -130,6 +169,52 @@ class NetnsRules:
                     found.append(words[1:])
         return found
 
+    def counters(self, deadline: Deadline) -> dict[str, float]:
+        """What this fault's rules counted so far, in every namespace they were added to:
+        ``matched_packets`` and ``matched_bytes`` (sums of the rules' iptables counters, packets
+        and bytes, since each rule was inserted) and ``rules_in_place`` (how many of our rules
+        were found: 0 means none is left, e.g. every victim restarted into a fresh namespace).
+
+        One ``iptables -w 1 -L CHAIN -v -x -n`` per chain and namespace, each with a timeout of
+        at most :data:`COUNTER_TIMEOUT_S` and never past ``deadline``. A namespace that cannot
+        be read (the container stopped, the call timed out) is skipped, so the sums are lower
+        bounds; a restarted container is read in its new namespace, which holds none of our rules
+        (their counts were lost with the old one).
+
+        Returns ``{}`` when no namespace could be read (or none was recorded). An error other
+        than :class:`EnvironmentFailure` propagates (:func:`netns_effect` turns it into ``{}``).
+        """
+        packets = octets = rules = 0
+        read = 0
+        for container in list(self._namespaces):  # a copy: a revert may run concurrently
+            try:
+                found = self._container_counters(container, deadline)
+            except EnvironmentFailure:
+                continue
+            read += 1
+            rules += len(found)
+            packets += sum(p for p, _ in found)
+            octets += sum(b for _, b in found)
+        if not read:
+            return {}
+        return {"matched_packets": packets, "matched_bytes": octets, "rules_in_place": rules}
+
+    def _container_counters(self, container: str, deadline: Deadline) -> list[tuple[int, int]]:
+        """``(packets, bytes)`` of our rules in ``container``'s current namespace.
+
+        Raises:
+            EnvironmentFailure: out of time, the container is not running, or iptables failed.
+        """
+        found = []
+        for chain in CHAINS:
+            if deadline.expired():
+                raise EnvironmentFailure("effect read: out of time")
+            listing = self.stack.nsenter_net(
+                container, ["iptables", "-w", str(COUNTER_WAIT_S), "-L", chain, "-v", "-x", "-n"],
+                timeout_s=min(COUNTER_TIMEOUT_S, deadline.remaining_s()))
+            found += rule_counters(listing, self.comment)
+        return found
+
     def remove_all(self) -> list[str]:
         """Delete this fault's rules from every namespace they were added to; return the
         containers where rules were deleted. A container that stopped, was removed or was
@@ -161,6 +246,14 @@ class NetnsRules:
                 raise  # it exists: the engine failed, and the rules may still be there
             return False  # removed: its namespace is gone with it
         return bool(state.get("Running")) and int(state.get("Pid") or 0) == pid
+
+
+def netns_effect(rules: NetnsRules, what: str) -> dict[str, float]:
+    """The ``effect_counters()`` of every iptables kind: :meth:`NetnsRules.counters` of its
+    rules (``matched_packets``, ``matched_bytes``, ``rules_in_place``), within
+    :data:`COUNTERS_BUDGET_S` and :func:`bounded_read`'s bound; ``{}`` when nothing could be read.
+    ``what`` names the fault in the log. Never raises."""
+    return bounded_read(lambda: rules.counters(Deadline(COUNTERS_BUDGET_S)), what)
 
 
 def container_ips(stack: Stack, services: list[str], what: str) -> dict[str, list[str]]:

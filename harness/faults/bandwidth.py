@@ -32,7 +32,8 @@ from harness.faults.toxic_fault import ToxicFault
 class BandwidthSpec(NetworkFaultSpec):
     """Parameters: ``rate_kbps`` (0..10000000 KB/s, 1 KB = 1000 bytes; 0 stalls the stream)."""
 
-    summary = "Slow network / congested link: throughput through the proxy is capped at rate_kbps."
+    summary = ("Slow network / congested link: each connection's throughput through the proxy is capped at "
+               "rate_kbps (0 stalls it); small answers mostly just arrive later.")
     seed_section = "000 How Servers Fail, 4. Scenario 3: High Latency"
 
     kind: Literal["bandwidth"] = "bandwidth"

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from harness.faults.effect_rules import ContainerEvents, EffectRule, ProxyPathLive, ProxyTraffic, Reported
+
 if TYPE_CHECKING:
     from harness.environment.ledger import Ledger
     from harness.environment.stack import Stack
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 
 Stream = Literal["upstream", "downstream", "both"]
 """Toxiproxy stream: ``upstream`` is client to server, ``downstream`` server to client."""
+
+
 
 
 class FaultSpec(BaseModel):
@@ -42,12 +46,24 @@ class FaultSpec(BaseModel):
 
     Class attributes a kind sets for ``harness faults``: ``summary`` (one line: the real failure
     it simulates) and ``seed_section`` (where in the seeds that failure is described).
+
+    Class attributes that say how analysis proves the fault acted (a verdict on a window of a
+    fault whose effect was not seen is ``inconclusive``, never ``held``):
+
+    - ``effect_rules``: any one of these :data:`EffectRule` proves the fault acted; empty means
+      the harness cannot see this kind's effect, and its windows are always inconclusive;
+    - ``victim_in_path``: the fault acts on containers, and they must also have been on the
+      requests' path: their answers during the baseline came to at least
+      ``harness.analysis.fault_effect.IN_PATH_MIN_TX_BYTES_PER_REQUEST`` bytes per client
+      request (a fault on a container nobody talks to proves nothing).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     summary: ClassVar[str] = ""
     seed_section: ClassVar[str] = ""
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = ()
+    victim_in_path: ClassVar[bool] = False
 
     kind: str
     name: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -106,9 +122,11 @@ class NetworkFaultSpec(FaultSpec):
             with a warm pool may not see it at all.
     """
 
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ProxyTraffic(),)
+
     proxy: str = Field(min_length=1)
     stream: Stream = "downstream"
-    toxicity: float = Field(default=1.0, ge=0, le=1)
+    toxicity: float = Field(default=1.0, gt=0, le=1)
     reset_connections: bool = False
 
     def proxy_refs(self) -> list[str]:
@@ -153,3 +171,10 @@ class Fault(ABC):
     @abstractmethod
     def revert(self) -> list[str]:
         """Undo the fault; idempotent, safe after a failed inject; return what was restored."""
+
+    def effect_counters(self) -> dict[str, float]:
+        """What the fault measured of its own effect while in place, read right before the
+        revert and journalled with it (``fault.revert`` field ``effect``): e.g.
+        ``{"matched_packets": 1234}`` for iptables rules. Names carry their unit; values are
+        numbers. Default: nothing measured (``{}``). Never raises: a failed read gives ``{}``."""
+        return {}

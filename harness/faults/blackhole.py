@@ -14,6 +14,11 @@ Open connections: affected too (the toxics are added to every live link): pooled
 go silent mid-stream. On revert Toxiproxy closes every connection the toxics were holding (the
 timeout toxic's cleanup), so stuck clients see EOF and reconnect; new connections are normal.
 
+Unlike ``timeout`` on the default ``downstream`` stream, this hangs even against a server that
+closes after answering (HTTP/1.0, ``Connection: close``): the request never reaches it, so it never
+answers or closes. Effect evidence: traffic crossed the proxy while the toxics were there
+(``ProxyTraffic``).
+
 Limits: a real partition also stops the TCP handshake (connect timeouts); through Toxiproxy the
 handshake with the proxy still succeeds. ``toxicity`` < 1 blackholes that share of connections
 (rolled per connection and stream). ``stream`` is fixed to ``both``. A close by either end still
@@ -33,7 +38,8 @@ class BlackholeSpec(NetworkFaultSpec):
     """Parameters: ``proxy``, ``toxicity``, ``reset_connections`` from :class:`NetworkFaultSpec`;
     ``stream`` can only be ``both`` (the partition is silent in both directions)."""
 
-    summary = "Network partition: connects succeed but every byte is silently dropped both ways (hang, no refusal)."
+    summary = ("Silent dependency: connects (to the proxy) succeed, then every byte both ways is dropped; requests hang "
+               "until the client's own timeout (a real partition also stops the connect: see partition).")
     seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash: Network Partition"
 
     kind: Literal["blackhole"] = "blackhole"

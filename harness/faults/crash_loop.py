@@ -32,13 +32,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from harness.environment.stack import DOCKER_TIMEOUT_S
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault
+from harness.faults.base import ContainerEvents, EffectRule, Fault
 from harness.faults.kill import ReplicaFaultSpec, Signal, choose_replicas, container_state
 from harness.faults.registry import register
 
@@ -59,6 +59,8 @@ class CrashLoopSpec(ReplicaFaultSpec):
 
     summary = "Crash loop (CrashLoopBackOff): replicas are killed again each time they are restarted."
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Cluster Layer (Pod CrashLoopBackOff)"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("die",)),)
 
     kind: Literal["crash_loop"] = "crash_loop"
     signal: Signal = Field(default="SIGKILL", description="signal of every crash (docker kill --signal)")

@@ -21,6 +21,16 @@ connections are not affected by the fault itself. With ``leave_mib`` > 0, only w
 than what is left fail. Processes in the container running as root may still have the file
 system's reserved blocks (ext4), which ``statvfs``'s ``f_bavail`` excludes.
 
+Effect evidence (how analysis knows the fault acted), read right before revert
+(``effect_counters()``, summed over victims): ``filled_mib``, the space the fill files hold at
+that moment (their allocated blocks, ``st_blocks`` x 512 bytes: the space taken from the file
+system, whatever happened to it since) and ``free_mib``, what ``statvfs`` says is still available
+to unprivileged writers. At least 1 MiB filled proves the fault took space away; less means the
+file system was (almost) full already, and the fault changed next to nothing. Whether the
+service *wrote* under that path during the fault (and hit ENOSPC) is not measured: analysis also
+requires the victims to be on the requests' path (``victim_in_path``), and a service that never
+writes there will "hold" for that reason.
+
 Revert (idempotent): the fill file is unlinked through the directory descriptor kept open since
 inject, so it is removed even if the container restarted meanwhile (a tmpfs of a stopped
 container goes away by itself). Limits: space freed by the service itself during the fault is
@@ -34,13 +44,14 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from harness.errors import EnvironmentFailure
 from harness.faults._cgroup import MIB, container_main_pid
-from harness.faults.base import Fault
+from harness.faults._effect import bounded_read
+from harness.faults.base import EffectRule, Fault, Reported
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas
 from harness.faults.registry import register
 
@@ -55,8 +66,11 @@ class DiskFullSpec(ReplicaFaultSpec):
     absolute directory in the container, no ``..``), ``leave_mib`` (free space left, >= 0 MiB)
     and ``max_fill_mib`` (the most the fault writes per victim, 1..1048576 MiB)."""
 
-    summary = "Disk full: the file system under a path in the container fills up; writes fail with ENOSPC."
+    summary = ("Disk full: the file system under a path in some replicas fills up; writes there fail with ENOSPC "
+               "(reads, other paths and a service that does not write are unaffected).")
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Infrastructure Layer: Disk full"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("filled_mib", 1.0),)
 
     kind: Literal["disk_full"] = "disk_full"
     path: str = Field(min_length=1, max_length=1024,
@@ -150,7 +164,9 @@ class DiskFullFault(Fault):
         self._fills: list[_Fill] = []
 
     def inject(self) -> list[str]:
-        """Fill the file system; return ``<container>:<path>`` per victim.
+        """Fill the file system; return, per victim, its container name, then
+        ``<container>:<path>`` (the bare name is what analysis matches with the container's
+        traffic and events).
 
         Raises:
             EnvironmentFailure: no running replica, the path is unusable, the fill would exceed
@@ -181,8 +197,31 @@ class DiskFullFault(Fault):
             except OSError as exc:
                 raise EnvironmentFailure(f"disk_full {self.spec.name}: filling {self.spec.path} in {name} failed: "
                                          f"{exc.strerror or exc}") from None
-            touched.append(f"{name}:{self.spec.path}")
+            touched += [name, f"{name}:{self.spec.path}"]
         return touched
+
+    def effect_counters(self) -> dict[str, float]:
+        """``filled_mib`` (MiB the fill files hold now, allocated blocks) and ``free_mib`` (MiB
+        still available on their file systems), summed over victims; ``{}`` before inject or when
+        nothing was readable. Never raises."""
+        return bounded_read(self._measure, f"disk_full {self.spec.name}")
+
+    def _measure(self) -> dict[str, float]:
+        filled, free, read = 0, 0, 0
+        for fill_ in list(self._fills):
+            if not fill_.created:
+                continue
+            try:
+                st = os.stat(fill_.file_name, dir_fd=fill_.dir_fd, follow_symlinks=False)
+                vfs = os.statvfs(fill_.dir_fd)
+            except OSError:
+                continue  # removed meanwhile, or the descriptor is closed by a concurrent revert
+            filled += st.st_blocks * 512  # st_blocks is in 512-byte units whatever the block size
+            free += vfs.f_bavail * vfs.f_frsize
+            read += 1
+        if not read:
+            return {}
+        return {"filled_mib": round(filled / MIB, 2), "free_mib": round(free / MIB, 2)}
 
     def revert(self) -> list[str]:
         """Remove the fill files; return ``<container>:<path>`` per victim.

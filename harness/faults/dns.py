@@ -53,18 +53,25 @@ an EnvironmentFailure saying so otherwise), root on the host, and the host's ``i
 containers are resolved at inject: a container that starts later resolves normally. Toxiproxy as
 a client (its upstream names) needs ``target.allow_toxiproxy_faults: true``; inject checks every
 client against the stack's guard before the first rule goes in.
+
+Effect evidence (how analysis knows the fault acted): the packet counters of the fault's own
+rules, read right before revert (``effect_counters()``: ``matched_packets``, ``matched_bytes``,
+``rules_in_place``). Every counted packet is a query (``error``) or an answer (``timeout``) for
+``hostname`` that was dropped: a resolution the fault broke. Clients that resolved nothing during
+the fault (warm pools, caches: see above) count 0, and the window stays inconclusive, which is
+what happened: the fault changed nothing for them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault, FaultSpec
-from harness.faults._iptables import NetnsRules, Rule, container_ips, rule_comment, validate_services
+from harness.faults.base import EffectRule, Fault, FaultSpec, Reported
+from harness.faults._iptables import NetnsRules, Rule, container_ips, netns_effect, rule_comment, validate_services
 from harness.faults.registry import register
 
 DOCKER_DNS_IP = "127.0.0.11"
@@ -107,8 +114,11 @@ class DnsSpec(FaultSpec):
     name), ``for_services`` (the clients: every running container of each), and ``mode``
     (``timeout``: no answer, ~10 s then failure; ``error``: failure at once)."""
 
-    summary = "DNS resolution failure: one name stops resolving for some clients (timeout or immediate EAI_AGAIN)."
+    summary = ("DNS resolution failure: one name stops resolving for some clients (timeout or immediate EAI_AGAIN); "
+               "only new resolutions fail: pooled connections and cached answers never notice.")
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Network Layer (DNS resolution failure)"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("matched_packets"),)
 
     kind: Literal["dns"] = "dns"
     hostname: str = Field(min_length=1, max_length=254,
@@ -177,6 +187,11 @@ class DnsFault(Fault):
                     ) from None
                 raise
         return clients
+
+    def effect_counters(self) -> dict[str, float]:
+        """``matched_packets`` / ``matched_bytes``: DNS packets for ``hostname`` dropped since
+        inject, and ``rules_in_place`` (see :func:`netns_effect`); ``{}`` if unreadable. Never raises."""
+        return netns_effect(self._rules, f"dns {self.spec.name}")
 
     def revert(self) -> list[str]:
         """Delete the rules; return the containers cleaned ([] before inject and on a second call)."""

@@ -10,6 +10,14 @@ where the client was). After revert new connections succeed again.
 
 Open connections: all closed at inject; none survive the revert either.
 
+Compared with real failures: this is a crashed *process* on a live host (the kernel answers the
+SYN with a RST), which clients detect at once. A crashed or unplugged *host* or container answers
+nothing: connects time out (``node_loss``, ``partition``, ``kill`` of the container), which is
+slower and harsher for clients without connect timeouts.
+
+Effect evidence: the proxy carried traffic in the seconds before the inject (``ProxyPathLive``):
+nothing can cross a disabled proxy, so the fault's own window cannot show it.
+
 Limits: this acts on the proxy, not on the dependency's container (which keeps running and stays
 reachable for anyone who bypasses the proxy). Overlapping ``down`` faults on the same proxy of
 the same run are counted: the proxy comes back when the last one is reverted. Another network
@@ -20,11 +28,11 @@ disable+enable), so do not overlap the two.
 from __future__ import annotations
 
 import weakref
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from harness.faults.base import Fault, FaultContext, FaultSpec
+from harness.faults.base import EffectRule, Fault, FaultContext, FaultSpec, ProxyPathLive
 from harness.faults.registry import register
 from harness.toxiproxy.client import ToxiproxyClient
 
@@ -36,8 +44,11 @@ class DownSpec(FaultSpec):
     """Parameters: ``proxy``: name of a proxy declared under ``proxies:``. No ``stream`` or
     ``toxicity``: the whole proxy is down for every connection."""
 
-    summary = "Service down / port closed: connections to the dependency are refused (ECONNREFUSED)."
+    summary = ("Port closed in front of a dependency: its proxy stops listening; connects are refused at once "
+               "(ECONNREFUSED), open ones closed. The dependency keeps running (a dead host would time out).")
     seed_section = "000 How Servers Fail, 4. Scenario 2: Ping Works but Port Closed"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ProxyPathLive(),)
 
     kind: Literal["down"] = "down"
     proxy: str = Field(min_length=1, description="proxy to disable (declared under proxies:)")

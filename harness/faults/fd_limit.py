@@ -24,6 +24,20 @@ requests on them are served), so a load balancer that reuses connections may see
 the failure; its health check, on a new connection, times out and takes the replica out after
 ``fall`` checks. When the backlog is full, new SYNs are dropped (connect timeouts).
 
+Effect evidence (how analysis knows the fault acted), read right before revert
+(``effect_counters()``, summed over victims), for the processes it changed that still run:
+
+- ``exhausted_processes``: processes that cannot open one more descriptor right now (the lowest
+  free descriptor number, from ``/proc/<pid>/fd``, is not below their soft limit, from
+  ``/proc/<pid>/limits``): their next ``accept()``/``socket()``/``open()`` fails with EMFILE. One
+  proves the fault bites; with ``spare_fds`` or ``max_open_files`` above what the process uses it
+  counts 0, and the window stays inconclusive (the limit was there but never reached);
+- ``limited_processes``: processes whose soft limit is still the lowered one;
+- ``pending_accepts``: connections the kernel completed that nobody has accepted yet, in the
+  victims' network namespaces (the accept queues of the listening TCP sockets, ``rx_queue`` of
+  the ``0A`` lines of ``/proc/<pid>/net/tcp`` and ``tcp6``): the EMFILE signature of a server that
+  receives traffic (a snapshot, informative; a busy healthy server can have a few too).
+
 Revert (idempotent): the old soft limit is written back on every process that is still the same
 process (same PID and start time). Limits: processes started after inject (``docker exec``, new
 workers from an unaffected parent) get the normal limit; a process may raise its own soft limit
@@ -38,13 +52,14 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from harness.errors import EnvironmentFailure
 from harness.faults._cgroup import cgroup_pids, container_cgroup_dirs, container_main_pid, process_start_time
-from harness.faults.base import Fault
+from harness.faults._effect import bounded_read
+from harness.faults.base import EffectRule, Fault, Reported
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas
 from harness.faults._process import valid_process_regex
 from harness.faults.registry import register
@@ -59,8 +74,11 @@ class FdLimitSpec(ReplicaFaultSpec):
     ``max_open_files`` (1..1048576, absolute), and ``process`` (regex over the command line;
     default every process of the container)."""
 
-    summary = "File descriptors exhausted: new sockets and files fail with EMFILE (Too many open files)."
+    summary = ("File descriptors exhausted: new sockets and files fail with EMFILE; a server's new connections are "
+               "accepted by the kernel, then hang; open connections keep working.")
     seed_section = "000 How Servers Fail, 5. Step-by-Step Troubleshooting Flow: Step 4: File descriptors"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("exhausted_processes"),)
 
     kind: Literal["fd_limit"] = "fd_limit"
     spare_fds: int | None = Field(default=None, ge=0, le=100_000,
@@ -97,12 +115,15 @@ class _Changed:
     uid: int
     gid: int
     old_soft: str
+    limit: int = 0  # the soft limit it got
 
 
 @dataclass
 class _Victim:
     name: str
     changed: list[_Changed] = field(default_factory=list)
+    pid1: int = 0  # host PID of its PID 1 at inject (whose /proc/<pid>/net is its namespace)
+    pid1_start: int | None = None
 
 
 def _ids(pid: int) -> tuple[int, int]:
@@ -155,6 +176,60 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def soft_nofile(pid: int) -> int | None:
+    """Soft "Max open files" of host PID ``pid`` from ``/proc/<pid>/limits`` (no call into the
+    process, no privilege needed); None when gone, unreadable or ``unlimited``."""
+    try:
+        lines = Path(f"/proc/{pid}/limits").read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith("Max open files"):
+            soft = line[len("Max open files"):].split()[:1]
+            return int(soft[0]) if soft and soft[0].isdigit() else None
+    return None
+
+
+def open_fds(pid: int) -> set[int]:
+    """Descriptor numbers open in host PID ``pid`` now (``/proc/<pid>/fd``); empty when gone."""
+    try:
+        return {int(fd) for fd in os.listdir(f"/proc/{pid}/fd") if fd.isdigit()}
+    except OSError:
+        return set()
+
+
+TCP_LISTEN = "0A"
+"""``st`` of a listening socket in ``/proc/net/tcp`` (the kernel's TCP_LISTEN, 10)."""
+
+
+def accept_backlog(proc_net_tcp: str) -> int:
+    """Connections waiting in the accept queues of the listening sockets of one ``/proc/net/tcp``
+    (or ``tcp6``) listing: the ``rx_queue`` half (hex) of ``tx_queue:rx_queue`` of every line in
+    state ``0A``, which the kernel sets to the socket's accept backlog for a listener. The header
+    and malformed lines are skipped."""
+    total = 0
+    for line in proc_net_tcp.splitlines()[1:]:
+        words = line.split()
+        if len(words) > 4 and words[3] == TCP_LISTEN and ":" in words[4]:
+            try:
+                total += int(words[4].split(":", 1)[1], 16)
+            except ValueError:
+                continue
+    return total
+
+
+def pending_accepts(pid: int) -> int:
+    """:func:`accept_backlog` of the TCP (v4 and v6) listeners in host PID ``pid``'s network
+    namespace (``/proc/<pid>/net/tcp``, ``tcp6``); 0 for what is unreadable."""
+    total = 0
+    for name in ("tcp", "tcp6"):
+        try:
+            total += accept_backlog(Path(f"/proc/{pid}/net/{name}").read_text(encoding="ascii", errors="replace"))
+        except OSError:
+            continue
+    return total
+
+
 def prlimit_nofile(pid: int, uid: int, gid: int, soft: str | None = None) -> str:
     """Read (``soft`` None) or set the soft ``RLIMIT_NOFILE`` of host PID ``pid`` with util-linux
     ``prlimit``, run as ``uid``/``gid`` (the target's ids, see the module docstring). ``soft`` is a
@@ -191,9 +266,11 @@ class FdLimitFault(Fault):
         super().__init__(spec, ctx)
         self._victims: list[_Victim] = []
 
-    def _targets(self, name: str) -> list[int]:
+    def _targets(self, victim: _Victim) -> list[int]:
+        name = victim.name
         container = self.ctx.stack.container(name)
-        pid = container_main_pid(container)
+        pid = victim.pid1 = container_main_pid(container)
+        victim.pid1_start = process_start_time(pid)
         group = container_cgroup_dirs(pid, container.id, ["memory"])["memory"]
         pids = cgroup_pids(group)
         if self.spec.process is not None:
@@ -204,7 +281,8 @@ class FdLimitFault(Fault):
         return pids
 
     def inject(self) -> list[str]:
-        """Lower the limits; return ``<container>:pid=<pid>,nofile=<n>`` per process changed.
+        """Lower the limits; return, per victim, its container name (what analysis matches with
+        the container's traffic), then ``<container>:pid=<pid>,nofile=<n>`` per process changed.
 
         Raises:
             EnvironmentFailure: no running replica, no matching process, or prlimit failed.
@@ -213,13 +291,14 @@ class FdLimitFault(Fault):
         for name in choose_replicas(self, self.spec):
             victim = _Victim(name)
             self._victims.append(victim)
-            for pid in self._targets(name):
+            touched.append(name)
+            for pid in self._targets(victim):
                 start_time = process_start_time(pid)
                 try:
                     uid, gid = _ids(pid)
                     limit = self.spec.limit_for(lowest_free_fd(steady_fds(pid)))
                     old = prlimit_nofile(pid, uid, gid)
-                    victim.changed.append(_Changed(pid, start_time, uid, gid, old))
+                    victim.changed.append(_Changed(pid, start_time, uid, gid, old, limit))
                     prlimit_nofile(pid, uid, gid, str(limit))
                 except (OSError, EnvironmentFailure) as exc:
                     if start_time is None or process_start_time(pid) != start_time:
@@ -230,6 +309,31 @@ class FdLimitFault(Fault):
                                              f"{exc.strerror or exc}") from None
                 touched.append(f"{name}:pid={pid},nofile={limit}")
         return touched
+
+    def effect_counters(self) -> dict[str, float]:
+        """``exhausted_processes``, ``limited_processes`` and ``pending_accepts`` (counts; see
+        the module docstring), over the processes changed at inject that still run (same PID and
+        start time) and the victims whose PID 1 is the one of the inject; ``{}`` before inject.
+        Never raises."""
+        return bounded_read(self._measure, f"fd_limit {self.spec.name}")
+
+    def _measure(self) -> dict[str, float]:
+        victims = list(self._victims)
+        if not victims:
+            return {}
+        limited = exhausted = pending = 0
+        for victim in victims:
+            for changed in list(victim.changed):
+                if process_start_time(changed.pid) != changed.start_time:
+                    continue  # exited since inject
+                soft = soft_nofile(changed.pid)
+                if soft is None or soft != changed.limit:
+                    continue  # raised again by the process itself (or unreadable)
+                limited += 1
+                exhausted += lowest_free_fd(open_fds(changed.pid)) >= soft
+            if victim.pid1 and process_start_time(victim.pid1) == victim.pid1_start:
+                pending += pending_accepts(victim.pid1)
+        return {"exhausted_processes": exhausted, "limited_processes": limited, "pending_accepts": pending}
 
     def revert(self) -> list[str]:
         """Restore every soft limit still in place; return the containers restored.

@@ -37,20 +37,34 @@ rule. Firewalling the harness's Toxiproxy needs ``target.allow_toxiproxy_faults:
 container is checked against the stack's guard before the first rule goes in. Requires root on
 the host (``nsenter``) and the host's ``iptables`` (either backend).
 
-This module also holds what the iptables-based kinds share (``partition``, ``dns``):
-:class:`Rule`, :class:`NetnsRules` and :func:`rule_comment`.
+Effect evidence (how analysis knows the fault acted): the packet counters of the fault's own
+rules, read right before revert (``effect_counters()``: ``matched_packets``, ``matched_bytes``,
+``rules_in_place``). A packet counted there is one the firewall dropped or rejected, so at
+least one proves it acted; a firewall on a port nobody used during the fault counts 0 and its
+window stays inconclusive. No ``victim_in_path`` condition: the matched packets are the traffic.
+With ``new_connections_only`` only the SYNs of new connections are counted.
+
+The iptables mechanics are shared with ``partition``, ``dns`` and ``node_loss`` (``_iptables``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault
+from harness.faults.base import EffectRule, Fault, Reported
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas
-from harness.faults._iptables import NetnsRules, Rule, container_ips, rule_comment, sources, validate_services
+from harness.faults._iptables import (
+    NetnsRules,
+    Rule,
+    container_ips,
+    netns_effect,
+    rule_comment,
+    sources,
+    validate_services,
+)
 from harness.faults.registry import register
 
 
@@ -61,8 +75,12 @@ class FirewallSpec(ReplicaFaultSpec):
     containers are blocked; default: every source but loopback) and ``new_connections_only``
     (open connections keep working)."""
 
-    summary = "Firewall blocking a port: packets to one TCP port of a service are dropped (hang) or rejected (refused)."
+    summary = ("Firewall blocking a port: packets to one TCP port of some replicas are dropped (connects and open "
+               "connections hang until the client's timeout) or rejected (refused at once).")
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Network Layer (Firewall blocking traffic) / 4. Scenario 2: Ping Works but Port Closed"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("matched_packets"),)
+    victim_in_path: ClassVar[bool] = False  # the matched packets are traffic to the victims
 
     kind: Literal["firewall"] = "firewall"
     port: int = Field(ge=1, le=65_535, description="TCP port the service listens on inside its container")
@@ -119,6 +137,11 @@ class FirewallFault(Fault):
         for name in chosen:
             self._rules.add(name, rules)
         return chosen
+
+    def effect_counters(self) -> dict[str, float]:
+        """``matched_packets`` / ``matched_bytes`` the firewall rules dropped or rejected since
+        inject and ``rules_in_place`` (see :func:`netns_effect`); ``{}`` if unreadable. Never raises."""
+        return netns_effect(self._rules, f"firewall {self.spec.name}")
 
     def revert(self) -> list[str]:
         """Delete the rules; return the containers cleaned ([] before inject and on a second call)."""

@@ -25,12 +25,12 @@ This module also holds what every "N replicas of a service" kind shares (``Repli
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault, FaultSpec
+from harness.faults.base import ContainerEvents, EffectRule, Fault, FaultSpec
 from harness.faults.registry import register
 
 Signal = Literal["SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"]
@@ -46,6 +46,8 @@ class ReplicaFaultSpec(FaultSpec):
         percent: which share of the running replicas (1..100, rounded up, at least one).
             Neither given: one replica. Never more than are running.
     """
+
+    victim_in_path: ClassVar[bool] = True
 
     service: str = Field(min_length=1, description="compose service whose replicas are affected")
     count: int | None = Field(default=None, ge=1, le=1000,
@@ -95,8 +97,11 @@ class KillSpec(ReplicaFaultSpec):
     """Parameters: ``service``, ``count`` or ``percent`` (default one replica), and ``signal``
     (default SIGKILL)."""
 
-    summary = "Process crashed: replicas of a service die by a signal (SIGKILL: no graceful shutdown)."
+    summary = ("Container crashed: replicas die by a signal (SIGKILL: no graceful shutdown) and stay down until revert; "
+               "new connects to them time out or find no route (not refused).")
     seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("die",)),)
 
     kind: Literal["kill"] = "kill"
     signal: Signal = Field(default="SIGKILL", description="signal sent to each victim's PID 1 by the engine")

@@ -2,6 +2,11 @@
 
 Toxiproxy's latency toxic delays each chunk by ``latency`` ms plus a uniform ``jitter`` of up to
 +-``jitter`` ms. It applies to connections that are already open as well as new ones.
+
+What the client sees: data arrives late (on ``downstream``, the default: the answers); the TCP
+connect completes at once (Toxiproxy's listener accepts it before any toxic acts), so a connect
+timeout never fires, only read or total timeouts do. Effect evidence: traffic crossed the proxy
+while the toxic was there (``ProxyTraffic``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from harness.faults.toxic_fault import ToxicFault
 class LatencySpec(NetworkFaultSpec):
     """Parameters: ``latency_ms`` (0..600000) and ``jitter_ms`` (0..600000, <= latency is usual)."""
 
-    summary = "Slow dependency: every chunk through the proxy is delayed (high latency)."
+    summary = ("Slow dependency: every chunk through the proxy is delayed by latency_ms (answers, by default); the "
+               "TCP connect itself is not delayed, so connect timeouts never fire.")
     seed_section = "000 How Servers Fail, 4. Scenario 3: High Latency"
 
     kind: Literal["latency"] = "latency"

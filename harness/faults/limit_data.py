@@ -32,7 +32,8 @@ from harness.faults.toxic_fault import ToxicFault
 class LimitDataSpec(NetworkFaultSpec):
     """Parameters: ``bytes`` (0..2**40): bytes let through per connection before it is closed."""
 
-    summary = "Transfer cut mid-way: each connection is closed after a fixed number of bytes (truncated answers)."
+    summary = ("Transfer cut mid-way: each connection is closed (FIN) once `bytes` bytes have passed since inject; "
+               "answers that fit in what is left pass intact.")
     seed_section = "000 How Servers Fail, 6. Telecom / Cloud Production Context: Data path interruption"
 
     kind: Literal["limit_data"] = "limit_data"

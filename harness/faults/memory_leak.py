@@ -19,6 +19,14 @@ until the OOM kill; then they are lost with the process, requests in flight fail
 balancer takes the replica out after its health check's ``fall`` count. Without a limit the
 host's memory is used (bounded by ``limit_mib``).
 
+Effect evidence (how analysis knows the fault acted): Docker's ``oom`` event for a victim (the
+leak reached the container's limit), or ``leaked_mib``, read right before revert
+(``effect_counters()``): the MiB the helpers hold at that moment, summed over victims (the size
+of each helper's memfd, ``stat`` of ``/proc/<helper>/fd/N``), all of it charged to the victim's
+memory cgroup. One MiB (the helper's step) proves the leak grew; whether the app noticed is the
+expectation's question (only near a limit does it). After an OOM kill the helper has exited and
+holds nothing, so the ``oom`` event is the proof then.
+
 Revert (idempotent): kill the helpers (their memory is freed at once) and start any victim that
 stopped with ``OOMKilled`` (the leak killed it; one stopped for another reason is left to
 whatever stopped it, e.g. an overlapping ``kill`` fault). Limits: the growth is linear,
@@ -29,7 +37,7 @@ nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -39,11 +47,14 @@ from harness.faults._cgroup import (
     HelperConfig,
     container_cgroup_dirs,
     container_main_pid,
+    MIB,
     make_oom_victim,
+    memfd_bytes,
     process_start_time,
     restore_oom_score,
 )
-from harness.faults.base import Fault
+from harness.faults._effect import bounded_read
+from harness.faults.base import ContainerEvents, EffectRule, Fault, Reported
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas
 from harness.faults.registry import register
 
@@ -52,8 +63,11 @@ class MemoryLeakSpec(ReplicaFaultSpec):
     """Parameters: ``service``, ``count`` or ``percent`` (default one replica), ``rate_mib_s``
     (growth, 0.1..1024 MiB/s) and ``limit_mib`` (where growth stops, 1..65536 MiB)."""
 
-    summary = "Memory leak: a replica's memory grows steadily (rate_mib_s) up to limit_mib; at its limit, an OOM kill."
+    summary = ("Memory leak: a replica's memory use grows at rate_mib_s up to limit_mib; the app notices only if that "
+               "reaches the container's memory limit (then an OOM kill).")
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Application Layer: Memory leak"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("oom",)), Reported("leaked_mib", 1.0))
 
     kind: Literal["memory_leak"] = "memory_leak"
     rate_mib_s: float = Field(default=10, ge=0.1, le=1024, description="memory added per second, MiB/s")
@@ -105,6 +119,18 @@ class MemoryLeakFault(Fault):
             )
             touched.append(name)
         return touched
+
+    def effect_counters(self) -> dict[str, float]:
+        """``leaked_mib``: MiB the victims' helpers hold right now, summed (0 for a helper that
+        exited, e.g. after the OOM kill it caused); ``{}`` before inject or when unreadable.
+        Never raises."""
+        return bounded_read(self._measure, f"memory_leak {self.spec.name}")
+
+    def _measure(self) -> dict[str, float]:
+        helpers = [v.helper for v in list(self._victims) if v.helper is not None]
+        if not helpers:
+            return {}
+        return {"leaked_mib": round(sum(memfd_bytes(h.pid) for h in helpers) / MIB, 1)}
 
     def revert(self) -> list[str]:
         """Free the leaked memory (kill the helpers) and start victims the leak OOM-killed.

@@ -3,10 +3,10 @@
 Mechanism: every running container of ``services`` is cut off the network at the same moment by
 two iptables rules in its own network namespace (host ``iptables`` through ``nsenter -t PID -n``):
 ``INPUT ! -i lo -j DROP`` and ``OUTPUT ! -o lo -j DROP``, tagged with the comment
-``harness-node-loss:<fault name>``. All PIDs are resolved first and the rules are then applied in
-one pass, so the group goes dark within a few tens of milliseconds; loopback stays open, so the
-processes keep running and talking to themselves, as on a node that lost its kubelet or its
-network but not its power.
+``harness:<run-id>:<fault name>`` (the shared mechanics of ``_iptables``). All PIDs are resolved
+first and the rules are then applied in one pass, so the group goes dark within a few tens of
+milliseconds; loopback stays open, so the processes keep running and talking to themselves, as on
+a node that lost its kubelet or its network but not its power.
 
 Why drop and not stop or ``docker network disconnect``: when a node goes NotReady its pods are
 still in the endpoints (until the node controller evicts them, minutes later) and packets to them
@@ -18,7 +18,14 @@ errors, which is a kinder failure than a lost node.
 
 Docker's view does not change: the containers stay ``running`` and their health checks (which run
 inside the namespace, over loopback for most) may even stay healthy, as a node's pods do until the
-control plane notices.
+control plane notices. So no Docker event can prove this fault acted.
+
+Effect evidence (how analysis knows the fault acted): the packet counters of the two rules in
+every namespace, read right before revert (``effect_counters()``: ``matched_packets``,
+``matched_bytes``, ``rules_in_place``). Each counted packet is one that a peer sent to the lost
+node (``INPUT``) or the node tried to send (``OUTPUT``) and that vanished; a "node" nobody talked
+to during the fault counts 0 and its window stays inconclusive. (Docker's DNS at ``127.0.0.11``
+is reached over loopback, so the containers' own lookups are not counted.)
 
 Revert deletes exactly the rules this fault added (by their comment), in every container that
 still runs in the same namespace (same PID 1); a container restarted in between has a new
@@ -27,26 +34,31 @@ namespace without them. Requires root on the host (``nsenter``) and the host's `
 
 from __future__ import annotations
 
-import shlex
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault, FaultSpec
-from harness.faults.kill import container_state
+from harness.faults.base import EffectRule, Fault, FaultSpec, Reported
+from harness.faults._iptables import NetnsRules, Rule, netns_effect, rule_comment, validate_services
 from harness.faults.registry import register
 
-RULES: tuple[tuple[str, str], ...] = (("INPUT", "-i"), ("OUTPUT", "-o"))
-"""(chain, interface flag) of the two DROP rules: everything in and out except loopback."""
+RULES: tuple[Rule, ...] = (
+    Rule("INPUT", ("!", "-i", "lo"), ("-j", "DROP")),
+    Rule("OUTPUT", ("!", "-o", "lo"), ("-j", "DROP")),
+)
+"""The two DROP rules every container of the group gets: everything in and out except loopback."""
 
 
 class NodeLossSpec(FaultSpec):
     """Parameters: ``services``, the compose services that share the lost "node" (all their
     running containers are cut off)."""
 
-    summary = "Node NotReady: every container of a group of services becomes unreachable at once (timeouts)."
+    summary = ("Node NotReady: every container of a group of services drops all packets in and out at once "
+               "(peers' connects and open requests time out; Docker still says running).")
     seed_section = "000 How Servers Fail, 4. Scenario 4: Kubernetes Node NotReady"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("matched_packets"),)
 
     kind: Literal["node_loss"] = "node_loss"
     services: list[str] = Field(min_length=1, max_length=50,
@@ -55,11 +67,7 @@ class NodeLossSpec(FaultSpec):
     @field_validator("services")
     @classmethod
     def _unique(cls, services: list[str]) -> list[str]:
-        if any(not s for s in services):
-            raise ValueError("service names must not be empty")
-        if len(set(services)) != len(services):
-            raise ValueError("services must be unique")
-        return services
+        return validate_services(services)
 
     def service_refs(self) -> list[str]:
         return list(self.services)
@@ -74,19 +82,10 @@ class NodeLossFault(Fault):
 
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
-        self._isolated: dict[str, int] = {}  # container -> PID 1 whose namespace got the rules
-
-    @property
-    def comment(self) -> str:
-        """The iptables comment that tags this fault's rules."""
-        return f"harness-node-loss:{self.spec.name}"
-
-    def _match(self, flag: str) -> list[str]:
-        """The rule after its chain name: every interface but loopback, tagged, dropped."""
-        return ["!", flag, "lo", "-m", "comment", "--comment", self.comment, "-j", "DROP"]
+        self._rules = NetnsRules(ctx.stack, rule_comment(ctx.stack.run_id, spec.name))
 
     def inject(self) -> list[str]:
-        """Cut every running container of the group off the network; return their names.
+        """Cut every running container of the group off the network; return their names (sorted).
 
         Raises:
             EnvironmentFailure: the group has no running container, or iptables failed (the
@@ -95,38 +94,17 @@ class NodeLossFault(Fault):
         names = sorted({n for service in self.spec.services for n in self.ctx.stack.running_containers(service)})
         if not names:
             raise EnvironmentFailure(f"node_loss {self.spec.name}: no running container in {self.spec.services}")
-        pids = {name: self.ctx.stack.pid(name) for name in names}  # everything resolved before acting
+        self._rules.claim(names)  # every PID resolved (and guarded) before the first rule
         for name in names:
-            self._isolated[name] = pids[name]  # recorded first: revert removes whatever was added
-            for chain, flag in RULES:
-                self.ctx.stack.nsenter_net(name, ["iptables", "-w", "5", "-I", chain, "1", *self._match(flag)])
+            self._rules.add(name, list(RULES))
         return names
 
-    def _ours(self, name: str, chain: str) -> int:
-        """How many of this fault's rules ``chain`` holds in ``name``'s namespace."""
-        out = self.ctx.stack.nsenter_net(name, ["iptables", "-w", "5", "-S", chain])
-        count = 0
-        for line in out.splitlines():
-            try:
-                words = shlex.split(line)
-            except ValueError:  # unbalanced quotes: not a rule we wrote
-                continue
-            count += any(w == "--comment" and words[i + 1:i + 2] == [self.comment] for i, w in enumerate(words))
-        return count
+    def effect_counters(self) -> dict[str, float]:
+        """``matched_packets`` / ``matched_bytes`` the node's DROP rules took, in and out, since
+        inject, and ``rules_in_place`` (see :func:`netns_effect`); ``{}`` if unreadable. Never raises."""
+        return netns_effect(self._rules, f"node_loss {self.spec.name}")
 
     def revert(self) -> list[str]:
         """Remove this fault's rules from every container still in the namespace it cut off;
         return the containers restored ([] before any inject, and on a second call)."""
-        restored = []
-        for name, pid in list(self._isolated.items()):
-            state = container_state(self, name)
-            if state.get("Running") and int(state.get("Pid") or 0) == pid:
-                removed = 0
-                for chain, flag in RULES:
-                    for _ in range(self._ours(name, chain)):
-                        self.ctx.stack.nsenter_net(name, ["iptables", "-w", "5", "-D", chain, *self._match(flag)])
-                        removed += 1
-                if removed:
-                    restored.append(name)
-            del self._isolated[name]
-        return restored
+        return self._rules.remove_all()

@@ -38,7 +38,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -55,7 +55,7 @@ from harness.faults._cgroup import (
     restore_oom_score,
     write_cgroup,
 )
-from harness.faults.base import Fault
+from harness.faults.base import ContainerEvents, EffectRule, Fault
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas
 from harness.faults.registry import register
 
@@ -70,6 +70,8 @@ class OomSpec(ReplicaFaultSpec):
 
     summary = "RAM exhausted: a replica's memory fills up until the kernel's OOM killer kills it (OOMKilled)."
     seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash: OOM (Out of Memory)"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("oom",)),)
 
     kind: Literal["oom"] = "oom"
     limit_mib: int = Field(default=128, ge=16, le=65_536,

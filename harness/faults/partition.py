@@ -50,17 +50,31 @@ Limits: IPv4 only (no ``ip6tables``; our compose networks are IPv4-only). Contai
 resolved at inject: a container that starts later (restart, scale-up) is not partitioned, and a
 restarted container comes back in a fresh namespace without the rules. Loopback traffic inside a
 container is never touched. Requires root on the host and the host's ``iptables``.
+
+Effect evidence (how analysis knows the fault acted): the packet counters of the fault's own
+rules, read right before revert (``effect_counters()``: ``matched_packets``, ``matched_bytes``,
+``rules_in_place``). Each counted packet is one A and B tried to exchange and lost, so at least
+one proves the partition cut a live edge; a partition between services that never talk (the
+proxied api/redis edge above) counts 0 and its window stays inconclusive.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault, FaultSpec
-from harness.faults._iptables import NetnsRules, Rule, container_ips, rule_comment, sources, validate_services
+from harness.faults.base import EffectRule, Fault, FaultSpec, Reported
+from harness.faults._iptables import (
+    NetnsRules,
+    Rule,
+    container_ips,
+    netns_effect,
+    rule_comment,
+    sources,
+    validate_services,
+)
 from harness.faults.registry import register
 
 MAX_PORTS = 15
@@ -74,6 +88,8 @@ class PartitionSpec(FaultSpec):
 
     summary = "Network partition / server unreachable: two groups of services lose each other (packets vanish, connects time out)."
     seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash: Network Partition; 000 How Servers Fail, 3. Network Layer: Server unreachable"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("matched_packets"),)
 
     kind: Literal["partition"] = "partition"
     services_a: list[str] = Field(min_length=1, max_length=50, description="one side: compose services (all their running containers)")
@@ -150,6 +166,11 @@ class PartitionFault(Fault):
         for name, rules in plan:
             self._rules.add(name, rules)
         return sorted(side_a) + sorted(side_b)
+
+    def effect_counters(self) -> dict[str, float]:
+        """``matched_packets`` / ``matched_bytes`` the partition dropped since inject (both
+        sides) and ``rules_in_place`` (see :func:`netns_effect`); ``{}`` if unreadable. Never raises."""
+        return netns_effect(self._rules, f"partition {self.spec.name}")
 
     def revert(self) -> list[str]:
         """Delete the rules; return the containers cleaned ([] before inject and on a second call)."""

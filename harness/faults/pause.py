@@ -26,10 +26,10 @@ check's ``docker exec`` every few seconds): runc then thaws and reports "unable 
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import ClassVar, Literal
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault
+from harness.faults.base import ContainerEvents, EffectRule, Fault
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas, container_state
 from harness.faults.registry import register
 
@@ -43,8 +43,11 @@ PAUSE_RETRY_S = 0.3
 class PauseSpec(ReplicaFaultSpec):
     """Parameters: ``service`` and ``count`` or ``percent`` (default one replica)."""
 
-    summary = "App not responding: replicas frozen (cgroup freezer); TCP connects succeed, requests time out."
+    summary = ("App not responding: replicas frozen (cgroup freezer); TCP connects still succeed (the kernel completes "
+               "them), requests hang until the client's own timeout.")
     seed_section = "000 How Servers Fail, 4. Scenario 1: SSH Works but App Not Responding"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("pause",)),)
 
     kind: Literal["pause"] = "pause"
 

@@ -26,6 +26,14 @@ docker-compose.yml). ``tini``/``docker --init`` do not qualify: they exit with t
 container would stop (that is the ``kill`` fault). When no process matches, inject fails with an
 EnvironmentFailure that says so. The harness must run as root (or as the app's user) to signal it.
 
+Effect evidence (how analysis knows the fault acted), read right before revert
+(``effect_counters()``, summed over victims): ``signalled_processes``, the processes the signal
+reached, and ``killed_processes``, those of them that are gone (no such PID any more, a later
+process with another start time, or a zombie). One gone process proves the app died; a process
+that survived its signal (SIGTERM handled without exiting, SIGHUP reloading) is not counted, and
+the window stays inconclusive unless another one died. Nothing Docker reports shows it (the
+container keeps running).
+
 Revert brings the app back by restarting each victim's container (``docker restart -t
 restart_timeout_s``): the supervisor does not restart the app itself.
 """
@@ -35,12 +43,14 @@ from __future__ import annotations
 import os
 import re
 import signal as signals
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault
+from harness.faults._cgroup import process_gone, process_start_time
+from harness.faults._effect import bounded_read
+from harness.faults.base import EffectRule, Fault, Reported
 from harness.faults.kill import ReplicaFaultSpec, Signal, choose_replicas
 from harness.faults._process import valid_process_regex
 from harness.faults.registry import register
@@ -51,8 +61,11 @@ class ProcessKillSpec(ReplicaFaultSpec):
     over the command line; default: PID 1's children), ``signal`` (default SIGKILL) and
     ``restart_timeout_s`` (grace of the container restart at revert)."""
 
-    summary = "Service not listening: the app process dies, the container stays up; its port refuses connections."
+    summary = ("Service not listening: the app process in some replicas dies while the container stays up; its port "
+               "refuses new connections, open ones are lost.")
     seed_section = "000 How Servers Fail, 4. Scenario 2: Ping Works but Port Closed"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("killed_processes"),)
 
     kind: Literal["process_kill"] = "process_kill"
     process: str | None = Field(default=None, min_length=1, max_length=200,
@@ -121,6 +134,7 @@ class ProcessKillFault(Fault):
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
         self._victims: list[str] = []
+        self._signalled: list[tuple[int, int | None]] = []  # (host pid, start time) the signal reached
 
     def app_pids(self, name: str) -> list[int]:
         """Host PIDs of the app's processes in container ``name`` (see the module docstring).
@@ -160,8 +174,23 @@ class ProcessKillFault(Fault):
             self._victims.append(name)  # recorded before the signal, so a failed one still reverts
             container_id = self.ctx.stack.container(name).id
             for pid in pids:
-                signal_in_container(pid, container_id, signum)
+                start_time = process_start_time(pid)  # before the signal: the process it reaches
+                if signal_in_container(pid, container_id, signum) and start_time is not None:
+                    self._signalled.append((pid, start_time))
         return chosen
+
+    def effect_counters(self) -> dict[str, float]:
+        """``signalled_processes`` (the signal reached them) and ``killed_processes`` (of those,
+        the ones gone now: see :func:`process_gone`), counts; ``{}`` before any signal.
+        Never raises."""
+        return bounded_read(self._measure, f"process_kill {self.spec.name}")
+
+    def _measure(self) -> dict[str, float]:
+        signalled = list(self._signalled)
+        if not signalled:
+            return {}
+        killed = sum(process_gone(pid, start) for pid, start in signalled)
+        return {"signalled_processes": len(signalled), "killed_processes": killed}
 
     def revert(self) -> list[str]:
         """Restart every victim's container (the app comes back); return them ([] when none)."""
@@ -171,4 +200,5 @@ class ProcessKillFault(Fault):
             self.ctx.stack.call(f"restart {name}", lambda: container.restart(timeout=self.spec.restart_timeout_s))
             restarted.append(name)
             self._victims.remove(name)
+        self._signalled = []
         return restarted

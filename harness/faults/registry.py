@@ -84,7 +84,14 @@ def describe_kinds() -> list[dict[str, object]]:
     simulates), ``seed_section`` (where the seeds describe it), and ``parameters``: one entry per
     kind-specific field with ``name``, ``type``, ``unit`` (from the name's suffix), ``required``,
     ``default`` and ``description``. The envelope fields every fault shares (name, at_s,
-    duration_s, every_s, until_s) are listed once under ``common``."""
+    duration_s, every_s, until_s) are listed once under ``common``.
+
+    How analysis proves a fault of the kind acted: ``effect_evidence`` (one line of plain words,
+    e.g. "its iptables rules matched at least 1 packet(s) ..."), ``effect_rules`` (the kind's
+    :attr:`FaultSpec.effect_rules` as ``{"rule": <kind>, ...fields}``, any one proves it) and
+    ``victim_in_path`` (the touched containers must also have answered requests)."""
+    from harness.faults._effect import describe_evidence, rule_fields
+
     out: list[dict[str, object]] = []
     for spec in fault_spec_types():
         schema = spec.model_json_schema()["properties"]
@@ -110,6 +117,9 @@ def describe_kinds() -> list[dict[str, object]]:
             "kind": spec.model_fields["kind"].default,
             "summary": spec.summary,
             "seed_section": spec.seed_section,
+            "effect_evidence": describe_evidence(spec),
+            "effect_rules": [rule_fields(rule) for rule in spec.effect_rules],
+            "victim_in_path": spec.victim_in_path,
             "parameters": params,
         })
     return out

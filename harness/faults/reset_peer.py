@@ -35,7 +35,8 @@ class ResetPeerSpec(NetworkFaultSpec):
     """Parameters: ``timeout_ms`` (0..600000): delay between a connection's first data and its
     reset; 0 resets at once."""
 
-    summary = "Connection reset by peer: connections are torn down with a TCP RST (flaky network, crashing peer)."
+    summary = ("Connection reset by peer: connections opened after inject get a TCP RST on their first data; pooled "
+               "ones already open get a plain close (empty read) instead, unless reset_connections.")
     seed_section = "002 Production Failures, 1. No Retries (a network glitch fails the call)"
 
     kind: Literal["reset_peer"] = "reset_peer"

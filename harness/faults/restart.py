@@ -24,13 +24,13 @@ deployment tool that stops on a failed readiness check.
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from harness.environment.stack import MIN_UP_S, _up_for_s
 from harness.errors import EnvironmentFailure
-from harness.faults.base import Fault
+from harness.faults.base import ContainerEvents, EffectRule, Fault
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas, container_state
 from harness.faults.registry import register
 
@@ -45,6 +45,8 @@ class RestartSpec(ReplicaFaultSpec):
 
     summary = "Restart / rolling deployment: replicas are restarted one at a time, each back before the next."
     seed_section = "003 A critical production server goes down, 4. Immediate Mitigation: Restart Services"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("die", "restart")),)
 
     kind: Literal["restart"] = "restart"
     timeout_s: int = Field(default=10, ge=0, le=300,

@@ -30,7 +30,8 @@ from harness.faults.toxic_fault import ToxicFault
 class SlowCloseSpec(NetworkFaultSpec):
     """Parameters: ``delay_ms`` (0..600000): how long each close is held back."""
 
-    summary = "Slow connection teardown: the peer's close (FIN) arrives delay_ms late."
+    summary = ("Slow connection teardown: the peer's close (FIN) arrives delay_ms late; only clients that read until "
+               "EOF wait (keep-alive clients reading Content-Length do not notice).")
     seed_section = "002 Production Failures, 6. Database Connection Pool Exhaustion"
 
     kind: Literal["slow_close"] = "slow_close"

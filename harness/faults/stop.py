@@ -20,11 +20,11 @@ no-op, and it is still counted as touched.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from harness.faults.base import Fault
+from harness.faults.base import ContainerEvents, EffectRule, Fault
 from harness.faults.kill import ReplicaFaultSpec, choose_replicas
 from harness.faults.registry import register
 
@@ -35,6 +35,8 @@ class StopSpec(ReplicaFaultSpec):
 
     summary = "Service stopped: replicas shut down (SIGTERM, then SIGKILL after a grace period) and stay down."
     seed_section = "000 How Servers Fail, 4. Scenario 1: SSH Works but App Not Responding (Possible Causes: Service stopped)"
+
+    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("die",)),)
 
     kind: Literal["stop"] = "stop"
     timeout_s: int = Field(default=10, ge=0, le=300,

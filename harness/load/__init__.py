@@ -2,7 +2,8 @@
 
 Only the child modules ``harness.load.worker``, ``worker_users`` and ``worker_distributed``
 (run as separate processes) import locust: importing it monkey-patches the whole process with
-gevent. ``records``, ``stream``, ``open_model`` and ``driver`` are plain Python.
+gevent. ``records``, ``stream``, ``open_model``, ``hook``, ``inflight``, ``clock``, ``timeouts``
+and ``driver`` are plain Python.
 """
 
 from harness.load.driver import LoadDriver, LoadSpec

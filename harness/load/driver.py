@@ -23,6 +23,7 @@ from typing import Callable
 
 from harness.errors import EnvironmentFailure
 from harness.load.stream import LiveStats, StreamReader
+from harness.load.timeouts import child_end_grace_s, stop_timeout_s
 
 STARTUP_TIMEOUT_S = 60
 """How long the child may take to import locust, start its workers (if any) and its users."""
@@ -31,7 +32,8 @@ READER_DRAIN_S = 5.0
 """After the child exited, how long its remaining output may take to be read."""
 
 STOP_SUMMARY_KEYS = ("locust_requests", "locust_failures", "locust_p50_ms", "locust_p95_ms", "locust_p99_ms",
-                     "records", "unsent", "cpu_s", "workers", "missing_workers")
+                     "records", "unsent", "killed_in_flight", "killed_after_stop", "stop_requested_t", "cpu_s", "workers",
+                     "missing_workers")
 """Fields of the child's ``stopped`` event that :meth:`LoadDriver.stop_summary` passes on."""
 
 
@@ -65,6 +67,12 @@ class LoadSpec:
         """``open`` (fixed arrival rate) or ``closed`` (users with think time)."""
         return "open" if self.rate_rps else "closed"
 
+    @property
+    def stop_timeout_s(self) -> float:
+        """Seconds a user may keep its last request in flight after the duration (Locust's
+        ``stop_timeout``, :func:`harness.load.timeouts.stop_timeout_s`)."""
+        return stop_timeout_s(self.request_timeout_s)
+
 
 class LoadDriver:
     """Runs one load child process.
@@ -95,7 +103,7 @@ class LoadDriver:
         self.stopped: dict | None = None
         self.master: dict | None = None
         self.error: str | None = None
-        self.garbage_lines = 0
+        self._stream: StreamReader | None = None
         self.reader_cpu_s: float | None = None
         """CPU seconds the reader thread spent parsing and writing the stream."""
         self._started = threading.Event()
@@ -162,11 +170,10 @@ class LoadDriver:
         pipe = self._proc.stdout
         try:
             with self.records_path.open("a", encoding="utf-8") as records:
-                reader = StreamReader(records, self.stats, self._on_event)
+                reader = self._stream = StreamReader(records, self.stats, self._on_event)
                 while chunk := pipe.read1(READ_CHUNK_BYTES):
                     reader.feed(chunk)
                 reader.close()
-                self.garbage_lines = reader.garbage
                 self.reader_cpu_s = time.thread_time()
         finally:
             self._started.set()
@@ -177,8 +184,11 @@ class LoadDriver:
             self.started = event
             self.started_at = float(event["t"])
             self._started.set()
+        elif kind == "inflight":
+            self.stats.set_in_flight(event)
         elif kind == "stopped":
             self.stopped = event
+            self.stats.set_in_flight({})
         elif kind == "master":
             self.master = event
         elif kind == "error":
@@ -187,6 +197,11 @@ class LoadDriver:
         elif kind == "ack":  # an acknowledged write, for the read-back (no_data_loss)
             with self.acked_path.open("a", encoding="utf-8") as acked:
                 acked.write(f"{event.get('name')}\t{event.get('id')}\n")
+
+    @property
+    def garbage_lines(self) -> int:
+        """Lines of the child's stream so far that were neither records nor events (skipped)."""
+        return self._stream.garbage if self._stream is not None else 0
 
     @property
     def pid(self) -> int | None:
@@ -198,13 +213,25 @@ class LoadDriver:
         """True while the child process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def end_grace_s(self) -> float:
+        """How long the child may take to end after its scheduled end, seconds: its users'
+        stop timeout (their last requests), the master's stop handshake, the workers' exit
+        (:func:`harness.load.timeouts.child_end_grace_s`)."""
+        return child_end_grace_s(self.spec.request_timeout_s)
+
     def wait(self, timeout_s: float) -> None:
         """Wait for the child to finish its duration and for every record to be read.
+
+        Args:
+            timeout_s: how long to wait, seconds; never less than :attr:`end_grace_s`, so that
+                a caller's fixed grace cannot kill requests the child is still allowed to end.
 
         Raises:
             EnvironmentFailure: it did not finish in time (it is then stopped) or failed.
         """
         assert self._proc is not None
+        timeout_s = max(timeout_s, self.end_grace_s)
         try:
             self._proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -219,12 +246,19 @@ class LoadDriver:
             raise EnvironmentFailure(self.error or f"load child exited with {self._proc.returncode} (see locust.log)")
 
     def stop_summary(self) -> dict:
-        """What the journal's ``load.stop`` keeps: the load model, and from the child's
-        ``stopped`` event Locust's own totals and rounded percentiles, the child's record count,
-        unsent open-model arrivals and per-worker counts (None where unknown)."""
+        """What the journal's ``load.stop`` keeps, so the analysis can tell ``recorded !=
+        sent``: the load model and ``stop_timeout_s``; ``garbage_lines``, lines of the stream
+        that were neither records nor events (parsed so far); and from the child's ``stopped``
+        event (None where unknown) Locust's own totals and rounded percentiles
+        (``locust_requests`` ...), the child's own record count (``records``), unsent
+        open-model arrivals (``unsent``), requests killed in flight at the stop timeout
+        (``killed_in_flight``), when the users were asked to stop (``stop_requested_t``, epoch
+        s) and per-worker counts and clocks (``workers``). Our own count of records received
+        is ``stats.requests``, journalled beside as ``recorded``."""
         stopped = self.stopped or {}
         summary: dict = {"model": self.spec.model, "rate_rps": self.spec.rate_rps, "client": self.spec.client,
-                         "workers_requested": self.spec.workers}
+                         "workers_requested": self.spec.workers, "stop_timeout_s": self.spec.stop_timeout_s,
+                         "garbage_lines": self.garbage_lines}
         summary.update({key: stopped.get(key) for key in STOP_SUMMARY_KEYS})
         return summary
 

@@ -33,10 +33,14 @@ class RecordHook:
     time. Everything else is recorded from Locust's own ``start_time`` (epoch s at send) and
     ``response_time`` (ms). Errors: an HTTP status class when a response arrived, else
     :func:`harness.load.records.classify_exception`.
+
+    ``offset_s`` (seconds, default 0) is added to every ``start_s``: a remote worker's clock
+    correction into its master's clock (:mod:`harness.load.clock`). Durations are unaffected.
     """
 
-    def __init__(self, sink: Callable[[str], None]) -> None:
+    def __init__(self, sink: Callable[[str], None], offset_s: float = 0.0) -> None:
         self.sink = sink
+        self.offset_s = offset_s
         self.count = 0
         """Records produced so far."""
 
@@ -54,11 +58,11 @@ class RecordHook:
             name = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
         intended = context.get(INTENDED_KEY) if isinstance(context, dict) else None
         try:
-            line = _line(start_time, response_time, intended, name, status, error, response_length)
+            line = _line(start_time, response_time, intended, name, status, error, response_length, self.offset_s)
         except (TypeError, ValueError):  # odd types from a custom event: still one record
             line = _line(_number(start_time) if start_time is not None else None, _number(response_time),
                          _number(intended) if intended is not None else None, name, int(_number(status)), error,
-                         int(_number(response_length)))
+                         int(_number(response_length)), self.offset_s)
         self.count += 1
         self.sink(line)
         ack = context.get(ACK_KEY) if isinstance(context, dict) else None
@@ -78,13 +82,13 @@ def _acknowledged_id(response: object, field: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _line(start_time, response_time, intended, name: str, status: int, error: str, size) -> str:
+def _line(start_time, response_time, intended, name: str, status: int, error: str, size, offset_s: float) -> str:
     duration = response_time or 0.0
     start = start_time if start_time is not None else time.time() - duration / 1000
     if intended is not None:
         duration += (start - intended) * 1000
         start = intended
-    return _LINE % (start, duration, name, status, error, size or 0)
+    return _LINE % (start + offset_s, duration, name, status, error, size or 0)
 
 
 def _number(value: object) -> float:

@@ -26,11 +26,30 @@ _E = EVENT_PREFIX
 
 @dataclass
 class LiveStats:
-    """Counters the reader keeps: totals and per-epoch-second ``[requests, errors]``."""
+    """Counters the reader keeps: totals and per-epoch-second ``[requests, errors]`` of the
+    records (requests that ended), and the child's latest ``inflight`` event: ``in_flight``
+    requests sent and not answered yet, the oldest of them sent at epoch
+    ``oldest_in_flight_start_s`` (None when none is in flight)."""
 
     requests: int = 0
     errors: int = 0
     per_second: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    in_flight: int = 0
+    oldest_in_flight_start_s: float | None = None
+
+    def set_in_flight(self, event: dict) -> None:
+        """Keep an ``inflight`` event's ``n`` and ``oldest_start_s`` (malformed values: 0 / None)."""
+        try:
+            n, oldest = int(event.get("n") or 0), event.get("oldest_start_s")
+            oldest = float(oldest) if oldest is not None and n > 0 else None
+        except (TypeError, ValueError):
+            n, oldest = 0, None
+        self.in_flight, self.oldest_in_flight_start_s = n, oldest
+
+    def oldest_in_flight_s(self, now_s: float) -> float | None:
+        """Age in seconds, at epoch ``now_s``, of the oldest request in flight (None when none is)."""
+        oldest = self.oldest_in_flight_start_s
+        return None if oldest is None else max(0.0, now_s - oldest)
 
     def window(self, now_s: float, seconds: int = 3) -> tuple[float, float]:
         """RPS and error rate over the last ``seconds`` complete seconds before ``now_s``."""

@@ -18,14 +18,25 @@ line each, written in batches every FLUSH_INTERVAL_S:
 
   - ``{"event": "master", "host", "port"}``: distributed only, where workers join;
   - ``{"event": "started", "t": epoch_s, ...}``: users are starting; ``t`` is the load's t0;
-  - ``{"event": "stopped", "t", "records", "locust_requests", "locust_failures",
-    "locust_p50_ms", "locust_p95_ms", "locust_p99_ms", "unsent", "workers"}``: the load is over.
-    ``records`` is how many records the child wrote, ``locust_*`` are Locust's own totals and
-    (bucket-rounded) percentiles, so the parent can check that no record was dropped and show
-    both percentile views; ``unsent`` counts open-model arrivals still queued at the end;
-    ``cpu_s`` is the CPU time this process used during the load (a saturated load generator
-    shows here); ``workers`` (distributed) has one ``{"index", "records", "locust_requests",
-    "unsent", "cpu_s"}`` per worker;
+  - ``{"event": "inflight", "n": int, "oldest_start_s": epoch_s | null}``: every
+    IN_FLIGHT_EVERY_S (0.5 s) from the start to the end of the drain: requests sent and not
+    answered yet (summed over the workers in distributed mode), and when the oldest of them
+    was actually sent (see :mod:`harness.load.inflight`);
+  - ``{"event": "stopped", "t", "stop_requested_t", "records", "locust_requests",
+    "locust_failures", "locust_p50_ms", "locust_p95_ms", "locust_p99_ms", "unsent",
+    "killed_in_flight", "cpu_s", "workers"}``: the load is over. ``stop_requested_t`` is when
+    the duration ended and the users were asked to stop; ``t`` is after the drain: users finish
+    the request they have in flight (answered or timed out, at most Locust's stop timeout,
+    :func:`harness.load.timeouts.stop_timeout_s`) instead of being killed, so the requests in
+    flight at the end are recorded, with their own start time. ``records`` is how many records
+    the child wrote, ``locust_*`` are Locust's own totals and (bucket-rounded) percentiles, so
+    the parent can check that no record was dropped and show both percentile views;
+    ``unsent`` counts open-model arrivals still queued at the end; ``killed_in_flight`` counts
+    requests still in flight when the stop timeout ran out (killed, no record); ``cpu_s`` is
+    the CPU time this process used during the load (a saturated load generator shows here);
+    ``workers`` (distributed) has one ``{"index", "records", "locust_requests", "unsent",
+    "killed_in_flight", "cpu_s", "clock_offset_ms", "rtt_ms"}`` per worker (see
+    :mod:`harness.load.worker_distributed`);
   - ``{"event": "error", "message"}``: the child could not run the load.
 
 Start signal: the child imports Locust and reads its spec, then waits for a line ``go`` on its
@@ -45,6 +56,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gevent
@@ -53,7 +65,9 @@ from locust.env import Environment
 from locust.log import setup_logging
 
 from harness.load.hook import RecordHook
+from harness.load.inflight import IN_FLIGHT_EVERY_S, InFlight
 from harness.load.records import EVENT_PREFIX
+from harness.load.timeouts import stop_timeout_s
 from harness.load.worker_users import Arrivals, user_classes
 
 FLUSH_INTERVAL_S = 0.05
@@ -131,11 +145,31 @@ def spawn_rate(spec: dict) -> float:
     return float(spec["users"]) if open_model(spec) else float(spec["spawn_rate"])
 
 
+def environment(spec: dict, arrivals: Arrivals | None, in_flight: InFlight,
+                seed_scope: Callable[[], str] = lambda: "") -> Environment:
+    """Locust's environment for the spec's users (:func:`harness.load.worker_users.user_classes`
+    with ``arrivals`` and ``seed_scope``), counting their requests in ``in_flight``. Stopping
+    users finish their request in flight for up to :func:`harness.load.timeouts.stop_timeout_s`
+    seconds (Locust's ``stop_timeout``) before they are killed."""
+    return Environment(user_classes=user_classes(spec, arrivals, seed_scope, in_flight), events=events,
+                       host=spec["host"], stop_timeout=stop_timeout_s(spec["request_timeout_s"]))
+
+
+def report_in_flight(send: Callable[..., None], in_flight: InFlight,
+                     offset_s: Callable[[], float] = lambda: 0.0) -> None:
+    """Forever (a greenlet): every IN_FLIGHT_EVERY_S, ``send(n=int, oldest_start_s=epoch_s |
+    None)`` from ``in_flight``, the oldest start shifted by ``offset_s()`` seconds."""
+    while True:
+        gevent.sleep(IN_FLIGHT_EVERY_S)
+        send(**in_flight.snapshot(offset_s()))
+
+
 def run_local(spec: dict, out: Output) -> int:
     """One process: users, hook and output here (Locust ``LocalRunner``)."""
     rate = float(spec["rate_rps"]) if open_model(spec) else 0.0
     arrivals = Arrivals(lambda: rate) if rate else None
-    env = Environment(user_classes=user_classes(spec, arrivals), events=events, host=spec["host"])
+    in_flight = InFlight()
+    env = environment(spec, arrivals, in_flight)
     hook = RecordHook(out.buffer.append)
     env.events.request.add_listener(hook)
     runner = env.create_local_runner()
@@ -145,17 +179,25 @@ def run_local(spec: dict, out: Output) -> int:
         arrivals.start(t0, t0 + spec["duration_s"])
     runner.start(spec["users"], spawn_rate=spawn_rate(spec))
     out.event(event="started", t=t0)
+    reporter = gevent.spawn(report_in_flight, lambda **snap: out.event(event="inflight", **snap), in_flight)
+    stop_requested_t: float | None = None
 
     def finish() -> None:
+        nonlocal stop_requested_t
         sleep_until(t0 + spec["duration_s"])
+        stop_requested_t = time.time()
+        in_flight.stopping()
         if arrivals:
             arrivals.stop()
-        runner.quit()
+        runner.quit()  # users finish their request in flight (Locust's stop_timeout)
 
     gevent.spawn(finish)
     runner.greenlet.join()
+    reporter.kill()
     out.flush()
-    out.event(event="stopped", t=time.time(), records=hook.count, unsent=arrivals.unsent if arrivals else 0,
+    out.event(event="stopped", t=time.time(), stop_requested_t=stop_requested_t, records=hook.count,
+              unsent=arrivals.unsent if arrivals else 0, killed_in_flight=in_flight.killed,
+              killed_after_stop=in_flight.killed_after_stop,
               cpu_s=round(time.process_time() - cpu0, 3), **locust_totals(env))
     return 0
 

@@ -7,6 +7,11 @@ only the child processes import this module).
 - a user's own locustfile, imported unchanged;
 - :class:`Arrivals`: the scheduler greenlet that feeds intended send times
   (:class:`harness.load.open_model.ArrivalSchedule`) into a queue the users take them from.
+
+Requests in flight are counted in a :class:`harness.load.inflight.InFlight`: around the request
+mix's own ``self.client.request``, and for a locustfile by wrapping Locust's
+``HttpSession.request`` and ``FastHttpSession.request`` in the child (:func:`track_sessions`),
+so that any user class built on Locust's clients is counted.
 """
 
 from __future__ import annotations
@@ -23,15 +28,21 @@ from random import Random
 import gevent
 import gevent.queue
 from locust import HttpUser, User, between, constant, task
-from locust.contrib.fasthttp import FastHttpUser
+from locust.clients import HttpSession
+from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
+from locust.exception import StopUser
 
 from harness.load.hook import ACK_KEY, INTENDED_KEY
+from harness.load.inflight import InFlight, tracked
 from harness.load.open_model import ArrivalSchedule
 
 SCHEDULER_MAX_SLEEP_S = 0.05
 """The scheduler wakes at the next arrival, and at least this often to notice a rate change."""
 
 _INT_PLACEHOLDER = re.compile(r"\{int:(-?\d+):(-?\d+)\}")
+_STOP = None
+"""Put in the arrival queue by :meth:`Arrivals.stop`: a user that takes it stops (and puts it
+back for the next one), instead of waiting for an arrival that never comes."""
 
 
 class Arrivals:
@@ -74,18 +85,29 @@ class Arrivals:
             gevent.sleep(min(max(wait, 0.0), SCHEDULER_MAX_SLEEP_S))
 
     def get(self) -> float:
-        """Block until the next intended send time is due; return it."""
-        return self.queue.get()
+        """Block until the next intended send time is due; return it.
+
+        Raises:
+            StopUser: the arrivals were stopped (:meth:`stop`): the user ends at once instead
+                of holding the stop up until Locust's stop timeout.
+        """
+        intended = self.queue.get()
+        if intended is _STOP:
+            self.queue.put_nowait(_STOP)  # for the next user waiting
+            raise StopUser()
+        return intended
 
     def stop(self) -> int:
         """Stop scheduling; return (and keep in :attr:`unsent`) how many arrivals were still
-        queued: requests the open model intended but never sent."""
+        queued: requests the open model intended but never sent. Users waiting for an arrival
+        (and any that asks later) stop; requests already sent stay in flight until they end."""
         if self._greenlet is not None:
             self._greenlet.kill(block=True)
             self._greenlet = None
-        self.unsent += self.queue.qsize()
         while not self.queue.empty():
-            self.queue.get_nowait()
+            if self.queue.get_nowait() is not _STOP:
+                self.unsent += 1
+        self.queue.put_nowait(_STOP)
         return self.unsent
 
     @property
@@ -94,7 +116,8 @@ class Arrivals:
         return self.schedule.emitted if self.schedule else 0
 
 
-def mix_user(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str] = lambda: "") -> type[User]:
+def mix_user(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str] = lambda: "",
+             in_flight: InFlight | None = None) -> type[User]:
     """The request mix as a user class: picks requests by weight with a seeded RNG per user.
 
     Args:
@@ -103,7 +126,9 @@ def mix_user(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str
             with it in its context; None: closed model with the spec's think time.
         seed_scope: extra scope of the per-user seed (the worker index in distributed mode,
             so that workers do not repeat each other's sequences).
+        in_flight: counts each request while it is in flight (a private one if None).
     """
+    tracker = in_flight if in_flight is not None else InFlight()
     mix = spec["requests"]
     weights = [r["weight"] for r in mix]
     timeout_s = float(spec["request_timeout_s"])
@@ -134,8 +159,8 @@ def mix_user(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str
             path = req["path"]
             if "{int:" in path:
                 path = _INT_PLACEHOLDER.sub(lambda m: str(self.rng.randint(int(m[1]), int(m[2]))), path)
-            self.client.request(req["method"], path, name=req["name"], json=req.get("json"), allow_redirects=False,
-                                headers=req.get("headers") or None, context=context, **timeout_kwargs)
+            tracker.call(self.client.request, req["method"], path, name=req["name"], json=req.get("json"),
+                         allow_redirects=False, headers=req.get("headers") or None, context=context, **timeout_kwargs)
 
     return MixUser
 
@@ -158,13 +183,25 @@ def locustfile_users(path: str) -> list[type[User]]:
     return users
 
 
-def user_classes(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str] = lambda: "") -> list[type[User]]:
+def track_sessions(in_flight: InFlight) -> None:
+    """Count every request of Locust's clients (``HttpSession`` and ``FastHttpSession``) in
+    ``in_flight``, whatever user class sends it. Patches the classes: call it in the load child
+    only; calling it again moves the counting to the new tracker."""
+    for session in (HttpSession, FastHttpSession):
+        session.request = tracked(session.request, in_flight)  # type: ignore[method-assign]
+
+
+def user_classes(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str] = lambda: "",
+                 in_flight: InFlight | None = None) -> list[type[User]]:
     """The user classes the spec asks for: its locustfile's (with ``host`` defaulted to the
-    spec's) or the request mix."""
+    spec's, and Locust's client sessions counted in ``in_flight``: :func:`track_sessions`) or
+    the request mix (counting its requests in ``in_flight``)."""
     if spec.get("locustfile"):
+        if in_flight is not None:
+            track_sessions(in_flight)
         users = locustfile_users(spec["locustfile"])
         for user in users:
             if not getattr(user, "host", None):
                 user.host = spec["host"]
         return users
-    return [mix_user(spec, arrivals, seed_scope)]
+    return [mix_user(spec, arrivals, seed_scope, in_flight)]

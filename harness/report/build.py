@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.analysis import evaluate, load_records, slice_windows
-from harness.analysis.containers import container_frames, telemetry
+from harness.analysis.containers import container_frames, proxy_traffic, telemetry
 from harness.analysis.diagnosis import diagnose
 from harness.analysis.evidence import Evidence
+from harness.analysis.fault_effect import EffectView, FaultEffect, fault_effects, occurrences
 from harness.analysis.recovery import summarize_fault
 from harness.analysis.series import request_series, service_series
 from harness.analysis.steady_state import Limit, derived_limits
@@ -72,17 +73,79 @@ def _with_window(evidence: Evidence, window: Window) -> Evidence:
     if any(w.name == window.name for w in evidence.windows):
         return evidence
     return Evidence(windows=[*evidence.windows, window], run=evidence.run, metrics=evidence.metrics,
-                    records=evidence.records, t0=evidence.t0)
+                    records=evidence.records, t0=evidence.t0, effects=evidence.effects,
+                    occurrences=evidence.occurrences)
 
 
-def build_report(run_dir: Path, scenario: Scenario) -> Report:
-    """Analyse a run directory and return its report.
+def record_loss(stop: dict | None, parsed: int) -> str | None:
+    """Why the request records cannot be trusted, or None. From the journal's ``load.stop``
+    (``recorded``: records the orchestrator received; ``records``: records the load child
+    wrote; ``locust_requests``: requests Locust counted; ``garbage_lines``: stream lines that
+    were neither records nor events; ``killed_in_flight``: requests still in flight when the
+    stop timeout ended their users) and ``parsed``, the records read back from requests.tsv.
+    Every request sent must be recorded, or the run says it is not: a lost record may be the
+    slowest request of a window."""
+    if not stop:
+        return None
+    recorded, problems = stop.get("recorded"), []
+    if stop.get("garbage_lines"):
+        problems.append(f"{stop['garbage_lines']} garbled lines in the load's record stream")
+    if stop.get("killed_in_flight"):
+        problems.append(f"{stop['killed_in_flight']} requests were still in flight when the load's stop timeout "
+                        "killed them (never recorded)")
+    for key, what in (("records", "the load child wrote"), ("locust_requests", "Locust counted")):
+        if stop.get(key) is not None and recorded is not None and int(stop[key]) != int(recorded):
+            problems.append(f"{what} {stop[key]} requests but {recorded} records arrived")
+    if recorded is not None and parsed != int(recorded):
+        problems.append(f"{recorded} records arrived but {parsed} could be read back from requests.tsv")
+    return ("requests were lost: " + "; ".join(problems)) if problems else None
 
-    The status is the one ``run.end`` recorded when the run was cut short (``error``,
-    ``interrupted``, ``aborted``). Otherwise: ``error`` (inconclusive) if a stated steady state
-    did not hold on the baseline; ``failed`` if any expectation, or a stated steady state at the
-    end, failed; ``error`` if an expectation could not be judged (never a pass); else
-    ``passed``. A run whose load never started gets no windows and no verdicts.
+
+def decide_status(ended: str, error: str | None, *, measure: bool, results: list[ExpectationResult],
+                  steady: SteadyStateReport | None, effects: list[FaultEffect], lost: str | None,
+                  strict: bool = False) -> tuple[str, str | None]:
+    """Every status rule of a run, in order; returns ``(status, error)``.
+
+    1. a run cut short keeps what ``run.end`` said: ``error``, ``interrupted``, ``aborted``;
+    2. ``error``: request records were lost (``lost``, see :func:`record_loss`);
+    3. ``inconclusive``: a stated steady state did not hold on the baseline (nothing to compare with);
+    4. ``measured``: the scenario is a measurement (``mode: measure``): nothing is judged;
+    5. ``failed``: an expectation failed, or a stated steady state failed at the end;
+    6. ``inconclusive``: an expectation could not be judged, or a fault never took effect;
+    7. ``passed``: every expectation held on evidence.
+
+    With ``strict``, ``inconclusive`` becomes ``failed`` (the reason says so).
+    """
+    if ended != "completed":
+        return ended, error
+    if lost:
+        return "error", lost
+    if steady is not None and any(not r.held for r in steady.at_start):
+        failed = "; ".join(r.explanation for r in steady.at_start if not r.held)
+        return _strict("inconclusive", f"the steady-state hypothesis did not hold on the baseline: {failed}", strict)
+    if measure:
+        return "measured", None
+    at_end = steady.at_end if steady and not steady.derived else []
+    if any(not r.held and not r.inconclusive for r in results + at_end):
+        return "failed", None
+    unproven = [f"{r.name}: {r.explanation}" for r in results + at_end if r.inconclusive]
+    unproven += [f"fault {e.window} never took effect: {e.evidence}" for e in effects if not e.seen]
+    if unproven:
+        return _strict("inconclusive", "; ".join(unproven), strict)
+    return "passed", None
+
+
+def _strict(status: str, reason: str, strict: bool) -> tuple[str, str]:
+    return ("failed", f"strict: inconclusive counts as failed: {reason}") if strict else (status, reason)
+
+
+def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Report:
+    """Analyse a run directory and return its report; the status follows :func:`decide_status`
+    (``strict``: inconclusive fails). A run whose load never started gets no windows and no
+    verdicts.
+
+    Raises:
+        ValueError: the journal has no ``run.start`` event.
     """
     events = read_events(run_dir)
     start = _first(events, "run.start")
@@ -112,6 +175,7 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
     windows_out: list[WindowReport] = []
     results: list[ExpectationResult] = []
     fault_summaries = []
+    effects: list[FaultEffect] = []
     steady = None
     totals = None
     series = Series()
@@ -119,10 +183,17 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
         windows, run = slice_windows(events, scenario.analysis.recovery_grace_s)
         records = records.assign(offset_s=records["start_s"] - t0).sort_values("offset_s", kind="stable")
         stats, docker_events, samples = container_frames(events, t0)
+        traffic = proxy_traffic(events, t0)
+        found = occurrences(events, t0, windows)
+        specs = {f.name: f for f in scenario.faults}
+        judged = fault_effects(specs, found, EffectView(traffic, docker_events, stats, records))
+        effects = list(judged.values())
         evidence = Evidence(windows=windows, run=run, metrics={}, records=records, t0=t0,
-                            faults={f.name: f for f in scenario.faults}, containers=stats,
+                            faults=specs, containers=stats,
                             container_events=docker_events, service_metrics=samples,
-                            readback=(_first(events, "readback").fields if _first(events, "readback") else None))
+                            readback=(_first(events, "readback").fields if _first(events, "readback") else None),
+                            effects=judged, traffic=traffic, occurrences=found,
+                            ack_requests=[r.label for r in scenario.load.requests if r.ack_id])
         baseline = evidence.metrics_of(windows[0]) if windows and windows[0].kind == "baseline" else None
         steady, limits = _steady_state(scenario, evidence)
         for w in windows:
@@ -132,6 +203,9 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
                 evidence.fault_summaries.setdefault(summary.fault, []).append(summary)
         for w in windows:
             overall = evidence.metrics_of(w)
+            seen = judged.get(w.name) if w.kind == "fault" else None
+            acting = specs.get(w.fault or "") if seen is not None and seen.seen else None
+            containers = telemetry(stats, docker_events, w)
             windows_out.append(
                 WindowReport(
                     name=w.name,
@@ -141,29 +215,20 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
                     end_s=w.end_s,
                     metrics=overall,
                     by_request=evidence.metrics[w.name][1],
-                    diagnosis=diagnose(overall, baseline) if w.kind != "baseline" else None,
-                    containers=telemetry(stats, docker_events, w),
+                    diagnosis=(diagnose(overall, baseline, fault=acting, acted=seen.evidence if acting else None,
+                                        telemetry=containers) if w.kind != "baseline" else None),
+                    containers=containers,
                 )
             )
         totals = evidence.metrics_of(run)
         series = Series(requests=request_series(records, run.end_s), containers=service_series(stats))
         if status == "completed":
             results = evaluate(list(scenario.expectations), evidence)
-            if any(not r.held for r in steady.at_start):
-                status = "error"
-                failed = "; ".join(r.explanation for r in steady.at_start if not r.held)
-                error = f"inconclusive: the steady-state hypothesis did not hold on the baseline: {failed}"
-    if status == "completed":
-        # a derived steady state is a yardstick, reported but not a verdict; a stated one is both
-        at_end = steady.at_end if steady and not steady.derived else []
-        if any(not r.held and not r.inconclusive for r in results + at_end):
-            status = "failed"
-        elif any(r.inconclusive for r in results):
-            status, error = "error", "inconclusive: an expectation could not be judged (its fault never took effect)"
-        else:
-            status = "passed"
-
     stop = _first(events, "load.stop")
+    status, error = decide_status(status, error, measure=scenario.mode == "measure", results=results, steady=steady,
+                                  effects=effects, lost=record_loss(stop.fields if stop else None, len(records)),
+                                  strict=strict)
+
     load = LoadSummary(
         recorded=len(records),
         duration_s=round(load_bounds(events)[1] - t0, 3) if load_start else None,
@@ -191,6 +256,7 @@ def build_report(run_dir: Path, scenario: Scenario) -> Report:
         load=load,
         steady_state=steady,
         faults=fault_summaries,
+        fault_effects=effects,
         expectations=results,
         series=series,
     )

@@ -22,8 +22,8 @@ from harness.report.model import Report
 from harness.report.plots import report_plots, warm_up_plots
 from harness.report.postmortem import build_postmortem
 
-STATUS_LABEL = {"passed": "PASSED", "failed": "FAILED", "error": "INCONCLUSIVE", "aborted": "ABORTED",
-                "interrupted": "INTERRUPTED"}
+STATUS_LABEL = {"passed": "PASSED", "failed": "FAILED", "inconclusive": "INCONCLUSIVE", "measured": "MEASURED",
+                "error": "ERROR", "aborted": "ABORTED", "interrupted": "INTERRUPTED"}
 
 ENV = Environment(loader=PackageLoader("harness.report", "templates"), undefined=StrictUndefined,
                   autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True,

@@ -9,11 +9,13 @@ name.
   type="threshold">`` with the explanation as its text;
 - an inconclusive expectation (its evidence was missing, e.g. the fault never took effect) gets
   ``<error type="inconclusive">``, not ``<skipped>``: CI tools count skipped tests as fine, and
-  an inconclusive verdict is never a pass (the same reason the CLI exits 3, not 0);
+  an inconclusive verdict is never a pass (the same reason the CLI exits 5, not 0);
 - a stated steady state (checked on the baseline and at the end) adds one testcase per check,
   named ``steady state ...``; a derived one is a yardstick, not a verdict, and adds none;
 - a run that ended ``error``, ``aborted`` or ``interrupted`` adds a testcase named ``run`` with
-  an ``<error>`` carrying the reason, so a run that never reached its verdicts is not green.
+  an ``<error>`` carrying the reason, so a run that never reached its verdicts is not green;
+- a fault that never took effect adds a testcase ``fault <window> took effect`` with an
+  ``<error type="inconclusive">`` carrying the evidence (the run is inconclusive, not green).
 
 So a run that completed with a derived steady state has exactly as many testcases as it has
 expectations. Everything is written with :mod:`xml.etree.ElementTree` (which escapes ``<``, ``&``
@@ -73,9 +75,10 @@ def render_junit(report: Report) -> str:
     if report.steady_state and not report.steady_state.derived:
         cases += report.steady_state.at_start + report.steady_state.at_end
     run_error = report.status in ("error", "aborted", "interrupted")
+    unseen = [f for f in report.fault_effects if not f.seen]
     failures = sum(1 for e in cases if not e.held and not e.inconclusive)
-    errors = sum(1 for e in cases if e.inconclusive) + (1 if run_error else 0)
-    tests = len(cases) + (1 if run_error else 0)
+    errors = sum(1 for e in cases if e.inconclusive) + len(unseen) + (1 if run_error else 0)
+    tests = len(cases) + len(unseen) + (1 if run_error else 0)
     duration = f"{_duration_s(report):.3f}"
 
     root = ET.Element("testsuites", name="harness", tests=str(tests), failures=str(failures), errors=str(errors),
@@ -88,6 +91,11 @@ def render_junit(report: Report) -> str:
         ET.SubElement(props, "property", name=key, value=xml_text(value))
     for e in cases:
         _case(suite, classname, e)
+    for effect in unseen:
+        case = ET.SubElement(suite, "testcase", classname=xml_text(classname), name=xml_text(f"fault {effect.window} "
+                                                                                           "took effect"), time="0")
+        child = ET.SubElement(case, "error", message=xml_text(f"inconclusive: {effect.evidence}"), type="inconclusive")
+        child.text = xml_text(effect.evidence)
     if run_error:
         case = ET.SubElement(suite, "testcase", classname=xml_text(classname), name="run", time=duration)
         reason = report.error or f"the run ended {report.status}"

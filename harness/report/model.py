@@ -1,10 +1,11 @@
 """``report.json``: the versioned source of truth every other report is rendered from.
 
 Version 1 contract: ``schema_version``, ``run_id``, ``seed``, ``scenario`` (name, sha256),
-``status`` (passed | failed | error | aborted | interrupted), ``started_at`` / ``ended_at``
+``status`` (passed | failed | inconclusive | measured | error | aborted | interrupted), ``started_at`` / ``ended_at``
 (ISO-8601 UTC), ``timeline`` (one entry per inject and revert), ``windows`` (baseline, each
-fault, each recovery, with metrics from HdrHistograms), ``expectations`` (name, held, observed,
-threshold, window, explanation). More fields are additive.
+fault, each recovery, with their metrics), ``fault_effects`` (per fault occurrence: whether it
+acted, and the evidence), ``expectations`` (name, held, observed, threshold, window, explanation,
+inconclusive, evidence). More fields are additive.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from harness.analysis.containers import ServiceTelemetry
+from harness.analysis.fault_effect import FaultEffect
 from harness.analysis.metrics import WindowMetrics as Metrics
 from harness.analysis.recovery import FaultSummary
 from harness.analysis.series import RequestSeries, ServiceSeries
@@ -21,9 +23,14 @@ from harness.checks import ExpectationResult
 
 REPORT_SCHEMA_VERSION = 1
 
-Status = Literal["passed", "failed", "error", "aborted", "interrupted"]
-"""``error`` covers every inconclusive run: a harness or environment failure, or a steady
-state that did not hold on the baseline (the ``error`` field says which)."""
+Status = Literal["passed", "failed", "inconclusive", "measured", "error", "aborted", "interrupted"]
+"""How a run ended (the rules: :func:`harness.report.build.decide_status`): ``passed`` every
+expectation held on evidence; ``failed`` one did not; ``inconclusive`` nothing failed but some
+verdict lacked its evidence (a fault that never took effect, a pattern signal that could not be
+read, too few requests, a baseline that broke the steady state); ``measured`` a measurement run
+(``mode: measure``) that judged nothing; ``error`` the harness or the environment failed, or
+request records were lost; ``aborted`` an abort condition tripped; ``interrupted`` SIGINT/SIGTERM.
+The ``error`` field says why for every status but ``passed``."""
 
 
 class WindowReport(BaseModel):
@@ -89,9 +96,13 @@ class LoadSummary(BaseModel):
     stall shows instead of hiding), the ``client`` (``requests`` or ``fast``), and Locust's own
     percentiles over the whole load (``locust_p50_ms``, ``locust_p95_ms``, ``locust_p99_ms``):
     rounded into Locust's buckets and, in the open model, measured from the actual send. Set
-    them beside ``totals`` (ours, from an HdrHistogram) to see both views. ``unsent``: open-model
+    them beside ``totals`` (ours: exact nearest-rank percentiles of every record, see
+    :mod:`harness.analysis.percentile`) to see both views. ``unsent``: open-model
     arrivals still queued when the load ended (never sent). ``worker_records``: records each
-    Locust worker sent, by worker index (empty when one process ran the load).
+    Locust worker sent, by worker index (empty when one process ran the load). ``records``:
+    records the load child wrote, and ``garbage_lines``: lines of its stream that were neither
+    records nor events; when ``recorded``, ``records`` and ``locust_requests`` differ, or a line
+    was garbled, the run's status is ``error``.
     """
 
     recorded: int
@@ -107,12 +118,14 @@ class LoadSummary(BaseModel):
     locust_p99_ms: float | None = None
     unsent: int | None = None
     worker_records: dict[str, int] = Field(default_factory=dict)
+    records: int | None = None
+    garbage_lines: int | None = None
 
     @staticmethod
     def stop_fields(stop: dict) -> dict:
         """The fields this summary takes from the journal's ``load.stop`` record."""
         keys = ("locust_requests", "locust_failures", "model", "rate_rps", "client", "locust_p50_ms",
-                "locust_p95_ms", "locust_p99_ms", "unsent")
+                "locust_p95_ms", "locust_p99_ms", "unsent", "records", "garbage_lines")
         fields = {key: stop.get(key) for key in keys}
         fields["worker_records"] = {str(w["index"]): int(w["records"]) for w in stop.get("workers") or []}
         return fields
@@ -136,5 +149,6 @@ class Report(BaseModel):
     load: LoadSummary | None = None
     steady_state: SteadyStateReport | None = None
     faults: list[FaultSummary] = Field(default_factory=list)
+    fault_effects: list[FaultEffect] = Field(default_factory=list)
     expectations: list[ExpectationResult] = Field(default_factory=list)
     series: Series = Field(default_factory=Series)

@@ -189,6 +189,9 @@ def build_postmortem(report: Report) -> Postmortem:
             if not e.held:
                 findings.append(("Steady state (stated): " if not report.steady_state.derived else
                                  "Steady state (derived from the baseline, not a verdict): ") + e.explanation)
+    for effect in report.fault_effects:
+        if not effect.seen:
+            findings.append(f"Fault {effect.window} never took effect: {effect.evidence}.")
     for f in report.faults:
         if f.time_to_recover_s is None:
             findings.append(f"{f.fault} was not followed by a recovery to the steady state before the load ended.")
@@ -211,9 +214,10 @@ def build_postmortem(report: Report) -> Postmortem:
                       f"degraded for {f.degraded_s:g} s.")
 
     failed = [e for e in report.expectations if not e.held]
-    verdict = {"passed": "Every expectation held", "failed": f"{len(failed)} of {len(report.expectations)} "
-               "expectations failed", "error": "The run is inconclusive", "aborted": "The run was aborted by an "
-               "abort condition", "interrupted": "The run was interrupted"}[report.status]
+    verdict = {"passed": "Every expectation held on evidence", "failed": f"{len(failed)} of {len(report.expectations)} "
+               "expectations failed", "inconclusive": "The run is inconclusive (a verdict lacked its evidence)",
+               "measured": "The run was measured (nothing judged)", "error": "The run ended in an error",
+               "aborted": "The run was aborted by an abort condition", "interrupted": "The run was interrupted"}[report.status]
     faults = ", ".join(dict.fromkeys(t.fault for t in report.timeline if t.action == "inject")) or "no fault"
     worst = min(report.faults, key=lambda f: f.availability_pct if f.availability_pct is not None else 100.0,
                 default=None)

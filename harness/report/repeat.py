@@ -12,8 +12,9 @@ The aggregate status, and the exit code with it:
 - ``passed`` (0): at least K repeats passed;
 - ``failed`` (1): quorum missed and the repeats that *failed* (an expectation failed, or an
   abort condition tripped) make it unreachable: more than N - K of them;
-- ``error`` (3): quorum missed, but only because some repeats were inconclusive (a harness or
-  environment error): those prove nothing either way, so neither does the aggregate;
+- ``inconclusive`` (5) / ``error`` (3): quorum missed, but only because some repeats proved
+  nothing either way (``inconclusive`` ones, or ``error`` ones: then the aggregate is ``error``),
+  so neither does the aggregate;
 - ``interrupted`` (130): Ctrl-C/SIGTERM during a repeat; no further repeat starts.
 
 Per expectation, the aggregate also shows in how many repeats it held.
@@ -68,7 +69,7 @@ class Aggregate(BaseModel):
     repeat: int
     quorum: int
     passed: int
-    status: Literal["passed", "failed", "error", "interrupted"]
+    status: Literal["passed", "failed", "inconclusive", "error", "interrupted"]
     reason: str
     started_at: str
     ended_at: str
@@ -87,7 +88,7 @@ def aggregate(scenario: str, reports: list[tuple[str, Report]], repeat: int, quo
     runs = [RepeatRun(index=i + 1, run_id=r.run_id, dir=d, status=r.status, error=r.error,
                       failed=[e.name for e in r.expectations if not e.held])
             for i, (d, r) in enumerate(reports)]
-    passed = sum(1 for r in runs if r.status == "passed")
+    passed = sum(1 for r in runs if r.status in ("passed", "measured"))
     failed = sum(1 for r in runs if r.status in ("failed", "aborted"))
     if any(r.status == "interrupted" for r in runs) or len(runs) < repeat:
         status, reason = "interrupted", f"interrupted after {len(runs)} of {repeat} repeats"
@@ -97,8 +98,9 @@ def aggregate(scenario: str, reports: list[tuple[str, Report]], repeat: int, quo
         status, reason = "failed", (f"{passed} of {repeat} repeats passed, quorum {quorum}: {failed} failed, "
                                     f"so the quorum was out of reach")
     else:
-        status, reason = "error", (f"{passed} of {repeat} repeats passed, quorum {quorum}: "
-                                   f"{repeat - passed - failed} inconclusive repeats decide nothing")
+        status = "error" if any(r.status == "error" for r in runs) else "inconclusive"
+        reason = (f"{passed} of {repeat} repeats passed, quorum {quorum}: {repeat - passed - failed} repeats that "
+                  "proved nothing (inconclusive or error) decide nothing")
     tallies: dict[str, ExpectationTally] = {}
     for _, r in reports:
         for e in r.expectations:
@@ -113,7 +115,7 @@ def aggregate(scenario: str, reports: list[tuple[str, Report]], repeat: int, quo
 
 def render_aggregate_md(agg: Aggregate) -> str:
     """aggregate.md: status line, one row per repeat, one row per expectation (≤ 60 lines)."""
-    label = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR (inconclusive)",
+    label = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "inconclusive": "INCONCLUSIVE",
              "interrupted": "INTERRUPTED"}[agg.status]
     lines = [f"# {md_escape(agg.scenario)}: {label} ({agg.passed} of {agg.repeat} passed, quorum {agg.quorum})", "",
              md_escape(agg.reason), "", "## Repeats", "", "| repeat | run | status | not held |", "|---|---|---|---|"]
@@ -151,8 +153,10 @@ def write_aggregate(agg: Aggregate, out_dir: Path) -> dict[str, Path]:
 def run_repeated(loaded: LoadedScenario, repeat: int, quorum: int, out_dir: Path | None = None,
                  seed: int | None = None, console: Console | None = None,
                  execute: Callable[..., RunResult] | None = None,
-                 on_result: Callable[[int, RunResult], None] | None = None) -> tuple[Aggregate, dict[str, Path]]:
-    """Run ``loaded`` ``repeat`` times into ``out_dir/repeat-<i>``; write and return the aggregate.
+                 on_result: Callable[[int, RunResult], None] | None = None,
+                 strict: bool = False) -> tuple[Aggregate, dict[str, Path]]:
+    """Run ``loaded`` ``repeat`` times into ``out_dir/repeat-<i>``; write and return the aggregate
+    (``strict``: each repeat counts inconclusive as failed).
 
     ``out_dir`` defaults to ``reports/<first run id>-x<N>``. ``execute`` is
     :func:`harness.run.execute` (injectable for tests); ``on_result`` is called after each repeat.
@@ -170,7 +174,7 @@ def run_repeated(loaded: LoadedScenario, repeat: int, quorum: int, out_dir: Path
     reports: list[tuple[str, Report]] = []
     for i in range(1, repeat + 1):
         try:
-            result = run(loaded, out_dir=out / f"repeat-{i}", seed=seed, console=console)
+            result = run(loaded, out_dir=out / f"repeat-{i}", seed=seed, console=console, strict=strict)
         except KeyboardInterrupt:
             break
         if seed is None:  # the first repeat drew one: keep it for the others

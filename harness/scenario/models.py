@@ -263,19 +263,25 @@ FaultEntry = _fault_union()
 class Scenario(Model):
     """A whole scenario file (format version 1).
 
+    ``mode``: ``judge`` (default) judges ``expectations``, of which there must be at least one
+    (a run that judges nothing cannot pass); ``measure`` is a measurement: the run reports its
+    windows and ends ``measured`` (exit 0) whatever its expectations say.
+
     ``steady_state``: thresholds that say what normal is; checked on the baseline (if they fail
-    there, the run is inconclusive: exit 3) and on the last window (failing there fails the run);
+    there, the run is inconclusive: exit 5) and on the last window (failing there fails the run);
     also the yardstick of time to detect/recover (derived from the baseline when absent; their
     ``window`` is ignored). ``abort_when``: live guards (exit 4). ``analysis``: window settings.
 
     Validation beyond field types: fault names are unique; every proxy a fault uses is declared;
     faults end before the load does (they may overlap); expectation windows name existing
-    windows.
+    windows; a judged scenario has expectations; a ``within_s`` (failover, health_check) is
+    shorter than every fault it judges (else the check could never fail).
     """
 
     version: Literal[1] = SCHEMA_VERSION
     name: str = Field(pattern=_NAME, max_length=100)
     description: str = ""
+    mode: Literal["judge", "measure"] = "judge"
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     target: Target = Field(default_factory=Target)
     proxies: list[Proxy] = Field(default_factory=list)
@@ -319,17 +325,40 @@ class Scenario(Model):
                 problems.append(("load.locustfile", f"{self.load.locustfile!r} is outside the scenario's directory {base}"))
             elif not locustfile.is_file():
                 problems.append(("load.locustfile", f"no such file: {locustfile}"))
+        if self.mode == "judge" and not self.expectations:
+            problems.append(("expectations", "a scenario judges at least one expectation (a run that judges nothing "
+                             "cannot pass); add expectations, or set mode: measure for a measurement run"))
+        problems.extend(self._unfalsifiable(named))
         labels = {r.label for r in self.load.requests}
         for i, exp in enumerate(self.expectations):
             if exp.window not in windows:
                 problems.append(
                     (f"expectations.{i}.window", f"unknown window {exp.window!r} (one of: {', '.join(sorted(windows))})")
                 )
+            elif getattr(exp, "fault_windows_only", False) and not exp.window.startswith("fault"):
+                problems.append((f"expectations.{i}.window", f"{exp.check} judges fault windows only: use fault or "
+                                 "fault:<name>"))
             if exp.request is not None and self.load.requests and exp.request not in labels:
                 problems.append((f"expectations.{i}.request", f"no request named {exp.request!r} in load.requests"))
         if problems:
             raise CrossCheckError(problems)
         return self
+
+    def _unfalsifiable(self, faults: list[FaultSpec]) -> list[tuple[str, str]]:
+        """Expectations with a ``within_s`` at least as long as a fault they judge: symptoms
+        that stop "within" the whole fault always do."""
+        problems = []
+        for i, exp in enumerate(self.expectations):
+            within = getattr(exp, "within_s", None)
+            if within is None:
+                continue
+            judged = [f for f in faults if exp.window in ("fault", f"fault:{f.name}")]
+            short = [f for f in judged if within >= f.duration_s]
+            if short:
+                f = short[0]
+                problems.append((f"expectations.{i}.within_s", f"within_s {within:g} is not shorter than fault "
+                                 f"{f.name}'s duration_s {f.duration_s:g}: the check could never fail"))
+        return problems
 
     @property
     def fault_specs(self) -> list[FaultSpec]:

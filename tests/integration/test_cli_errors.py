@@ -77,3 +77,23 @@ def test_doctor_reports_every_prerequisite_ok(docker_engine, harness_cli):
     assert proc.returncode == 0, proc.stdout
     names = [line.split()[1] for line in proc.stdout.strip().splitlines()]
     assert names == ["engine", "compose", "images", "toxiproxy", "disk"]
+
+
+def test_a_scenario_that_judges_nothing_is_refused_with_its_line(harness_cli, tmp_path):
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(textwrap.dedent("""\
+        name: bare
+        load:
+          host: http://lb:8080
+          duration_s: 30
+          requests: [{path: /}]
+        expectations: []
+        """))
+    for command in ("validate", "run"):
+        proc = harness_cli(command, str(bare))
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            f"{bare}:6:1: expectations: a scenario judges at least one expectation (a run that judges nothing "
+            "cannot pass); add expectations, or set mode: measure for a measurement run"]
+    bare.write_text(bare.read_text() + "mode: measure\n")
+    assert harness_cli("validate", str(bare)).returncode == 0

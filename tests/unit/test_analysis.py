@@ -1,11 +1,11 @@
-"""Window slicing, HdrHistogram metrics and verdicts, on hand-made journals and records."""
+"""Window slicing, window metrics (exact nearest-rank percentiles) and verdicts, on hand-made
+journals and records."""
 
 import pandas as pd
 import pytest
 
 from harness.analysis import evaluate, slice_windows, window_metrics
 from harness.analysis.evidence import Evidence
-from harness.analysis.metrics import histogram
 from harness.analysis.windows import Window
 from harness.journal import Event
 from harness.scenario.models import Threshold
@@ -86,15 +86,15 @@ def records(rows):
     return pd.DataFrame(rows, columns=["start_s", "duration_ms", "name", "status", "error", "bytes"])
 
 
-def test_requests_belong_to_the_window_they_started_in_and_percentiles_are_exact_enough():
+def test_requests_belong_to_the_window_they_started_in_and_percentiles_are_exact():
     rows = [(T0 + 0.5 + i * 0.009, float(i + 1), "GET /a", 200, "", 10) for i in range(1000)]  # 1..1000 ms in 0.5-9.5 s
     rows += [(T0 + 10.0, 5000.0, "GET /a", 0, "timeout", 0)]  # starts exactly at the fault window
     overall, by_name = window_metrics(records(rows), T0, Window("baseline", "baseline", 0, 10))
     assert overall.requests == 1000 and overall.rps == 100
     assert overall.error_rate == 0
-    assert overall.p50_ms == pytest.approx(500, rel=0.001)
-    assert overall.p99_ms == pytest.approx(990, rel=0.001)
-    assert overall.max_ms == pytest.approx(1000, rel=0.001)
+    # nearest rank: the 500th and the 990th of 1..1000 ms, exactly (no bucket, no interpolation)
+    assert (overall.p50_ms, overall.p90_ms, overall.p95_ms, overall.p99_ms) == (500, 900, 950, 990)
+    assert (overall.p999_ms, overall.max_ms) == (999, 1000)
     assert by_name["GET /a"].requests == 1000
     fault, _ = window_metrics(records(rows), T0, Window("fault:x", "fault", 10, 20))
     assert (fault.requests, fault.error_rate, fault.errors) == (1, 1.0, {"timeout": 1})
@@ -105,13 +105,13 @@ def test_empty_window_has_no_latency():
     assert overall.requests == 0 and overall.p99_ms is None and by_name == {}
 
 
-def test_histogram_records_repeated_values_with_counts():
-    import numpy as np
-
-    hist = histogram(np.array([1.0] * 99 + [100.0]))
-    assert hist.get_total_count() == 100
-    assert hist.get_value_at_percentile(99) == pytest.approx(1000, rel=0.001)  # microseconds
-    assert hist.get_value_at_percentile(100) == pytest.approx(100_000, rel=0.001)
+def test_window_percentiles_are_recorded_values_and_never_exceed_the_max():
+    rows = [(T0 + 0.5, 1.0, "GET /a", 200, "", 1)] * 99 + [(T0 + 0.6, 100.0, "GET /a", 200, "", 1)]
+    overall, _ = window_metrics(records(rows), T0, Window("baseline", "baseline", 0, 10))
+    assert (overall.p99_ms, overall.p999_ms, overall.max_ms) == (1.0, 100.0, 100.0)
+    rows = [(T0 + 0.5, d, "GET /a", 200, "", 1) for d in (1.234, 5.678)]
+    overall, _ = window_metrics(records(rows), T0, Window("baseline", "baseline", 0, 10))
+    assert (overall.p50_ms, overall.p99_ms, overall.max_ms) == (1.234, 5.678, 5.678)  # not 3.456, not 5.632
 
 
 def test_verdicts_hold_fail_and_explain_with_numbers():

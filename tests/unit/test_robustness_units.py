@@ -23,6 +23,7 @@ load:
   duration_s: 10
   requests:
     - {path: /, headers: {Authorization: "Bearer ${env:HARNESS_UNIT_TOKEN}"}}
+mode: measure
 """
 
 

@@ -9,6 +9,7 @@ BASE = {
     "name": "demo",
     "proxies": [{"name": "catalog", "listen": "0.0.0.0:18080", "upstream": "catalog:8080"}],
     "load": {"host": "http://lb:8080", "duration_s": 60, "requests": [{"path": "/products/1"}]},
+    "expectations": ["error_rate < 0.01"],
 }
 
 

@@ -186,8 +186,10 @@ def test_process_kill_closes_the_port_while_the_container_keeps_running(live):
         assert wait_until(lambda: connect(ip, API_PORT) == "refused", timeout_s=5)
         st = state(live, victim)
         assert st["Running"] and st["Pid"] == pid1[victim]  # PID 1 and the container live on
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == [victim]
+    assert effect == {"signalled_processes": 1, "killed_processes": 1}, effect  # the app, and it is gone
     assert fault.revert() == []
     assert wait_until(lambda: health(ip) == 200, timeout_s=20)
     live.wait_healthy()
@@ -215,8 +217,10 @@ def test_node_loss_makes_the_whole_group_time_out_at_once_and_revert_restores_it
         seen = {name: connect(ip, port, timeout_s=1.0) for name, (ip, port) in targets.items()}
         assert seen == {name: "timeout" for name in targets}  # silence, not refusals
         assert all(state(live, name)["Running"] for name in targets)  # the engine sees nothing wrong
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == sorted(targets)
+    assert effect["matched_packets"] >= len(targets) and effect["rules_in_place"] == 2 * len(targets), effect
     assert fault.revert() == []
     assert all(connect(ip, port) == "connected" for ip, port in targets.values())
     live.wait_healthy()

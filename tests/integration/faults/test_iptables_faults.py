@@ -1,6 +1,8 @@
 """``partition``, ``firewall`` and ``dns`` on the live stack, observed from inside other containers
 (``docker exec`` of small probes): connects that time out without a refusal, connects refused at
-once, names that stop resolving; then everything normal again and no rule of ours left."""
+once, names that stop resolving; then everything normal again and no rule of ours left. Each
+fault's ``effect_counters()`` (its rules' packet counters, read before revert) must show the
+packets the probes lost, and none where nothing hit the rules."""
 
 from __future__ import annotations
 
@@ -144,8 +146,13 @@ def test_partition_times_out_both_ways_and_spares_everyone_else(live):
         assert connect(live, catalog, "toxiproxy", 8474)[0] == "ok"  # both still reach C
         assert connect(live, apis[0], "toxiproxy", 8474)[0] == "ok"
         assert lb_ok(live)  # api -> toxiproxy -> catalog is not partitioned
+        effect = fault.effect_counters()
     finally:
         cleaned = fault.revert()
+    # every probe's SYNs were dropped on the receiving side: at least one per connect above
+    assert effect["matched_packets"] >= len(api_ips) + 1, effect
+    # catalog: one rule per api address (iptables expands "-s a,b"); each api: one for the catalog
+    assert effect["rules_in_place"] == len(api_ips) + len(apis), effect
     assert sorted(cleaned) == sorted([catalog, *apis])
     assert fault.revert() == []
     assert our_rules(live) == {}
@@ -190,11 +197,36 @@ def test_firewall_drop_hangs_the_chosen_sources_only(live):
         assert (outcome, took >= 0.9) == ("timeout", True), (outcome, took)
         assert lb_connects(live, catalog_ip, 8080)  # not in from_services
         assert connect(live, catalog, "127.0.0.1", 8080)[0] == "ok"  # loopback is never blocked
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == [catalog]
+    assert effect["matched_packets"] >= 1 and effect["matched_bytes"] >= 40, effect  # the api's SYN(s)
     assert fault.revert() == []
     assert our_rules(live) == {}
     assert connect(live, api, "catalog", 8080)[0] == "ok"
+
+
+def test_firewall_effect_counts_dropped_packets_and_nothing_when_no_traffic_hits_it(live):
+    """The proof analysis uses: 0 while nobody sends to the port from the blocked sources (the
+    api reaches the catalog through Toxiproxy, never directly), > 0 once something does."""
+    api = live.container("api")
+    sources = len(live.stack.running_containers("api"))  # one rule per source address
+    fault = live.fault({"kind": "firewall", "service": "catalog", "port": 8080, "action": "drop",
+                        "from_services": ["api"]})
+    assert fault.effect_counters() == {}  # nothing injected, nothing to read
+    try:
+        fault.inject()
+        time.sleep(1.0)  # the shop keeps running: lb -> api -> toxiproxy -> catalog, health checks
+        idle = fault.effect_counters()
+        assert lb_ok(live)  # traffic flows, just not through this rule
+        assert connect(live, api, "catalog", 8080, 0.5)[0] == "timeout"
+        hit = fault.effect_counters()
+    finally:
+        fault.revert()
+    assert idle == {"matched_packets": 0, "matched_bytes": 0, "rules_in_place": sources}, idle
+    assert hit["matched_packets"] >= 1 and hit["rules_in_place"] == sources, hit
+    assert fault.effect_counters() == {}  # reverted: nothing left to count
+    assert our_rules(live) == {}
 
 
 def established_then_inject(live, spec: dict) -> str:
@@ -261,8 +293,10 @@ def test_dns_timeout_mode_hangs_then_fails_for_the_clients_only(live):
         assert resolve(live, catalog, "toxiproxy")[0].startswith("ok:")  # other names still resolve
         assert resolve(live, api, "redis")[0] == f"ok:{redis_ip}"  # other clients still resolve it
         assert connect(live, catalog, redis_ip, 6379)[0] == "ok"  # by IP: the network is fine
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == [catalog]
+    assert effect["matched_packets"] >= 2, effect  # the answers to the two lookups of "redis" above
     assert fault.revert() == []
     assert our_rules(live) == {}
     assert resolve(live, catalog, "redis")[0] == f"ok:{redis_ip}"
@@ -276,7 +310,9 @@ def test_dns_error_mode_fails_at_once(live):
         started = time.monotonic()
         outcome, took = resolve(live, catalog, "redis")  # glibc defaults: 5 s x 2 if it waited
         assert (outcome, took < 0.5) == ("gaierror:-3", True), (outcome, took, time.monotonic() - started)
+        effect = fault.effect_counters()
     finally:
         fault.revert()
+    assert effect["matched_packets"] >= 1, effect  # the query, dropped on its way out
     assert our_rules(live) == {}
     assert resolve(live, catalog, "redis")[0].startswith("ok:")

@@ -25,6 +25,8 @@ KEEP_ALIVE = b"GET /products/1 HTTP/1.1\r\nHost: catalog\r\n\r\n"
 """The server keeps the connection open after answering: only the fault can close it."""
 CLOSE = b"GET /products/1 HTTP/1.1\r\nHost: catalog\r\nConnection: close\r\n\r\n"
 """The server closes after answering: the client reads until EOF."""
+HTTP10 = b"GET /products/1 HTTP/1.0\r\nHost: catalog\r\n\r\n"
+"""HTTP/1.0 without keep-alive: the server answers and closes, like gunicorn's sync workers."""
 
 
 @dataclass
@@ -155,6 +157,51 @@ def test_timeout_swallows_the_answer_then_closes_after_timeout_ms(live):
     try:
         assert touched == ["catalog/harness-t-timeout-downstream"]
         during = exchange(ip, KEEP_ALIVE)
+    finally:
+        assert_reverts_cleanly(fault, touched)
+    assert during.data == b"" and during.ended_by == "eof", during
+    assert 0.6 <= during.end_s < 2.0, during
+    assert_catalog_normal(live)
+
+
+@pytest.mark.parametrize("request_", [CLOSE, HTTP10], ids=["connection-close", "http-1.0"])
+def test_timeout_against_a_server_that_closes_after_answering_is_an_immediate_empty_reply(live, request_):
+    """The toxic drops the answer but passes the server's close straight through: the client
+    gets EOF with nothing, within milliseconds, not after timeout_ms (nothing ever waited)."""
+    ip = proxy_ip(live)
+    fault = live.fault({"kind": "timeout", "proxy": "catalog", "timeout_ms": 5000})
+    touched = fault.inject()
+    try:
+        during = exchange(ip, request_, read_timeout_s=3.0)
+    finally:
+        assert_reverts_cleanly(fault, touched)
+    assert during.data == b"" and during.ended_by == "eof", during
+    assert during.end_s < 0.25, during  # not 5 s (timeout_ms), not 3 s (the client's read timeout)
+    assert_catalog_normal(live)
+
+
+def test_blackhole_hangs_the_same_request_until_the_clients_timeout(live):
+    """Both streams dropped: the server never sees the request, so it never answers or closes."""
+    ip = proxy_ip(live)
+    fault = live.fault({"kind": "blackhole", "proxy": "catalog"})
+    touched = fault.inject()
+    try:
+        during = exchange(ip, CLOSE, read_timeout_s=1.0)
+    finally:
+        assert_reverts_cleanly(fault, touched)
+    assert during.data == b"" and during.ended_by == "timeout", during
+    assert 0.95 <= during.end_s < 1.5, during
+    assert_catalog_normal(live)
+
+
+def test_timeout_on_upstream_makes_even_a_closing_server_wait_timeout_ms(live):
+    """The request is swallowed on its way in: the server never answers, the toxic closes the
+    connection after timeout_ms (a hang bounded by the fault, as the docstring says)."""
+    ip = proxy_ip(live)
+    fault = live.fault({"kind": "timeout", "proxy": "catalog", "timeout_ms": 700, "stream": "upstream"})
+    touched = fault.inject()
+    try:
+        during = exchange(ip, CLOSE, read_timeout_s=3.0)
     finally:
         assert_reverts_cleanly(fault, touched)
     assert during.data == b"" and during.ended_by == "eof", during

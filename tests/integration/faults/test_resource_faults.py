@@ -1,6 +1,8 @@
 """Resource faults on the live sample stack, each effect observed from outside the fault:
 ``OOMKilled`` from the engine, memory and CPU from ``docker stats``, ENOSPC from a write inside
-the container, EMFILE as a connection that is accepted by the kernel but never answered."""
+the container, EMFILE as a connection that is accepted by the kernel but never answered. Each
+fault's own ``effect_counters()`` (read before revert, what analysis proves the effect with) is
+checked against those outside observations."""
 
 from __future__ import annotations
 
@@ -115,8 +117,10 @@ def test_memory_leak_grows_at_its_rate_up_to_its_limit_and_revert_frees_it(live)
         plateau = steady_memory_mib(container) - before
         assert 40 - 4 <= plateau <= 40 + 8, plateau  # stops at limit_mib
         helpers = helper_pids(fault)
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == [name]
+    assert effect == {"leaked_mib": 40.0}, effect  # what docker stats saw grow, held by the helper
     assert fault.revert() == []
     assert all(gone(p) for p in helpers)
     wait_until(lambda: steady_memory_mib(container, 2) < before + 8, 5)  # freed
@@ -142,8 +146,13 @@ def test_cpu_load_shows_in_the_container_cpu_and_stops_on_revert(live):
         time.sleep(2.0)
         run1, wait1 = _schedstat_s(helper)
         used1, t1 = cpu_seconds(container)
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == [name]
+    # the helper's CPU since it joined (>= the 2 s sampled above), and no throttling: redis has no
+    # CPU limit, so on this host the load competes with nobody's quota (it cannot slow redis by it)
+    assert run1 - run0 <= effect["helper_cpu_s"] <= run1 - run0 + 1.0, (effect, run1 - run0)
+    assert effect["throttled_periods"] == 0, effect
     assert fault.revert() == []
     wall, busy = t1 - t0, (used1 - used0) / (t1 - t0) * 100
     # The helper asked for half a core (on a CPU or waiting for one at least half the time) and
@@ -168,8 +177,11 @@ def test_cpu_throttle_caps_a_busy_process_in_the_container(live):
         throttled0 = container.stats(stream=False, one_shot=True)["cpu_stats"]["throttling_data"]["throttled_periods"]
         capped = float(container.exec_run(burn).output)  # CPU seconds it got in 1.5 s of wall time
         throttled1 = container.stats(stream=False, one_shot=True)["cpu_stats"]["throttling_data"]["throttled_periods"]
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == [name]
+    assert effect["throttled_periods"] >= throttled1 - throttled0, (effect, throttled1 - throttled0)  # same counter
+    assert effect["throttled_s"] > 0, effect
     assert fault.revert() == []
     assert capped < 0.1 * 1.5 + 0.1, capped  # 10 % of a core, plus the interpreter's start-up
     assert throttled1 - throttled0 >= 5  # the quota throttled the container (api has none otherwise)
@@ -185,17 +197,19 @@ def test_disk_full_gives_enospc_inside_the_container_and_revert_frees_the_space(
     probe = ["dd", "if=/dev/zero", "of=/var/lib/redis/probe", "bs=64k", "count=4"]
     fault = live.fault({"kind": "disk_full", "service": "redis", "path": "/var/lib/redis"})
     try:
-        assert fault.inject() == [f"{name}:/var/lib/redis"]
+        assert fault.inject() == [name, f"{name}:/var/lib/redis"]
         full = container.exec_run(probe, user="redis")
         container.exec_run(["redis-cli", "bgsave"])
         save_status = wait_until(lambda: _bgsave_status(container), 5)
         write = container.exec_run(["redis-cli", "set", "harness:disk-full", "still-served"])
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == [f"{name}:/var/lib/redis"]
     assert fault.revert() == []
     assert full.exit_code != 0 and b"No space left on device" in full.output, full.output
     assert save_status == "err"  # Redis's snapshot hit ENOSPC ...
     assert write.output.strip() == b"OK"  # ... while it keeps serving writes (stop-writes-on-bgsave-error no)
+    assert 8 <= effect["filled_mib"] <= 16 and effect["free_mib"] < 0.5, effect  # the 16 MiB tmpfs, full
     after = container.exec_run(probe, user="redis")
     container.exec_run(["rm", "-f", "/var/lib/redis/probe"], user="redis")
     assert after.exit_code == 0, after.output
@@ -241,19 +255,23 @@ def test_fd_limit_makes_new_connections_hang_with_emfile_and_revert_restores_it(
     fault = live.fault({"kind": "fd_limit", "service": "api", "process": r"^python3 -m shop\.api"})
     try:
         touched = fault.inject()
-        name = touched[0].split(":")[0]
-        assert len(touched) == 1 and touched[0].startswith(f"{name}:pid="), touched
+        name = touched[0]
+        assert len(touched) == 2 and touched[1].startswith(f"{name}:pid="), touched
         pid, ip = _app_pid(live, name), live.stack.ips(name)[0]
         soft, hard = _nofile(pid)
         answer = _http_health(ip, 2)  # the kernel accepts the connection, the app cannot accept() it
         logs = subprocess.run(["docker", "logs", "--since", "30s", name], capture_output=True, text=True,
                               timeout=30).stderr
+        effect = fault.effect_counters()
     finally:
         assert fault.revert() == [name]
     assert fault.revert() == []
     assert soft < 64 and hard == before[name][1], (soft, hard)
     assert answer == "timeout"
     assert "Too many open files" in logs
+    # the app had no descriptor left, and the probe's connection waits in its accept queue
+    assert effect["exhausted_processes"] == 1 and effect["limited_processes"] == 1, effect
+    assert effect["pending_accepts"] >= 1, effect
     assert _nofile(pid) == before[name]
     assert wait_until(lambda: _http_health(ip, 3).endswith("200 OK"), 10)
     live.wait_healthy()

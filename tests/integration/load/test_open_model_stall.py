@@ -28,6 +28,17 @@ RATE = 100.0
 REQUESTS = [{"method": "GET", "path": "/version", "name": "GET /version", "weight": 1, "json": None}]
 
 
+def watch_in_flight(driver: LoadDriver, seconds: float) -> tuple[int, float]:
+    """Poll the live counters for ``seconds``; the largest in-flight count and oldest age seen."""
+    most, oldest = 0, 0.0
+    end = time.time() + seconds
+    while time.time() < end:
+        most = max(most, driver.stats.in_flight)
+        oldest = max(oldest, driver.stats.oldest_in_flight_s(time.time()) or 0.0)
+        time.sleep(0.05)
+    return most, oldest
+
+
 def run_with_stall(toxi, run_dir, **load) -> tuple[pd.DataFrame, LoadDriver, float, float]:
     spec = LoadSpec(host=toxi.api_url, spawn_rate=100, duration_s=DURATION_S, request_timeout_s=10, seed=3,
                     requests=REQUESTS, client="fast", **load)
@@ -39,7 +50,7 @@ def run_with_stall(toxi, run_dir, **load) -> tuple[pd.DataFrame, LoadDriver, flo
         container.pause()
         try:
             frozen_from = time.time()  # frozen at the latest from here...
-            time.sleep(STALL_S)
+            most, oldest = watch_in_flight(driver, STALL_S)
             frozen_until = time.time()  # ...and at least until here
         finally:
             container.unpause()
@@ -49,6 +60,8 @@ def run_with_stall(toxi, run_dir, **load) -> tuple[pd.DataFrame, LoadDriver, flo
     records = pd.read_csv(run_dir / "requests.tsv", sep="\t", names=list(RECORD_COLUMNS), keep_default_na=False)
     assert len(records) == driver.stopped["locust_requests"]
     assert (records["error"] == "").all()
+    # live, while the target hung: every user's request in flight, the oldest as old as the stall
+    assert most == load["users"] and STALL_S - 0.7 <= oldest <= STALL_S + 0.7, (most, oldest)
     return records, driver, frozen_from, frozen_until
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import subprocess
+import sys
 import threading
 import time
 
@@ -143,6 +144,7 @@ class FakeStack:
                 self.state[f"p-{service}-{i}"] = {"Running": True, "Status": "running", "Paused": False,
                                                   "Pid": self.pids, "Health": {"Status": "healthy"}}
         self.actions: list[tuple[str, str]] = []
+        self.run_id = "20260101t000000z-abcdef"
         self.rules: dict[str, list[list[str]]] = {name: [] for name in self.state}
         self.top: dict[str, dict] = {}
         self.freeze_failures = 0
@@ -178,7 +180,7 @@ class FakeStack:
         assert argv[:3] == ["iptables", "-w", "5"]
         op, chain, rest = argv[3], argv[4], argv[5:]
         if op == "-I":
-            self.rules[name].insert(0, [chain, *rest[1:]])
+            self.rules[name].insert(0, [chain, *rest])
         elif op == "-D":
             self.rules[name].remove([chain, *rest])
         elif op == "-S":
@@ -357,7 +359,7 @@ def test_node_loss_drops_in_and_out_of_every_container_and_reverts_exactly_its_r
     stack.rules["p-redis-1"].append(["INPUT", "-p", "tcp", "-j", "REJECT"])  # someone else's rule
     fault = build(stack, "node_loss", services=["catalog", "redis"])
     assert fault.inject() == ["p-catalog-1", "p-redis-1", "p-redis-2"]
-    tag = ["-m", "comment", "--comment", "harness-node-loss:f", "-j", "DROP"]
+    tag = ["-m", "comment", "--comment", f"harness:{stack.run_id}:f", "-j", "DROP"]
     assert stack.rules["p-catalog-1"] == [["OUTPUT", "!", "-o", "lo", *tag], ["INPUT", "!", "-i", "lo", *tag]]
     stack.state["p-redis-2"]["Pid"] += 1000  # restarted meanwhile: a new namespace without our rules
     assert fault.revert() == ["p-catalog-1", "p-redis-1"]
@@ -369,3 +371,72 @@ def test_node_loss_drops_in_and_out_of_every_container_and_reverts_exactly_its_r
 def test_node_loss_of_a_group_without_containers_fails():
     with pytest.raises(EnvironmentFailure, match="no running container"):
         build(FakeStack(api=1), "node_loss", services=["catalog"]).inject()
+
+
+# -- process_kill: its effect (the signalled processes are gone) -----------------------------------
+
+
+def _app(ignore_term: bool = False) -> subprocess.Popen:
+    """A child process standing in for the app (optionally ignoring SIGTERM)."""
+    code = "import signal, time\n" + ("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignore_term else "")
+    proc = subprocess.Popen([sys.executable, "-c", code + "print('up', flush=True)\ntime.sleep(60)"],
+                            stdout=subprocess.PIPE)
+    assert proc.stdout.readline() == b"up\n"  # the handler is installed
+    return proc
+
+
+def _kill_for_real(monkeypatch):
+    """signal_in_container without its cgroup check (the test's children are in no container)."""
+    def send(pid, cid, sig):
+        os.kill(pid, sig)
+        return True
+
+    monkeypatch.setattr("harness.faults.process_kill.signal_in_container", send)
+
+
+@pytest.mark.parametrize("reap", [True, False])
+def test_process_kill_reports_the_signalled_processes_that_are_gone(monkeypatch, reap):
+    _kill_for_real(monkeypatch)
+    app = _app()
+    try:
+        stack = FakeStack(api=1)
+        stack.top["p-api-1"] = _top(stack.state["p-api-1"]["Pid"], (app.pid, stack.state["p-api-1"]["Pid"], "python3"))
+        fault = build(stack, "process_kill")
+        assert fault.effect_counters() == {}
+        fault.inject()
+        if reap:
+            app.wait(timeout=5)
+        else:  # a zombie nobody reaped yet is gone too
+            deadline = time.monotonic() + 5
+            while not _zombie(app.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        assert fault.effect_counters() == {"signalled_processes": 1, "killed_processes": 1}
+        fault.revert()
+        assert fault.effect_counters() == {}
+    finally:
+        app.kill()
+        app.wait(timeout=5)
+
+
+def test_process_kill_does_not_count_a_process_that_survived_its_signal(monkeypatch):
+    _kill_for_real(monkeypatch)
+    app = _app(ignore_term=True)
+    try:
+        stack = FakeStack(api=1)
+        stack.top["p-api-1"] = _top(stack.state["p-api-1"]["Pid"], (app.pid, stack.state["p-api-1"]["Pid"], "python3"))
+        fault = build(stack, "process_kill", signal="SIGTERM")
+        fault.inject()
+        time.sleep(0.2)
+        assert app.poll() is None
+        assert fault.effect_counters() == {"signalled_processes": 1, "killed_processes": 0}
+    finally:
+        app.kill()
+        app.wait(timeout=5)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False

@@ -1,6 +1,7 @@
-"""iptables fault kinds (partition, firewall, dns) without Docker: spec validation, the exact
-rules they add, and revert rules. A fake stack keeps one rule list per container namespace and
-answers ``iptables -I/-D/-S`` the way the real one does."""
+"""iptables fault kinds (partition, firewall, dns, node_loss) without Docker: spec validation, the
+exact rules they add, revert rules, and the packet counters they report as their effect. A fake
+stack keeps one rule list (with packet and byte counters) per container namespace and answers
+``iptables -I/-D/-S/-L`` the way the real one does."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from pydantic import TypeAdapter, ValidationError
 from harness.errors import EnvironmentFailure
 from harness.faults import FaultContext, fault_for, fault_kinds
 from harness.faults.dns import dns_wire, hex_string
-from harness.faults._iptables import rule_comment
+from harness.faults import _iptables
+from harness.faults._effect import Deadline
+from harness.faults._iptables import rule_comment, rule_counters
+from harness.faults.base import Reported
 from harness.scenario.models import FaultEntry
 
 ENTRY = TypeAdapter(FaultEntry)
@@ -25,6 +29,7 @@ MINIMAL = {
     "partition": {"services_a": ["api"], "services_b": ["redis"]},
     "firewall": {"service": "api", "port": 8080},
     "dns": {"hostname": "toxiproxy", "for_services": ["api"]},
+    "node_loss": {"services": ["redis"]},
 }
 
 
@@ -54,6 +59,9 @@ class FakeStack:
         self.inserts = 0
         self.fail_insert_at = fail_insert_at
         self.calls: list[tuple[str, list[str]]] = []
+        self.counts: dict[tuple[str, str, tuple[str, ...]], tuple[int, int]] = {}  # (name, chain, rule) -> (pkts, bytes)
+        self.unreadable: set[str] = set()  # containers whose ``iptables -L`` fails
+        self.timeouts: list[tuple[str, float]] = []  # (op, timeout_s) of every iptables call
 
     def running_containers(self, service):
         return [n for n in self.by_service.get(service, []) if n in self.running]
@@ -81,11 +89,17 @@ class FakeStack:
         return [self.ip[name]]
 
     def nsenter_net(self, name, argv, timeout_s=10):
-        assert argv[:3] == ["iptables", "-w", "5"], argv
+        assert argv[:2] == ["iptables", "-w"] and argv[2].isdigit() and timeout_s > 0, (argv, timeout_s)
         self.pid(name)
         op, chain, rest = argv[3], argv[4], argv[5:]
         self.calls.append((name, argv[3:]))
+        self.timeouts.append((op, timeout_s))
         table = self.rules[name]
+        if op == "-L":
+            assert rest == ["-v", "-x", "-n"], argv
+            if name in self.unreadable:
+                raise EnvironmentFailure("iptables -L failed: fake")
+            return self.listing(name, chain)
         if op == "-I":
             self.inserts += 1
             if self.inserts == self.fail_insert_at:
@@ -98,6 +112,27 @@ class FakeStack:
         if op == "-S":
             return "".join(f"-A {c} {shlex.join(r)}\n" for c, r in table if c == chain)
         raise AssertionError(argv)
+
+    def listing(self, name, chain):
+        """``iptables -L chain -v -x -n`` as the real one prints it: headers, then per rule its
+        counters, target, ... and a comment as ``/* text */``."""
+        out = [f"Chain {chain} (policy ACCEPT 0 packets, 0 bytes)",
+               "    pkts      bytes target     prot opt in     out     source               destination         "]
+        for c, rule in self.rules[name]:
+            if c != chain:
+                continue
+            pkts, octets = self.counts.get((name, c, tuple(rule)), (0, 0))
+            target = rule[rule.index("-j") + 1]
+            comment = f" /* {rule[rule.index('--comment') + 1]} */" if "--comment" in rule else ""
+            out.append(f"{pkts:>8} {octets:>8} {target:<10} 6    --  *      *       0.0.0.0/0            "
+                       f"0.0.0.0/0           {comment}")
+        return "\n".join(out) + "\n"
+
+    def traffic(self, name, packets, size=60):
+        """``packets`` packets of ``size`` bytes hit every rule of ``name``'s namespace."""
+        for c, rule in self.rules[name]:
+            pkts, octets = self.counts.get((name, c, tuple(rule)), (0, 0))
+            self.counts[(name, c, tuple(rule))] = (pkts + packets, octets + packets * size)
 
     def ours(self, name):
         return [(c, r) for c, r in self.rules[name] if COMMENT in r]
@@ -120,7 +155,7 @@ def build(kind: str, stack: FakeStack | None = None, seed: int = 1, **params):
 # -- registration and spec validation ---------------------------------------------------------
 
 
-def test_the_three_kinds_are_registered_with_summary_and_seed_section():
+def test_the_iptables_kinds_are_registered_with_summary_and_seed_section():
     for kind in MINIMAL:
         assert kind in fault_kinds()
         parsed = spec(kind)
@@ -309,3 +344,81 @@ def test_revert_skips_containers_restarted_stopped_or_removed():
     stack.running.discard("p-api-2")
     assert fault.revert() == []
     assert fault.revert() == []
+
+
+# -- effect: the packet counters of the fault's own rules ------------------------------------------
+
+LISTING = f"""Chain INPUT (policy ACCEPT 4711 packets, 283 bytes)
+    pkts      bytes target     prot opt in     out     source               destination
+       3      180 ACCEPT     0    --  *      *       10.9.9.9             0.0.0.0/0
+      12      720 DROP       6    --  !lo    *       0.0.0.0/0            0.0.0.0/0            tcp dpt:8080 /* {COMMENT} */
+       5      300 DROP       6    --  !lo    *       0.0.0.0/0            0.0.0.0/0            tcp dpt:80 /* {COMMENT}2 */
+ 1000000 99999999 DROP       0    --  *      *       10.0.0.2             0.0.0.0/0            /* harness:other-run:f */
+       7      420 DROP       17   --  *      *       0.0.0.0/0            127.0.0.11           STRING match  "|05726564697300|" ALGO name bm FROM 40 TO 47 ICASE /* {COMMENT} */
+"""
+
+
+def test_rule_counters_reads_only_the_rules_carrying_exactly_our_comment():
+    assert rule_counters(LISTING, COMMENT) == [(12, 720), (7, 420)]  # not f2's, not another run's, not foreign
+    assert rule_counters(LISTING, "harness:nobody:f") == []
+    assert rule_counters("", COMMENT) == []
+
+
+@pytest.mark.parametrize("kind", sorted(MINIMAL))
+def test_every_iptables_kind_reports_the_packets_its_rules_matched(kind):
+    fault, stack = build(kind)
+    assert type(fault.spec).effect_rules == (Reported("matched_packets", 1.0),)
+    assert type(fault.spec).victim_in_path is False  # the matched packets are the traffic
+    assert fault.effect_counters() == {}  # before inject: nothing to read
+    touched = fault.inject()
+    assert fault.effect_counters() == {"matched_packets": 0, "matched_bytes": 0,
+                                       "rules_in_place": sum(len(stack.ours(n)) for n in touched)}
+    stack.traffic(touched[0], 3, size=100)
+    stack.traffic("p-lb-1", 50)  # traffic elsewhere (and hitting foreign rules) does not count
+    effect = fault.effect_counters()
+    ours = len(stack.ours(touched[0]))
+    assert effect["matched_packets"] == 3 * ours and effect["matched_bytes"] == 300 * ours, effect
+
+
+def test_effect_skips_unreadable_namespaces_and_is_empty_when_none_can_be_read():
+    fault, stack = build("partition")
+    fault.inject()
+    stack.traffic("p-api-1", 4)
+    stack.traffic("p-redis-1", 10)
+    stack.unreadable.add("p-redis-1")
+    assert fault.effect_counters()["matched_packets"] == 4  # a lower bound: redis's 10 are unknown
+    stack.unreadable.update({"p-api-1", "p-api-2"})
+    assert fault.effect_counters() == {}
+
+
+def test_effect_of_a_restarted_victim_counts_nothing_from_its_lost_rules():
+    fault, stack = build("firewall", percent=100)
+    fault.inject()
+    stack.traffic("p-api-1", 9)
+    stack.restart("p-api-1")  # a fresh namespace: rules and counters gone
+    assert fault.effect_counters() == {"matched_packets": 0, "matched_bytes": 0, "rules_in_place": 1}
+
+
+def test_effect_read_stops_at_its_deadline_and_reads_with_a_short_timeout():
+    fault, stack = build("firewall", percent=100)
+    fault.inject()
+    stack.traffic("p-api-2", 2)
+    assert fault._rules.counters(Deadline(0)) == {}  # out of time before the first read
+    assert not any(op == "-L" for op, _ in stack.timeouts)
+    assert fault.effect_counters()["matched_packets"] == 2
+    reads = [t for op, t in stack.timeouts if op == "-L"]
+    assert len(reads) == 4  # 2 namespaces x (INPUT, OUTPUT)
+    assert all(0 < t <= _iptables.COUNTER_TIMEOUT_S for t in reads), reads
+    assert _iptables.COUNTERS_BUDGET_S < _iptables.EFFECT_READ_TIMEOUT_S
+
+
+def test_effect_never_raises_even_when_the_stack_does():
+    fault, stack = build("dns")
+    fault.inject()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    stack.nsenter_net = broken
+    stack.pid = broken
+    assert fault.effect_counters() == {}

@@ -163,6 +163,7 @@ def test_scenario_rejects_a_down_on_an_undeclared_proxy():
         "name": "demo",
         "proxies": [{"name": "catalog", "listen": "0.0.0.0:18080", "upstream": "catalog:8080"}],
         "load": {"host": "http://lb:8080", "duration_s": 60, "requests": [{"path": "/products/1"}]},
+        "mode": "measure",  # no expectations needed: only the proxy reference is judged here
     }
     Scenario.model_validate({**base, "faults": [{"kind": "down", "proxy": "catalog", "at_s": 5, "duration_s": 5}]})
     with pytest.raises(ValidationError, match="unknown proxy 'redis'"):

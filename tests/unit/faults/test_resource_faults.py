@@ -267,12 +267,14 @@ def test_memory_helper_holds_its_memory_in_a_memfd_not_in_its_rss(tmp_path, slee
         while memfd_size() < 24 * MIB and time.monotonic() < deadline:
             time.sleep(0.05)
         assert memfd_size() == 24 * MIB
+        assert _cgroup.memfd_bytes(helper.pid) == 24 * MIB  # what memory_leak reports as leaked_mib
         rss_kib = int(next(line for line in Path(f"/proc/{helper.pid}/status").read_text().splitlines()
                            if line.startswith("VmRSS")).split()[1])
         assert rss_kib < 24 * 1024 + 60 * 1024 - 20 * 1024  # the 24 MiB are not in its RSS (an interpreter is)
     finally:
         assert helper.stop() is True
     assert helper.proc.returncode == -9
+    assert _cgroup.memfd_bytes(helper.pid) == 0  # gone: nothing held
 
 
 def test_helper_that_cannot_join_fails_with_its_reason(tmp_path, sleeper):
@@ -474,7 +476,7 @@ def test_disk_full_fills_down_to_leave_mib_and_revert_removes_the_file(tmp_path)
     st = os.statvfs(tmp_path)
     free_mib = st.f_bavail * st.f_frsize / MIB
     fault = make({"kind": "disk_full", "service": "redis", "path": str(tmp_path), "leave_mib": free_mib - 2}, stack)
-    assert fault.inject() == [f"redis-1:{tmp_path}"]
+    assert fault.inject() == ["redis-1", f"redis-1:{tmp_path}"]  # the bare name first: analysis matches it
     files = list(tmp_path.glob(".harness-disk-full-f-*"))
     assert len(files) == 1 and files[0].stat().st_size <= 8 * MIB  # ~2 MiB (other writers change the free space)
     assert fault.revert() == [f"redis-1:{tmp_path}"]
@@ -535,7 +537,7 @@ def test_fd_limit_lowers_each_matching_process_and_restores_it(monkeypatch, slee
     fault = make({"kind": "fd_limit", "service": "api", "spare_fds": 2, "process": "^sleep"}, stack)
     touched = fault.inject()
     limit = fd_module.lowest_free_fd(fd_module.steady_fds(sleeper.pid)) + 2
-    assert touched == [f"shop-api-1:pid={sleeper.pid},nofile={limit}"]
+    assert touched == ["shop-api-1", f"shop-api-1:pid={sleeper.pid},nofile={limit}"]
     assert _soft_nofile(sleeper.pid) == limit
     assert fault.revert() == ["shop-api-1"]
     assert _soft_nofile(sleeper.pid) == before
@@ -543,3 +545,139 @@ def test_fd_limit_lowers_each_matching_process_and_restores_it(monkeypatch, slee
     nobody = make({"kind": "fd_limit", "service": "api", "process": "^nginx"}, stack)
     with pytest.raises(EnvironmentFailure, match="no process of shop-api-1 matches"):
         nobody.inject()
+
+
+# -- effect counters (what each kind measured of its effect, read right before revert) -------------
+
+
+def test_cpu_stat_is_parsed_and_process_cpu_counts_what_a_process_burned():
+    assert _cgroup.parse_cpu_stat("nr_periods 50\nnr_throttled 7\nthrottled_time 123456789\nbogus\nx y\n") == {
+        "nr_periods": 50, "nr_throttled": 7, "throttled_time": 123456789}
+    burner = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\n"
+                               "while time.process_time() - t < 0.3: pass\ninput()"], stdin=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while (_cgroup.process_cpu_s(burner.pid) or 0) < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert 0.3 <= _cgroup.process_cpu_s(burner.pid) < 5
+    finally:
+        burner.kill()
+        burner.wait(timeout=5)
+    assert _cgroup.process_cpu_s(burner.pid) is None
+
+
+def _cpu_stat(cpu: Path, throttled: int, throttled_ns: int) -> None:
+    (cpu / "cpu.stat").write_text(f"nr_periods 100\nnr_throttled {throttled}\nthrottled_time {throttled_ns}\n")
+
+
+def test_cpu_throttle_reports_the_periods_throttled_since_inject(fake_cgroups):
+    _cpu_stat(fake_cgroups.cpu, 10, 5_000_000_000)  # throttled before the fault: not ours
+    fault = make({"kind": "cpu", "service": "api", "mode": "throttle", "cpu_percent": 10}, fake_cgroups.stack)
+    assert fault.effect_counters() == {}
+    fault.inject()
+    assert fault.effect_counters() == {"throttled_periods": 0, "throttled_s": 0.0}
+    _cpu_stat(fake_cgroups.cpu, 25, 6_500_000_000)
+    assert fault.effect_counters() == {"throttled_periods": 15, "throttled_s": 1.5}
+    (fake_cgroups.cpu / "cpu.stat").unlink()  # the cgroup went away (container stopped)
+    assert fault.effect_counters() == {}
+    fault.revert()
+    assert fault.effect_counters() == {}
+
+
+def test_cpu_load_reports_helper_cpu_and_ignores_a_restarted_victims_counters(fake_cgroups, monkeypatch):
+    _cpu_stat(fake_cgroups.cpu, 0, 0)
+    burned = {4242: 1.0}
+    monkeypatch.setattr(cpu_module, "process_cpu_s", lambda pid: burned.get(pid))
+    fault = make({"kind": "cpu", "service": "api", "cores": 2}, fake_cgroups.stack)
+    fault.inject()  # two fake helpers, both pid 4242, each at 1.0 s when ready
+    burned[4242] = 1.6
+    _cpu_stat(fake_cgroups.cpu, 3, 300_000_000)  # the helpers pushed the container past its quota
+    assert fault.effect_counters() == {"throttled_periods": 3, "throttled_s": 0.3, "helper_cpu_s": 1.2}
+    monkeypatch.setattr(cpu_module, "process_start_time", lambda pid: -1)  # PID 1 is another process now
+    assert fault.effect_counters() == {"helper_cpu_s": 1.2}  # its new cgroup's counters are not ours
+    del burned[4242]  # helpers gone (reaped): their time is unknown, counted as 0
+    assert fault.effect_counters() == {"helper_cpu_s": 0.0}
+
+
+def test_memory_leak_reports_the_mib_its_helpers_hold(fake_cgroups, monkeypatch):
+    held = {4242: 40 * MIB + MIB // 2}
+    monkeypatch.setattr(leak_module, "memfd_bytes", lambda pid: held.get(pid, 0))
+    fault = make({"kind": "memory_leak", "service": "api", "limit_mib": 64}, fake_cgroups.stack)
+    assert fault.effect_counters() == {}
+    fault.inject()
+    assert fault.effect_counters() == {"leaked_mib": 40.5}
+    held.clear()  # the helper exited (the OOM kill it caused took the container)
+    assert fault.effect_counters() == {"leaked_mib": 0.0}
+    fault.revert()
+    assert fault.effect_counters() == {}
+
+
+def test_disk_full_reports_the_mib_its_file_holds_and_what_is_left(tmp_path):
+    stack = FakeStack([FakeContainer("redis-1", os.getpid())])
+    st = os.statvfs(tmp_path)
+    free_mib = st.f_bavail * st.f_frsize / MIB
+    fault = make({"kind": "disk_full", "service": "redis", "path": str(tmp_path), "leave_mib": free_mib - 3}, stack)
+    assert fault.effect_counters() == {}
+    fault.inject()
+    [fill] = tmp_path.glob(".harness-disk-full-f-*")
+    effect = fault.effect_counters()
+    assert set(effect) == {"filled_mib", "free_mib"}
+    assert effect["filled_mib"] == pytest.approx(fill.stat().st_blocks * 512 / MIB, abs=0.01)
+    assert 1 <= effect["filled_mib"] <= 8, effect  # ~3 MiB (other writers change the free space)
+    assert abs(effect["free_mib"] - (free_mib - 3)) < 64, (effect, free_mib)
+    fill.unlink()  # someone removed it: the fault holds nothing any more
+    assert fault.effect_counters() == {}
+    fault.revert()
+    assert fault.effect_counters() == {}
+
+
+def test_accept_backlog_sums_the_listeners_queues():
+    tcp = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:1F90 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 0100007F:0CEA 00000000:0000 0A 00000000:00000010 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0
+   2: 0200000A:1F90 0300000A:C350 01 00000000:00000005 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1
+"""
+    assert fd_module.accept_backlog(tcp) == 3 + 16  # established sockets' queues are data, not accepts
+    assert fd_module.accept_backlog("") == 0
+
+
+def test_pending_accepts_sees_connections_nobody_accepted():
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    clients = [socket.create_connection(server.getsockname(), timeout=2) for _ in range(3)]
+    try:
+        assert fd_module.pending_accepts(os.getpid()) >= 3  # this namespace: ours, and maybe others'
+    finally:
+        for c in clients:
+            c.close()
+        server.close()
+
+
+def test_fd_limit_reports_processes_left_without_a_free_descriptor(monkeypatch, sleeper):
+    stack = FakeStack([FakeContainer("shop-api-1", sleeper.pid, CID)])
+    monkeypatch.setattr(fd_module, "container_cgroup_dirs", lambda pid, cid, controllers: {"memory": Path("/x")})
+    monkeypatch.setattr(fd_module, "cgroup_pids", lambda path: [sleeper.pid])
+    monkeypatch.setattr(fd_module, "_ids", lambda pid: (os.getuid(), os.getgid()))
+    monkeypatch.setattr(fd_module, "pending_accepts", lambda pid: 7 if pid == sleeper.pid else 0)
+    exhausting = make({"kind": "fd_limit", "service": "api"}, stack)
+    assert exhausting.effect_counters() == {}
+    exhausting.inject()
+    assert exhausting.effect_counters() == {"exhausted_processes": 1, "limited_processes": 1, "pending_accepts": 7}
+    exhausting.revert()
+    roomy = make({"kind": "fd_limit", "service": "api", "spare_fds": 2}, stack)
+    roomy.inject()
+    assert roomy.effect_counters() == {"exhausted_processes": 0, "limited_processes": 1, "pending_accepts": 7}
+    [changed] = roomy._victims[0].changed
+    fd_module.prlimit_nofile(sleeper.pid, os.getuid(), os.getgid(), changed.old_soft)  # raised back by itself
+    assert roomy.effect_counters() == {"exhausted_processes": 0, "limited_processes": 0, "pending_accepts": 7}
+    roomy.revert()
+
+
+def test_soft_nofile_reads_proc_limits(sleeper):
+    assert fd_module.soft_nofile(sleeper.pid) == _soft_nofile(sleeper.pid)
+    fd_module.prlimit_nofile(sleeper.pid, os.getuid(), os.getgid(), "33")
+    assert fd_module.soft_nofile(sleeper.pid) == 33
+    assert fd_module.soft_nofile(2**22 + 7) is None

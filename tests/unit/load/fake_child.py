@@ -30,9 +30,14 @@ if script == "ok":
     emit("a stray line\n")
     stopped = {"event": "stopped", "t": time.time(), "records": 5000, "locust_requests": 5000, "locust_failures": 500,
                "locust_p50_ms": 2.0, "locust_p95_ms": 2.0, "locust_p99_ms": 2.0, "unsent": 0,
+               "killed_in_flight": 3, "stop_requested_t": 123.5,
                "workers": [{"index": 0, "records": 2500, "locust_requests": 2500, "unsent": 0},
                            {"index": 1, "records": 2500, "locust_requests": 2500, "unsent": 0}]}
     emit(f"E\t{json.dumps(stopped)}\n")
+elif script == "slow-end":  # the drain after the duration takes 1.5 s
+    emit(f'E\t{json.dumps({"event": "started", "t": time.time()})}\n')
+    time.sleep(1.5)
+    emit(f'E\t{json.dumps({"event": "stopped", "t": time.time(), "records": 0})}\n')
 elif script == "error":
     emit('E\t{"event": "error", "message": "ValueError: no users"}\n')
     sys.exit(2)

@@ -33,6 +33,9 @@ def test_records_are_all_written_and_counted_and_the_summary_carries_locust_numb
     summary = d.stop_summary()
     assert summary["model"] == "open" and summary["rate_rps"] == 50.0 and summary["client"] == "fast"
     assert summary["locust_requests"] == 5000 and summary["locust_p99_ms"] == 2.0
+    # what the analysis needs to tell recorded != sent (d.stats.requests is journalled as "recorded")
+    assert summary["records"] == 5000 and summary["garbage_lines"] == 1 and summary["killed_in_flight"] == 3
+    assert summary["stop_requested_t"] == 123.5 and summary["stop_timeout_s"] == 2.0
     assert [w["records"] for w in summary["workers"]] == [2500, 2500]
     assert (tmp_path / "load.json").exists()
 
@@ -154,3 +157,20 @@ def test_the_orchestrator_starts_a_run_without_pandas_or_matplotlib():
             "print('pandas' in sys.modules, 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_the_latest_inflight_event_is_kept_and_cleared_by_stopped(tmp_path):
+    d = LoadDriver(spec("ok"), tmp_path, command=FAKE)
+    d._on_event({"event": "inflight", "n": 12, "oldest_start_s": 1000.0})
+    assert d.stats.in_flight == 12 and d.stats.oldest_in_flight_s(1004.1) == pytest.approx(4.1)
+    d._on_event({"event": "stopped", "t": 1005.0})
+    assert d.stats.in_flight == 0 and d.stats.oldest_in_flight_s(1006.0) is None
+
+
+def test_wait_gives_the_child_at_least_its_end_grace_whatever_the_caller_asks(tmp_path, monkeypatch):
+    monkeypatch.setattr(driver_module, "child_end_grace_s", lambda request_timeout_s: 3.0 + request_timeout_s)
+    d = LoadDriver(spec("slow-end"), tmp_path, command=FAKE)
+    assert d.end_grace_s == 4.0
+    d.start()
+    d.wait(timeout_s=0.2)  # the child takes 1.5 s to end: still waited for
+    assert d.stopped is not None

@@ -52,3 +52,15 @@ def test_odd_values_from_a_custom_event_still_make_exactly_one_record():
     assert (rec.start_s, rec.duration_ms, rec.bytes) == (1000.5, 3.5, 12)
     rec = fire(response_length=object())
     assert rec.bytes == 0
+
+
+def test_a_workers_clock_offset_moves_the_start_not_the_duration():
+    lines: list[str] = []
+    hook = RecordHook(lines.append, offset_s=5.0)
+    hook(request_type="GET", name="n", response_time=12.5, response_length=1, response=Response(200), context={},
+         exception=None, start_time=1000.25)
+    hook(request_type="GET", name="n", response_time=12.5, response_length=1, response=Response(200),
+         context={INTENDED_KEY: 1000.0}, exception=None, start_time=1000.25)
+    closed, opened = (RequestRecord.decode(line[len(RECORD_PREFIX):]) for line in lines)
+    assert (closed.start_s, closed.duration_ms) == (1005.25, 12.5)
+    assert (opened.start_s, opened.duration_ms) == (1005.0, 262.5)

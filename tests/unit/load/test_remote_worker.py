@@ -45,3 +45,24 @@ def test_a_remote_worker_joins_through_master_bind_and_streams_its_records(tmp_p
     stopped = driver.stopped
     assert [w["index"] for w in stopped["workers"]] == [0]
     assert driver.stats.requests == stopped["locust_requests"] == stopped["workers"][0]["records"] > 0
+
+
+def test_a_workers_record_count_leaves_out_its_ack_events(tmp_path):
+    """Acknowledged writes travel in the records' batches as ``ack`` events: the worker's record
+    count (``stopped.records``, what the analysis compares with ``recorded``) counts records only."""
+    from .slow_server import SlowServer
+
+    with SlowServer() as server:
+        spec = LoadSpec(host=server.url, users=2, spawn_rate=100, duration_s=1.5, think_time_s=(0.02, 0.02),
+                        request_timeout_s=2, seed=1, workers=1,
+                        requests=[{"method": "GET", "path": "/json", "name": "w", "weight": 1, "ack_id": "id"}])
+        driver = LoadDriver(spec, tmp_path)
+        try:
+            driver.start()
+            driver.wait(timeout_s=60)
+        finally:
+            driver.stop()
+    acked = (tmp_path / "acked.tsv").read_text().splitlines()
+    stopped = driver.stopped
+    assert len(acked) == driver.stats.requests > 10
+    assert stopped["records"] == stopped["workers"][0]["records"] == stopped["locust_requests"] == driver.stats.requests

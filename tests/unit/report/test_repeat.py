@@ -71,7 +71,7 @@ class FakeExecute:
         self.calls = []
         self.full = full
 
-    def __call__(self, loaded, out_dir=None, seed=None, console=None):
+    def __call__(self, loaded, out_dir=None, seed=None, console=None, strict=False):
         report = run_of(self.statuses[len(self.calls)], len(self.calls))
         report = report.model_copy(update={"seed": seed if seed is not None else 99})
         self.calls.append((out_dir, seed))
