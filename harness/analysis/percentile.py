@@ -115,6 +115,15 @@ def nearest_ranks(counts: np.ndarray, pct: float) -> np.ndarray:
     return ranks[inverse].reshape(counts.shape)
 
 
+def metric_percent(metric: str) -> float | None:
+    """The percentile a ``pNN_ms`` window metric names (``p50_ms`` -> 50, ``p999_ms`` -> 99.9),
+    or None for any other metric (``max_ms``, ``error_rate``...)."""
+    digits = metric[1:-3] if metric.startswith("p") and metric.endswith("_ms") else ""
+    if not digits.isdigit():
+        return None
+    return float(digits) / (10 ** (len(digits) - 2)) if len(digits) > 2 else float(digits)
+
+
 def min_samples_for(pct: float) -> int:
     """The fewest values for which a ``pct`` percentile says more than "the max":
     ``ceil(1 / (1 - q))`` with ``q = pct/100`` (so that at least one value lies above it), exact:

@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from harness.analysis.metrics import WindowMetrics
-from harness.analysis.percentile import nearest_ranks, percentile_ms
+from harness.analysis.percentile import metric_percent, nearest_ranks, percentile_ms
 from harness.checks.threshold import COMPARE
 
 STEP_S = 0.1
@@ -55,14 +55,6 @@ def derived_limits(baseline: WindowMetrics) -> list[Limit]:
     return limits
 
 
-def _percent(metric: str) -> float | None:
-    """The percentile a ``pNN_ms`` metric names (``p999_ms`` -> 99.9), else None."""
-    if metric.startswith("p") and metric.endswith("_ms"):
-        digits = metric[1:-3]
-        return float(digits) / (10 ** (len(digits) - 2)) if len(digits) > 2 else float(digits)
-    return None
-
-
 def _value(metric: str, durations: np.ndarray, errors: np.ndarray, span_s: float) -> float | None:
     """One step's value of ``metric`` from its requests' ``durations`` (ms) and ``errors``
     (flags) over ``span_s`` seconds; None when it has no value (no requests, an unknown metric,
@@ -80,7 +72,7 @@ def _value(metric: str, durations: np.ndarray, errors: np.ndarray, span_s: float
         return float(durations.max())
     if metric == "mean_ms":
         return float(durations.mean())
-    pct = _percent(metric)
+    pct = metric_percent(metric)
     if pct is not None:
         return percentile_ms(durations, pct)
     return None
@@ -162,7 +154,7 @@ def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, 
             bad = ~np.asarray([compare(float(v), limit.value) for v in values.tolist()], dtype=bool)
             degraded[todo[bad]] = True
             continue
-        pct = _percent(metric)
+        pct = metric_percent(metric)
         if pct is not None and not math.isnan(limit.value):
             lo_t, hi_t = los - base, his - base
             if window is None or counted is None:

@@ -63,11 +63,11 @@ def needed_requests(metric: str, operator: str, bound: float) -> int:
         return min(MAX_REQUESTS_NEEDED, max(MIN_REQUESTS, math.ceil(RULE_OF_THREE / max(rate, 1 / MAX_REQUESTS_NEEDED))))
     if not below:
         return 0
-    if metric.startswith("p") and metric.endswith("_ms") and metric[1:-3].isdigit():
-        from harness.analysis.percentile import min_samples_for
+    from harness.analysis.percentile import metric_percent, min_samples_for
 
-        digits = metric[1:-3]
-        return max(MIN_REQUESTS, min_samples_for(float(digits) / 10 ** (len(digits) - 2)))
+    pct = metric_percent(metric)
+    if pct is not None:
+        return max(MIN_REQUESTS, min_samples_for(pct))
     if metric in ("max_ms", "mean_ms"):
         return MIN_REQUESTS
     return 0
