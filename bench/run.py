@@ -33,9 +33,12 @@ ROWS = {  # every row, in table order: (benchmark, op, goal, unit)
     "analysis_5m_peak_rss_mib": ("analysis", "<=", 1536.0, "MiB"),
     "workers_scaling_ratio": ("workers", ">=", 1.6, "ratio"),
     "record_stream_rps": ("stream", ">=", 20_000, "records/s"),
+    "hostile_validate_worst_s": ("hostile", "<=", 5.0, "s"),
+    "hostile_validate_peak_rss_mib": ("hostile", "<=", 500.0, "MiB"),
 }
-ORDER = ("analysis", "stream", "workers", "latency", "onset", "driver", "run")
-"""Run order: the analysis first (no Docker, CPU-bound: least disturbed by our own stacks)."""
+ORDER = ("hostile", "analysis", "stream", "workers", "latency", "onset", "driver", "run")
+"""Run order: the hostile-input and analysis benchmarks first (no Docker, CPU-bound: least
+disturbed by our own stacks)."""
 
 
 def _run_one(name: str, work: Path, stacks: ExitStack, shared: dict) -> list[Row]:
@@ -46,6 +49,9 @@ def _run_one(name: str, work: Path, stacks: ExitStack, shared: dict) -> list[Row
                                                                proxies=(("api", "0.0.0.0:18474", "127.0.0.1:8474"),)))
         return shared["toxi"]
 
+    if name == "hostile":
+        from bench import hostile_input
+        return hostile_input.run(work)
     if name == "analysis":
         from bench import analysis_5m
         return analysis_5m.run(work)

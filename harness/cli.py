@@ -3,7 +3,10 @@
 Exit codes (:class:`harness.errors.ExitCode`): 0 every expectation held on evidence (or a
 measurement run); 1 an expectation failed; 2 invalid scenario or usage; 3 harness or environment
 error, or lost request records; 4 aborted by an abort condition; 5 inconclusive (a fault never
-took effect, a verdict lacked its evidence); 130 interrupted.
+took effect, a verdict lacked its evidence); 130 interrupted. ``harness report`` and ``harness
+compare`` exit 2 for an input file that is missing, unreadable or damaged, or an output directory
+that cannot be written (one line naming the file, never a traceback; docs/reports.md, "Damaged and
+hostile input files"); ``harness cleanup`` exits 3 when a ledger was damaged.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness import __version__
-from harness.errors import ExitCode, ScenarioError
+from harness.errors import ExitCode, HarnessError, ScenarioError
 
 app = typer.Typer(
     help=(
@@ -28,7 +31,10 @@ app = typer.Typer(
         "Exit codes: 0 passed (or measured), 1 an expectation failed, 2 invalid scenario or usage, "
         "3 harness/environment error or lost request records, 4 aborted by an abort condition, "
         "5 inconclusive (a fault never took effect, or a verdict lacked its evidence), 130 interrupted. "
-        "harness compare: 0 no regression, 1 regressed, 2 usage, 3 a run was inconclusive."
+        "harness compare: 0 no regression, 1 regressed, 2 usage or an unreadable or damaged report.json, "
+        "journal.jsonl or requests.tsv, or an unwritable --out, 3 a run was inconclusive. "
+        "harness report: 0 written, 2 report.json missing, damaged, of a newer schema, or not writable. "
+        "harness cleanup: 0 done, 2 usage, 3 engine not answering or a ledger damaged."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -61,6 +67,11 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """harness: chaos engineering and load testing with resilience verdicts."""
+
+
+def _print_error(line: str) -> None:
+    """One error line on stderr, printed as is (no markup, no highlighting, no wrapping)."""
+    err.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def _print_problems(problems: list[str]) -> None:
@@ -140,7 +151,11 @@ def run(
         raise typer.Exit(ExitCode.USAGE) from None
     if repeat > 1 or quorum is not None:
         _run_repeated(loaded, repeat, quorum or repeat, out_dir, seed, strict)
-    result = execute(loaded, out_dir=out_dir, seed=seed, console=err, strict=strict)
+    try:
+        result = execute(loaded, out_dir=out_dir, seed=seed, console=err, strict=strict)
+    except HarnessError as exc:  # the preflight: a bad compose reference, an unwritable --out
+        _print_problems(getattr(exc, "problems", None) or [str(exc)])
+        raise typer.Exit(exc.exit_code) from None
     _print_verdicts(result.report)
     for path in result.paths.values():
         out.print(f"report: {path}", highlight=False, soft_wrap=True)
@@ -191,7 +206,10 @@ def report(
 ) -> None:
     """Regenerate report.md, report.html and junit.xml from report.json alone.
 
-    Exit code 0 when written, 2 when report.json is missing, invalid or of a newer schema.
+    Exit code 0 when written; 2 when report.json (or aggregate.json) is missing, unreadable,
+    damaged (empty, cut short, not UTF-8, not JSON, not a report, over 200 MiB), of a newer
+    schema, or the directory cannot be written. Every error is one line naming the file, and
+    a file is either rewritten whole or left as it was.
     """
     from harness.report import ReportFileError, regenerate
     from harness.report.repeat import regenerate_aggregate
@@ -202,10 +220,10 @@ def report(
         else:
             paths = regenerate(run_dir)
     except ReportFileError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        _print_error(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
     for path in paths.values():
-        out.print(f"report: {path}", highlight=False, soft_wrap=True)
+        out.print(f"report: {path}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -232,8 +250,10 @@ def compare(
 
     Exit code 0 when AFTER did not regress, 1 when a verdict flipped from held or a metric got
     worse beyond its --max-regression limit (significantly, or where significance cannot be
-    judged), 2 for bad arguments or an unreadable report.json, 3 when either run is
-    inconclusive (ended error, inconclusive or interrupted).
+    judged), 2 for bad arguments, an unreadable or damaged report.json, a damaged
+    journal.jsonl or requests.tsv next to it (a torn last line is skipped), or an --out that
+    cannot be written (one line naming the file), 3 when either run is inconclusive (ended
+    error, inconclusive or interrupted).
     """
     from harness.compare import OUTCOME_EXIT, LimitError, compare_paths, parse_limit
     from harness.report import ReportFileError
@@ -242,7 +262,7 @@ def compare(
         limits = [parse_limit(text) for text in max_regression or []]
         comparison, paths = compare_paths(before, after, limits, out_dir, ignore_significance)
     except (LimitError, ReportFileError) as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        _print_error(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
     for v in comparison.flipped:
         colour = "red" if v.regression else "green"
@@ -260,7 +280,7 @@ def compare(
               (": " + escape("; ".join(comparison.reasons)) if comparison.reasons else ""), highlight=False,
               soft_wrap=True)
     for path in paths.values():
-        out.print(f"compare: {path}", highlight=False, soft_wrap=True)
+        out.print(f"compare: {path}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(OUTCOME_EXIT[comparison.outcome])
 
 
@@ -322,22 +342,33 @@ def cleanup(
     """Undo what runs left behind (after a SIGKILL, a crash or a power cut): replay their cleanup
     ledgers (compose projects, host helper processes, external toxics) and remove every container,
     network and volume labelled [bold]harness.run-id[/]. Idempotent; prints what it removed.
+
+    A damaged ledger (lines that are not entries; a torn last line is not damage) does not stop
+    it: every readable entry is replayed and the label sweep runs, then one line per damaged
+    file says which lines could not be read.
+
+    Exit code 0 when done, 2 for bad arguments, 3 when the Docker engine does not answer or a
+    ledger (or the run index) was damaged.
     """
     from harness.environment.cleanup import cleanup as do_cleanup
     from harness.errors import EnvironmentFailure
 
     if bool(run_id) == all_runs:
-        err.print("give exactly one of --run-id ID or --all")
+        _print_error("give exactly one of --run-id ID or --all")
         raise typer.Exit(ExitCode.USAGE)
     try:
         done = do_cleanup(run_id)
     except EnvironmentFailure as exc:
-        err.print(str(exc), highlight=False, soft_wrap=True)
+        _print_error(str(exc))
         raise typer.Exit(ExitCode.ERROR) from None
     for line in done:
-        out.print(line, highlight=False, soft_wrap=True)
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
     if not done:
         out.print("nothing to clean up")
+    for damage in done.damaged:
+        _print_error(damage.describe())
+    if done.damaged:
+        raise typer.Exit(ExitCode.ERROR)
 
 
 @app.command()
@@ -353,5 +384,19 @@ def doctor() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    The last guard against a traceback: an exception no command turned into its message (a bug
+    of ours) is printed as one line and exits 3; ``HARNESS_DEBUG=1`` shows the traceback."""
+    import os
+    import sys
+
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 (anything a command did not turn into its one line)
+        if os.environ.get("HARNESS_DEBUG"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        err.print(f"harness: internal error: {type(exc).__name__}: {text} (a bug; HARNESS_DEBUG=1 shows the "
+                  "traceback)", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(ExitCode.ERROR)

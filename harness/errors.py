@@ -50,6 +50,13 @@ class ScenarioError(HarnessError):
         self.problems = problems
 
 
+class OutputDirError(HarnessError):
+    """A directory given for a run's files (``--out``) is not a directory or cannot be written;
+    raised before anything is started."""
+
+    exit_code = ExitCode.USAGE
+
+
 class EnvironmentFailure(HarnessError):
     """Docker, compose, Toxiproxy or the target stack misbehaved; the run is inconclusive."""
 

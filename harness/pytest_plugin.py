@@ -64,11 +64,19 @@ def _scenario_dirs(config: pytest.Config) -> list[Path]:
 
 
 def _looks_like_scenario(path: Path) -> bool:
+    """Whether a YAML file's first 64 KiB hold a top-level scenario key. A file that cannot be
+    read is collected anyway, so that its item fails with the loader's ``cannot read`` line
+    instead of vanishing from the run."""
+    from harness.scenario.safe_yaml import BOMS
+
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:65536]
+        with path.open("rb") as f:
+            raw = f.read(65536)
     except OSError:
-        return False
-    return any(line.startswith(SCENARIO_KEYS) for line in head.splitlines())
+        return True
+    codec = next((name for bom, name in BOMS if raw.startswith(bom)), "utf-8")
+    head = raw.decode(codec, errors="replace")
+    return any(line.lstrip("\ufeff").startswith(SCENARIO_KEYS) for line in head.splitlines())
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -28,6 +28,7 @@ import platform
 import random
 import secrets
 import signal
+import tempfile
 import threading
 import time
 import traceback
@@ -46,7 +47,7 @@ from harness.environment.ledger import Ledger
 from harness.environment.monitor import Monitor
 from harness.environment.proxy_watch import ProxyWatch, local_pid
 from harness.environment.watchdog import Watchdog
-from harness.errors import EnvironmentFailure, HarnessError, ScenarioError
+from harness.errors import EnvironmentFailure, HarnessError, OutputDirError, ScenarioError
 from harness.faults import FaultContext
 from harness.guards import tripped
 from harness.journal import Journal
@@ -348,13 +349,16 @@ def minimal_report(loaded: LoadedScenario, info: RunInfo, failure: str) -> Repor
 
 
 def _write_minimal(report: Report, run_dir: Path) -> dict[str, Path]:
-    """Write ``report.json`` and a short ``report.md`` for :func:`minimal_report`."""
+    """Write ``report.json`` and a short ``report.md`` for :func:`minimal_report`, each whole or
+    not at all (:func:`harness.report.files.write_atomic`). Raises ``OSError``."""
+    from harness.report.files import write_atomic
+
     paths = {"json": run_dir / "report.json", "md": run_dir / "report.md"}
-    paths["json"].write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    paths["md"].write_text(
-        f"# {report.scenario.name}: run {report.run_id}\n\n**Status: {report.status.upper()}**: {report.error}\n\n"
-        "The full report could not be built (the traceback is in harness.log); journal.jsonl holds "
-        "everything the run did.\n", encoding="utf-8")
+    write_atomic(paths["json"], report.model_dump_json(indent=2) + "\n")
+    write_atomic(paths["md"],
+                 f"# {report.scenario.name}: run {report.run_id}\n\n**Status: {report.status.upper()}**: {report.error}\n\n"
+                 "The full report could not be built (the traceback is in harness.log); journal.jsonl holds "
+                 "everything the run did.\n")
     return paths
 
 
@@ -385,6 +389,23 @@ def write_report(run_dir: Path, loaded: LoadedScenario, redact: Redactor, info: 
         return report, _write_minimal(report, run_dir)
 
 
+def prepare_run_dir(run_dir: Path) -> None:
+    """Create ``run_dir``, prove it writable (a probe file is written and removed: root passes
+    every permission check, a read-only mount does not) and remove an earlier run's files.
+
+    Raises:
+        OutputDirError: not a directory, or not writable; nothing was started.
+    """
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=run_dir, prefix=".write-probe-"):
+            pass
+        for name in RUN_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputDirError(f"{run_dir}: cannot write the run's files there ({exc.strerror or exc})") from None
+
+
 def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
             console: Console | None = None, strict: bool = False) -> RunResult:
     """Run a validated scenario and write its reports.
@@ -404,6 +425,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     Raises:
         ScenarioError: the preflight found the compose file or a service reference invalid;
             nothing was started.
+        OutputDirError: ``out_dir`` is not a writable directory; nothing was started.
     """
     console = console or Console(stderr=True)
     check_services(loaded)
@@ -413,8 +435,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         seed = random.SystemRandom().randrange(2**31)
     run_id = new_run_id()
     run_dir = (out_dir or DEFAULT_REPORTS_DIR / run_id).resolve()
-    for name in RUN_FILES:
-        (run_dir / name).unlink(missing_ok=True)
+    prepare_run_dir(run_dir)
     redact = Redactor(loaded.secrets)
     journal = Journal(run_dir, redact=redact)
     ledger = Ledger(run_dir, run_id)

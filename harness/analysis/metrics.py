@@ -15,6 +15,7 @@ Requests belong to the window their *start* falls in.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -55,21 +56,142 @@ class WindowMetrics:
         return asdict(self)
 
 
+RECORD_DTYPES = {"start_s": "float64", "duration_ms": "float64", "name": "string", "status": "int32",
+                 "error": "string", "bytes": "int64"}
+"""The columns of :func:`load_records`' frame and their dtypes (see :mod:`harness.load.records`)."""
+
+_INT_RANGES = {"status": (-(2**31), 2**31 - 1), "bytes": (-(2**63), 2**63 - 1)}
+
+
+class LineNumbers(list):
+    """1-based line numbers, kept in ``DataFrame.attrs``: pandas deep-copies ``attrs`` on every
+    operation that returns a new frame (every ``iloc`` of a window), so a copy of this list is
+    the list itself. Read it, do not change it."""
+
+    def __deepcopy__(self, memo: dict) -> "LineNumbers":
+        return self
+
+
 def load_records(path: Path) -> pd.DataFrame:
-    """Read a ``requests.tsv`` into a DataFrame with the record columns (empty if missing)."""
-    dtypes = {"start_s": "float64", "duration_ms": "float64", "name": "string", "status": "int32", "error": "string",
-              "bytes": "int64"}
+    """Read a ``requests.tsv`` into a DataFrame with the record columns (:data:`RECORD_DTYPES`;
+    empty if missing or empty).
+
+    A clean file is read by pandas' C parser (the fast path ``bench/analysis_5m.py`` measures).
+    When that fails (a line with the wrong number of fields or a field of the wrong type, bytes
+    that are not UTF-8), the file is read again line by line (:func:`_read_tolerant`): every
+    line that is a record is kept, in order, and the others are counted. Blank lines are
+    ignored. ``frame.attrs`` says what was left out:
+
+    - ``bad_lines``: the 1-based numbers of the lines that are not records (``[]`` for a clean
+      file), a torn tail included (last);
+    - ``torn_tail``: True when the last line has no newline and is not a record (the writer
+      was killed mid-line).
+
+    Raises:
+        OSError: the file exists but cannot be read (a directory, no permission).
+    """
     if not path.exists() or path.stat().st_size == 0:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+        return _marked(pd.DataFrame({c: pd.Series(dtype=t) for c, t in RECORD_DTYPES.items()}), [], False)
+    try:
+        frame = _read_fast(path)
+    except (ValueError, OverflowError, TypeError):  # ParserError, UnicodeDecodeError, a bad field
+        return _read_tolerant(path)
+    if not isinstance(frame.index, pd.RangeIndex):  # every line had 7 fields: pandas made one the index
+        return _read_tolerant(path)
+    return _marked(frame, [], False)
+
+
+def _marked(frame: pd.DataFrame, bad_lines: list[int], torn_tail: bool) -> pd.DataFrame:
+    frame.attrs["bad_lines"] = LineNumbers(bad_lines)
+    frame.attrs["torn_tail"] = torn_tail
+    return frame
+
+
+def _read_fast(path: Path) -> pd.DataFrame:
+    """The C parser over a well-formed file; raises ``ValueError`` (and kin) on any bad line."""
     # The text columns are parsed as plain objects and made ``string`` afterwards: the same frame
     # as asking read_csv for ``string`` directly, about 25 % faster on millions of records.
-    parse = {c: (object if t == "string" else t) for c, t in dtypes.items()}
+    parse = {c: (object if t == "string" else t) for c, t in RECORD_DTYPES.items()}
     frame = pd.read_csv(path, sep="\t", names=list(RECORD_COLUMNS), dtype=parse, keep_default_na=False,
-                        quoting=3, on_bad_lines="skip")
-    for column, dtype in dtypes.items():
+                        quoting=3, on_bad_lines="error")
+    for column, dtype in RECORD_DTYPES.items():
         if dtype == "string":
             frame[column] = frame[column].astype("string")
     return frame
+
+
+def _read_tolerant(path: Path) -> pd.DataFrame:
+    """The records of a damaged file, line by line (see :func:`load_records`): a line is a
+    record when it is UTF-8 with exactly 6 tab-separated fields, ``start_s`` and
+    ``duration_ms`` floats, ``status`` an int32 and ``bytes`` an int64 (integers written as
+    ``200.0`` count, as the C parser reads them)."""
+    starts, durations, statuses, sizes = array("d"), array("d"), array("i"), array("q")
+    names: list[str] = []
+    errors: list[str] = []
+    shared: dict[str, str] = {}  # one string object per distinct name or error class
+    bad: list[int] = []
+    torn = False
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            line = raw.rstrip(b"\r\n") if raw.endswith(b"\n") else raw
+            if not line:
+                continue
+            record = _record(line, first=number == 1)
+            if record is None:
+                bad.append(number)
+                torn = not raw.endswith(b"\n")
+                continue
+            starts.append(record[0])
+            durations.append(record[1])
+            names.append(shared.setdefault(record[2], record[2]))
+            statuses.append(record[3])
+            errors.append(shared.setdefault(record[4], record[4]))
+            sizes.append(record[5])
+    frame = pd.DataFrame({
+        "start_s": _numbers(starts, np.float64),
+        "duration_ms": _numbers(durations, np.float64),
+        "name": pd.Series(names, dtype=object).astype("string"),
+        "status": _numbers(statuses, np.int32),
+        "error": pd.Series(errors, dtype=object).astype("string"),
+        "bytes": _numbers(sizes, np.int64),
+    })
+    return _marked(frame, bad, torn)
+
+
+def _numbers(values: array, dtype: type) -> np.ndarray:
+    """A numpy copy of an ``array.array`` of ``dtype``'s item size."""
+    return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.empty(0, dtype)
+
+
+def _record(line: bytes, first: bool = False) -> tuple[float, float, str, int, str, int] | None:
+    """One record line (without its newline) as its six values, or None when it is not one."""
+    try:
+        fields = line.decode("utf-8-sig" if first else "utf-8").split("\t")
+    except UnicodeDecodeError:
+        return None
+    if len(fields) != len(RECORD_COLUMNS):
+        return None
+    start, duration, name, status, error, size = fields
+    try:
+        values = (float(start), float(duration), name, _integer(status, "status"), error, _integer(size, "bytes"))
+    except (ValueError, OverflowError):
+        return None
+    return values
+
+
+def _integer(text: str, column: str) -> int:
+    """An integer field of ``column``, in its dtype's range; ``200.0`` is 200. Raises ValueError."""
+    try:
+        value = int(text)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise
+        value = int(number)
+    low, high = _INT_RANGES[column]
+    if not low <= value <= high:
+        raise ValueError(f"{column} {value} out of range")
+    return value
 
 
 PERCENTILES = (50, 90, 95, 99, 99.9)

@@ -30,6 +30,12 @@ class LatenciesUnavailable(Exception):
     The message says which and why."""
 
 
+class RecordFileError(ValueError):
+    """A ``requests.tsv`` next to a report is damaged (a line that is not a request record,
+    other than a torn last line) or cannot be read: ``FILE:LINE: not a request record (N of M
+    lines unreadable)`` or ``FILE: cannot read (reason)``; one line."""
+
+
 class RunLatencies:
     """Every request of a run: ``offsets_s`` (start, seconds from the load's start, ascending)
     and the aligned ``durations_ms`` (float64, shape (n,) each). ``source`` names the file."""
@@ -79,12 +85,14 @@ def _t0(run_dir: Path, report: Report) -> float:
 
     Raises:
         LatenciesUnavailable: no journal, or it belongs to another run.
+        harness.journal.JournalFileError: a line of the journal is not an event (a torn last
+            line is skipped), or the journal cannot be read.
     """
     from harness.journal import read_events
 
     if not (run_dir / "journal.jsonl").is_file():
         raise LatenciesUnavailable(f"no journal.jsonl in {run_dir}")
-    events = read_events(run_dir)
+    events = read_events(run_dir, strict=True)
     start = next((e for e in events if e.name == "run.start"), None)
     if start is None or start.fields.get("run_id") != report.run_id:
         raise LatenciesUnavailable(f"{run_dir / 'journal.jsonl'} is not the journal of run {report.run_id}")
@@ -97,20 +105,54 @@ def load_latencies(report_file: Path, report: Report) -> RunLatencies:
     directory of ``report_file``.
 
     Raises:
-        LatenciesUnavailable: a file is missing, the journal is another run's, or the number of
-            records differs from the report's ``load.recorded``.
+        LatenciesUnavailable: a file is missing (or not a regular file), the journal is another
+            run's, or the number of records differs from the report's ``load.recorded`` (a torn
+            last line of ``requests.tsv`` is left out of that number).
+        harness.journal.JournalFileError: ``journal.jsonl`` is damaged or unreadable.
+        RecordFileError: ``requests.tsv`` is damaged or unreadable.
     """
-    from harness.analysis.metrics import load_records
-
     run_dir = Path(report_file).parent
     path = run_dir / "requests.tsv"
     if not path.is_file():
         raise LatenciesUnavailable(f"no requests.tsv in {run_dir}")
     t0 = _t0(run_dir, report)
-    records = load_records(path)
+    records = read_records(path)
     recorded = report.load.recorded if report.load else None
     if recorded is not None and len(records) != recorded:
         raise LatenciesUnavailable(f"{path} holds {len(records)} records, the report counted {recorded}")
     offsets = records["start_s"].to_numpy(dtype=np.float64) - t0
     durations = records["duration_ms"].to_numpy(dtype=np.float64)
     return RunLatencies(offsets, durations, str(path))
+
+
+def read_records(path: Path):  # noqa: ANN201 (a pandas DataFrame; pandas is imported lazily)
+    """:func:`harness.analysis.metrics.load_records` of ``path``, refusing a damaged file.
+
+    Raises:
+        RecordFileError: a line that is not a request record, other than a torn last line
+            (``FILE:LINE: not a request record (N of M lines unreadable)``, LINE the first such
+            line, N every unreadable line, M the lines of the file), or ``FILE: cannot read
+            (reason)``.
+    """
+    from harness.analysis.metrics import load_records
+
+    try:
+        records = load_records(path)
+    except OSError as exc:
+        raise RecordFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    bad = list(records.attrs.get("bad_lines", []))
+    damage = bad[:-1] if records.attrs.get("torn_tail") else bad
+    if damage:
+        lines = _line_count(path)
+        raise RecordFileError(f"{path}:{damage[0]}: not a request record ({len(bad)} of {lines} lines unreadable)")
+    return records
+
+
+def _line_count(path: Path) -> int:
+    """Lines of a file, a last one without newline included (for a message)."""
+    count, last = 0, b"\n"
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")

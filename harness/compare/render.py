@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.compare.core import SIGNIFICANCE_METRICS, Comparison, MetricChange
+from harness.report.files import write_files
 from harness.report.html import ENV
 from harness.report.markdown import code_span, md_escape
 from harness.report.model import Report
@@ -172,10 +173,14 @@ def render_compare_html(c: Comparison, before: Report, after: Report) -> str:
 
 
 def write_comparison(c: Comparison, before: Report, after: Report, out_dir: Path) -> dict[str, Path]:
-    """Write ``compare.json``, ``compare.md`` and ``compare.html`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "compare.json", "md": out_dir / "compare.md", "html": out_dir / "compare.html"}
-    paths["json"].write_text(c.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    paths["md"].write_text(render_compare_md(c), encoding="utf-8")
-    paths["html"].write_text(render_compare_html(c, before, after), encoding="utf-8")
-    return paths
+    """Write ``compare.json``, ``compare.md`` and ``compare.html`` into ``out_dir`` (created if
+    missing), each whole or not at all (everything is rendered first); return their paths by
+    format (``json``, ``md``, ``html``).
+
+    Raises:
+        harness.report.ReportWriteError: ``out_dir`` cannot be created or written (one line).
+    """
+    texts = {"json": c.model_dump_json(indent=2) + "\n", "md": render_compare_md(c),
+             "html": render_compare_html(c, before, after)}
+    written = write_files(out_dir, {f"compare.{fmt}": text for fmt, text in texts.items()})
+    return {fmt: written[f"compare.{fmt}"] for fmt in texts}

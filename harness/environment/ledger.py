@@ -49,8 +49,9 @@ class Ledger:
         index = state_dir()
         try:
             index.mkdir(parents=True, exist_ok=True)
-            with (index / "runs.jsonl").open("a", encoding="utf-8") as f:
-                f.write(json.dumps({"run_id": run_id, "run_dir": str(run_dir.resolve())}) + "\n")
+            with (index / "runs.jsonl").open("a+b") as f:
+                line = json.dumps({"run_id": run_id, "run_dir": str(run_dir.resolve())}) + "\n"
+                f.write((b"\n" if _ends_torn(f) else b"") + line.encode("utf-8"))
         except OSError:
             pass  # the index is a convenience; the run directory's ledger is what matters
 
@@ -66,6 +67,16 @@ class Ledger:
         with self._lock, self.path.open("a", encoding="utf-8") as f:
             f.write(line + "\n")
             f.flush()
+
+
+def _ends_torn(f: Any) -> bool:
+    """Whether a file opened ``a+b`` ends without a newline (a writer killed mid-line): then the
+    next line must start on a new one."""
+    f.seek(0, os.SEEK_END)
+    if f.tell() == 0:
+        return False
+    f.seek(-1, os.SEEK_END)
+    return f.read(1) != b"\n"
 
 
 @dataclass(frozen=True)
@@ -135,51 +146,173 @@ UNDO: dict[str, Callable[..., tuple[str, bool]]] = {
 """Undo kinds the ledger knows: name -> function(**arguments) -> (description, changed)."""
 
 
-def replay(run_dir: Path) -> list[Undone]:
-    """Undo every ledger entry of a run, newest first; idempotent, never raises."""
+@dataclass(frozen=True)
+class Damage:
+    """Lines of a ledger (or of the run index) that could not be read: ``lines`` are 1-based
+    line numbers; ``error`` says why the whole file could not be read (then ``lines`` is
+    empty)."""
+
+    path: Path
+    lines: tuple[int, ...] = ()
+    error: str | None = None
+
+    def describe(self) -> str:
+        """One line for ``harness cleanup``, e.g. ``FILE: 2 lines could not be read (lines 3,
+        7); what they recorded may still be in place`` (at most 10 line numbers are listed)."""
+        if self.error is not None:
+            return f"{self.path}: could not be read ({self.error}); what it recorded may still be in place"
+        shown = ", ".join(str(n) for n in self.lines[:10]) + (", ..." if len(self.lines) > 10 else "")
+        count = len(self.lines)
+        return (f"{self.path}: {count} line{'s' if count != 1 else ''} could not be read "
+                f"(line{'s' if count != 1 else ''} {shown}); what {'they' if count != 1 else 'it'} recorded "
+                "may still be in place")
+
+
+class Replayed(list):
+    """What :func:`replay` did: a list of :class:`Undone`, newest entry first, plus ``damage``
+    (None, or the :class:`Damage` of the ledger: its lines that are not entries, see
+    :func:`read_entries`, were not undone)."""
+
+    def __init__(self, done: list[Undone], damage: Damage | None = None):
+        super().__init__(done)
+        self.damage = damage
+
+    @property
+    def unreadable(self) -> list[int]:
+        """The 1-based numbers of the ledger's lines that could not be read."""
+        return list(self.damage.lines) if self.damage else []
+
+
+def _damage(path: Path, lines: list[int]) -> Damage | None:
+    return Damage(path, tuple(lines)) if lines else None
+
+
+def read_entries(path: Path, valid: Callable[[dict], bool]) -> tuple[list[dict], list[int]]:
+    """The entries of a JSON-lines file: every line that is UTF-8 JSON of an object ``valid``
+    accepts, in order, and the 1-based numbers of the lines that are not (blank lines aside).
+
+    A torn last line (no newline: the writer was killed mid-line) is neither: the ledger is
+    written *before* each mutation, so that mutation was never made. A missing file has no
+    entries.
+
+    Raises:
+        OSError: the file exists but cannot be read.
+    """
+    entries: list[dict] = []
+    unreadable: list[int] = []
+    try:
+        f = path.open("rb")
+    except FileNotFoundError:
+        return entries, unreadable
+    with f:
+        for number, raw in enumerate(f, start=1):
+            entry = _entry(raw)
+            if entry is not None and valid(entry):
+                entries.append(entry)
+            elif raw.strip() and raw.endswith(b"\n"):
+                unreadable.append(number)
+    return entries, unreadable
+
+
+def _entry(raw: bytes) -> dict | None:
+    """One line as a JSON object, or None."""
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, an integer of > 4300 digits, too deep
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _is_undo(entry: dict) -> bool:
+    """A ledger entry: ``undo`` names a known kind (:data:`UNDO`)."""
+    return isinstance(entry.get("undo"), str) and entry["undo"] in UNDO
+
+
+def replay(run_dir: Path) -> Replayed:
+    """Undo every ledger entry of a run, newest first; idempotent, never raises.
+
+    Lines that are not entries (damaged, or of an unknown kind) are skipped and described by
+    the result's ``damage``, as is a ledger that cannot be read at all."""
     path = run_dir / LEDGER_FILE
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a torn last line (the run died mid-write) undid nothing yet
+    try:
+        entries, unreadable = read_entries(path, _is_undo)
+    except OSError as exc:
+        return Replayed([], Damage(path, error=exc.strerror or str(exc)))
     done = []
     for entry in reversed(entries):
-        kind = entry.pop("undo", None)
-        action = UNDO.get(kind or "")
-        if action is None:
-            continue
+        kind = entry.pop("undo")
         try:
-            what, changed = action(**entry)
-        except Exception as exc:  # one bad entry must not stop the others
+            what, changed = UNDO[kind](**entry)
+        except Exception as exc:  # one bad entry (wrong arguments included) must not stop the others
             what, changed = f"{kind} failed: {exc}", False
         done.append(Undone(kind, what, changed))
-    return done
+    return Replayed(done, _damage(path, unreadable))
+
+
+def _is_run(entry: dict) -> bool:
+    """An index entry: a string ``run_id`` and a string ``run_dir`` (without NUL)."""
+    run_id, run_dir = entry.get("run_id"), entry.get("run_dir")
+    return isinstance(run_id, str) and isinstance(run_dir, str) and bool(run_dir) and "\x00" not in run_dir
+
+
+def index_path() -> Path:
+    """The machine-wide run index, ``runs.jsonl`` in :func:`state_dir`."""
+    return state_dir() / "runs.jsonl"
+
+
+def read_index() -> tuple[dict[str, Path], Damage | None]:
+    """run id -> run directory from the machine-wide index, and the :class:`Damage` of the
+    index (None when every line is an entry)."""
+    path = index_path()
+    try:
+        entries, unreadable = read_entries(path, _is_run)
+    except OSError as exc:
+        return {}, Damage(path, error=exc.strerror or str(exc))
+    return {e["run_id"]: Path(e["run_dir"]) for e in entries}, _damage(path, unreadable)
 
 
 def known_runs() -> dict[str, Path]:
-    """run id -> run directory, from the machine-wide index."""
-    runs: dict[str, Path] = {}
-    index = state_dir() / "runs.jsonl"
-    if not index.exists():
-        return runs
-    for line in index.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-            runs[entry["run_id"]] = Path(entry["run_dir"])
-        except (json.JSONDecodeError, KeyError):
-            continue
-    return runs
+    """run id -> run directory, from the machine-wide index (lines that are not entries are
+    skipped; :func:`read_index` lists them)."""
+    return read_index()[0]
 
 
 def forget(run_ids: set[str]) -> None:
-    """Drop runs from the machine-wide index (after a successful cleanup)."""
-    index = state_dir() / "runs.jsonl"
-    if not index.exists():
+    """Drop runs from the machine-wide index (after a successful cleanup). Lines that are not
+    entries stay as they are (they are evidence; a torn last line is dropped, so that the next
+    entry does not join it); the index is replaced whole. Never raises for the file's content;
+    an index that cannot be read or written is left alone."""
+    index = index_path()
+    try:
+        lines = index.read_bytes().split(b"\n")
+    except OSError:
         return
-    keep = [line for line in index.read_text(encoding="utf-8").splitlines()
-            if not any(f'"{rid}"' in line for rid in run_ids)]
-    index.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+    torn = lines.pop()  # after the last newline: b"" or a torn line
+    keep = [line for line in lines if not _names_run(line, run_ids)]
+    if len(keep) == len(lines) and not torn:
+        return
+    try:
+        _replace(index, b"".join(line + b"\n" for line in keep))
+    except OSError:
+        pass  # the index is a convenience: a stale entry only costs a later cleanup a lookup
+
+
+def _names_run(line: bytes, run_ids: set[str]) -> bool:
+    """Whether ``line`` is an index entry of one of ``run_ids``."""
+    entry = _entry(line)
+    return entry is not None and _is_run(entry) and entry["run_id"] in run_ids
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed over it), as
+    :func:`harness.report.files.write_atomic` does, without importing the report package."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from harness.report.build import build_report
+from harness.report.files import (
+    MAX_JSON_BYTES,
+    ReportFileError,
+    ReportWriteError,
+    read_json_text,
+    validate_json,
+    write_files,
+)
 from harness.report.markdown import render_markdown
 from harness.report.model import REPORT_SCHEMA_VERSION, Report
 
 RENDERED = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
 """Formats rendered from report.json, and their file names in a run directory."""
-
-
-class ReportFileError(ValueError):
-    """A ``report.json`` is missing, unreadable, of a newer schema, or invalid."""
 
 
 def render_all(report: Report) -> dict[str, str]:
@@ -48,22 +50,30 @@ def warm_up() -> None:
 
 
 def write_rendered(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write ``report.md``, ``report.html`` and ``junit.xml`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for fmt, text in render_all(report).items():
-        paths[fmt] = out_dir / RENDERED[fmt]
-        paths[fmt].write_text(text, encoding="utf-8")
-    return paths
+    """Write ``report.md``, ``report.html`` and ``junit.xml`` into ``out_dir`` (created if
+    missing), each whole or not at all (:func:`harness.report.files.write_atomic`); return their
+    paths by format (``md``, ``html``, ``junit``).
+
+    Raises:
+        ReportWriteError: ``out_dir`` cannot be created or written (one line).
+    """
+    texts = render_all(report)
+    written = write_files(out_dir, {RENDERED[fmt]: text for fmt, text in texts.items()})
+    return {fmt: written[RENDERED[fmt]] for fmt in texts}
 
 
 def write_reports(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write ``report.json``, ``report.md``, ``report.html`` and ``junit.xml`` into ``out_dir``;
-    return their paths by format (``json``, ``md``, ``html``, ``junit``)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "report.json"}
-    paths["json"].write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return paths | write_rendered(report, out_dir)
+    """Write ``report.json``, ``report.md``, ``report.html`` and ``junit.xml`` into ``out_dir``,
+    each whole or not at all; return their paths by format (``json``, ``md``, ``html``,
+    ``junit``). Everything is rendered before the first file is written.
+
+    Raises:
+        ReportWriteError: ``out_dir`` cannot be created or written (one line).
+    """
+    texts = {"json": report.model_dump_json(indent=2) + "\n", **render_all(report)}
+    names = {"json": "report.json", **RENDERED}
+    written = write_files(out_dir, {names[fmt]: text for fmt, text in texts.items()})
+    return {fmt: written[names[fmt]] for fmt in texts}
 
 
 def report_path(path: Path) -> Path:
@@ -74,21 +84,17 @@ def report_path(path: Path) -> Path:
 def load_report(path: Path) -> Report:
     """Read a ``report.json`` (or a run directory holding one).
 
+    The file must be a regular file of at most :data:`harness.report.files.MAX_JSON_BYTES`
+    (200 MiB), UTF-8 (a byte order mark is accepted), valid JSON and a valid report of a schema
+    version this harness reads (see :func:`harness.report.files.read_json_text` and
+    :func:`~harness.report.files.validate_json` for the messages).
+
     Raises:
-        ReportFileError: missing, unreadable, of a newer schema version, or invalid.
+        ReportFileError: missing, unreadable, too large, not UTF-8, invalid JSON, not a report,
+            or of a newer schema version; the message is one line naming the file.
     """
     file = report_path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportFileError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    try:
-        report = Report.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ReportFileError(f"{file}: not a harness report.json ({exc.error_count()} problems; first: "
-                              f"{where}: {first['msg']})") from None
+    report = validate_json(Report, file, read_json_text(file))
     if report.schema_version > REPORT_SCHEMA_VERSION:
         raise ReportFileError(f"{file}: schema_version {report.schema_version} is newer than this harness reads "
                               f"({REPORT_SCHEMA_VERSION}); upgrade harness")
@@ -102,5 +108,5 @@ def regenerate(path: Path) -> dict[str, Path]:
     return write_rendered(load_report(file), file.parent)
 
 
-__all__ = ["RENDERED", "Report", "ReportFileError", "build_report", "load_report", "regenerate", "render_all",
-           "render_markdown", "warm_up", "write_rendered", "write_reports"]
+__all__ = ["MAX_JSON_BYTES", "RENDERED", "Report", "ReportFileError", "ReportWriteError", "build_report", "load_report",
+           "regenerate", "render_all", "render_markdown", "warm_up", "write_rendered", "write_reports"]

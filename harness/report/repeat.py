@@ -141,13 +141,19 @@ def render_aggregate_html(agg: Aggregate) -> str:
 
 
 def write_aggregate(agg: Aggregate, out_dir: Path) -> dict[str, Path]:
-    """Write aggregate.json, aggregate.md and aggregate.html into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "aggregate.json", "md": out_dir / "aggregate.md", "html": out_dir / "aggregate.html"}
-    paths["json"].write_text(agg.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    paths["md"].write_text(render_aggregate_md(agg), encoding="utf-8")
-    paths["html"].write_text(render_aggregate_html(agg), encoding="utf-8")
-    return paths
+    """Write aggregate.json, aggregate.md and aggregate.html into ``out_dir`` (created if
+    missing), each whole or not at all; return their paths by format (``json``, ``md``,
+    ``html``).
+
+    Raises:
+        harness.report.ReportWriteError: ``out_dir`` cannot be created or written (one line).
+    """
+    from harness.report.files import write_files
+
+    texts = {"json": agg.model_dump_json(indent=2) + "\n", "md": render_aggregate_md(agg),
+             "html": render_aggregate_html(agg)}
+    written = write_files(out_dir, {f"aggregate.{fmt}": text for fmt, text in texts.items()})
+    return {fmt: written[f"aggregate.{fmt}"] for fmt in texts}
 
 
 def run_repeated(loaded: LoadedScenario, repeat: int, quorum: int, out_dir: Path | None = None,
@@ -190,20 +196,37 @@ def run_repeated(loaded: LoadedScenario, repeat: int, quorum: int, out_dir: Path
 
 def regenerate_aggregate(out_dir: Path) -> dict[str, Path]:
     """Re-render aggregate.md/.html from ``aggregate.json`` and every repeat's formats from its
-    ``report.json`` (``harness report`` on an aggregate directory). Raises
-    :class:`harness.report.ReportFileError`."""
-    from pydantic import ValidationError
+    ``report.json`` (``harness report`` on an aggregate directory). aggregate.json is read like
+    a report.json (:func:`harness.report.files.read_json_text`: at most 200 MiB, UTF-8 with or
+    without a byte order mark); a repeat's ``dir`` must stay inside ``out_dir`` (a relative
+    path without ``..``), since the repeat's files are written there.
 
+    Raises:
+        harness.report.ReportFileError: aggregate.json or a repeat's report.json is unreadable,
+            damaged or of a newer schema, a repeat's ``dir`` leaves ``out_dir``, or a file cannot
+            be written; one line naming the file.
+    """
     from harness.report import ReportFileError, regenerate
+    from harness.report.files import one_line, read_json_text, validate_json
 
     file = out_dir / "aggregate.json"
-    try:
-        agg = Aggregate.model_validate_json(file.read_text(encoding="utf-8"))
-    except (OSError, ValidationError) as exc:
-        raise ReportFileError(f"{file}: not a readable aggregate.json ({exc})") from None
+    agg = validate_json(Aggregate, file, read_json_text(file), what="harness aggregate.json")
+    if agg.schema_version > AGGREGATE_SCHEMA_VERSION:
+        raise ReportFileError(f"{file}: schema_version {agg.schema_version} is newer than this harness reads "
+                              f"({AGGREGATE_SCHEMA_VERSION}); upgrade harness")
+    for i, r in enumerate(agg.runs):
+        if not _inside(r.dir):
+            raise ReportFileError(f"{file}: runs.{i}.dir {one_line(repr(r.dir), 120)} is not a directory inside "
+                                  f"{out_dir}")
     paths = {f"{fmt}": p for fmt, p in write_aggregate(agg, out_dir).items() if fmt != "json"}
     for r in agg.runs:
         if (out_dir / r.dir / "report.json").is_file():
             for fmt, p in regenerate(out_dir / r.dir).items():
                 paths[f"{r.dir}/{fmt}"] = p
     return paths
+
+
+def _inside(relative: str) -> bool:
+    """Whether ``relative`` names a directory below the aggregate's: relative, no ``..``, no NUL."""
+    path = Path(relative)
+    return bool(relative) and "\x00" not in relative and not path.is_absolute() and ".." not in path.parts

@@ -1,9 +1,6 @@
-"""Load a scenario file: safe YAML with positions, ``--set`` overrides, pydantic validation, and
-one ``file:line:col: field.path: message`` line per error.
-
-YAML is parsed with PyYAML's *safe* composer only (no Python tags). The node tree is walked by
-hand so that every value keeps its line and column, duplicate keys are errors, and alias
-expansion is bounded (a "billion laughs" file fails fast instead of eating memory).
+"""Load a scenario file: safe YAML with positions (:mod:`harness.scenario.safe_yaml`, which
+also bounds size, nesting, nodes and aliases), ``--set`` overrides, ``${env:NAME}`` references,
+pydantic validation, and one ``file:line:col: field.path: message`` line per error.
 """
 
 from __future__ import annotations
@@ -17,27 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import ScenarioError
 from harness.scenario.models import CrossCheckError, Scenario
+from harness.scenario.safe_yaml import Mark, Path_, Walker, parse_value, parse_yaml, read_text
 
-MAX_NODES = 100_000
-"""Upper bound on YAML nodes after alias expansion; real scenarios have a few hundred."""
-
-MAX_FILE_BYTES = 1_000_000
-"""Upper bound on a scenario file's size."""
-
-Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A 1-based line and column in a file."""
-
-    line: int
-    col: int
 
 
 @dataclass
@@ -67,99 +49,20 @@ class LoadedScenario:
         return f"{self.path}:{mark.line}:{mark.col}: {dotted}: {message}"
 
 
-class _Walker:
-    """Turns a composed YAML node tree into plain Python data plus a map of positions."""
-
-    def __init__(self, source: str):
-        self.source = source
-        self.positions: dict[Path_, Mark] = {}
-        self.key_positions: dict[Path_, Mark] = {}
-        self.problems: list[str] = []
-        self.nodes = 0
-        self._scalar = yaml.SafeLoader("")
-
-    def mark(self, node: yaml.Node) -> Mark:
-        return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def walk(self, node: yaml.Node, path: Path_) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _TooBig()
-        self.positions.setdefault(path, self.mark(node))
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.walk_scalar(key_node)
-                if not isinstance(key, (str, int, float, bool)) or key is None:
-                    self.problems.append(self.line(self.mark(key_node), _dotted(path), "mapping keys must be plain scalars"))
-                    continue
-                key = str(key) if not isinstance(key, str) else key
-                if key in out:
-                    self.problems.append(self.line(self.mark(key_node), _dotted(path + (key,)), f"duplicate key {key!r}"))
-                self.key_positions[path + (key,)] = self.mark(key_node)
-                out[key] = self.walk(value_node, path + (key,))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.walk(child, path + (i,)) for i, child in enumerate(node.value)]
-        return self.walk_scalar(node)
-
-    def walk_scalar(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            return None
-        return self._scalar.construct_object(node, deep=True)
-
-    def line(self, mark: Mark, field: str, message: str) -> str:
-        return f"{self.source}:{mark.line}:{mark.col}: {field or '(top)'}: {message}"
-
-
-class _TooBig(Exception):
-    pass
-
-
 def _dotted(path: Path_) -> str:
     return ".".join(str(p) for p in path)
 
 
-def _yaml_problem(source: str, exc: yaml.MarkedYAMLError) -> ScenarioError:
-    mark = exc.problem_mark or exc.context_mark
-    where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
-    return ScenarioError([f"{source}:{where}: yaml: {exc.problem or exc}"])
-
-
-def parse_yaml(text: str, source: str) -> tuple[Any, _Walker]:
-    """Parse YAML ``text`` safely; return the data and the walker holding positions.
-
-    Raises:
-        ScenarioError: syntax error, more than one document, or too many nodes (alias bomb).
-    """
-    walker = _Walker(source)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        raise _yaml_problem(source, exc) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([f"{source}:1:1: yaml: {exc}"]) from None
-    if node is None:
-        raise ScenarioError([f"{source}:1:1: (top): the file is empty; a scenario needs at least name and load"])
-    try:
-        data = walker.walk(node, ())
-    except yaml.MarkedYAMLError as exc:  # a scalar that cannot be constructed (unknown tag, bad date)
-        raise _yaml_problem(source, exc) from None
-    except _TooBig:
-        raise ScenarioError(
-            [f"{source}:1:1: (top): the document expands to more than {MAX_NODES} nodes (YAML alias bomb?)"]
-        ) from None
-    if walker.problems:
-        raise ScenarioError(walker.problems)
-    return data, walker
-
+EXTENSION_PREFIX = "x-"
+"""Top-level keys starting with ``x-`` are ignored, as in compose files: a home for anchors that
+other keys merge or alias (``x-defaults: &defaults {...}`` then ``<<: *defaults``)."""
 
 ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 """``${env:NAME}`` in any string value is replaced by the environment variable NAME at load
 time; the value is a secret: it is redacted from every report and log."""
 
 
-def expand_env_refs(data: Any, walker: "_Walker", source: str) -> set[str]:
+def expand_env_refs(data: Any, walker: Walker, source: str) -> set[str]:
     """Replace ``${env:NAME}`` references in every string of ``data`` in place; return the
     substituted values.
 
@@ -207,10 +110,7 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
         raise ScenarioError([f"--set {assignment}: expected key.path=value"])
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ScenarioError([f"--set {assignment}: value is not valid YAML: {exc}"]) from None
+    value = parse_value(raw, f"--set {key.strip()}") if raw.strip() else ""
     parts = key.strip().split(".")
     node: Any = data
     for i, part in enumerate(parts):
@@ -304,7 +204,7 @@ def _suggest(model: type[BaseModel] | None, key: str) -> str:
     return f"; valid keys: {', '.join(sorted(names))}"
 
 
-def _locate(walker: _Walker, path: Path_, prefer_key: bool = False) -> Mark:
+def _locate(walker: Walker, path: Path_, prefer_key: bool = False) -> Mark:
     if prefer_key and path in walker.key_positions:
         return walker.key_positions[path]
     for end in range(len(path), -1, -1):
@@ -314,7 +214,7 @@ def _locate(walker: _Walker, path: Path_, prefer_key: bool = False) -> Mark:
     return Mark(1, 1)
 
 
-def _format_errors(exc: ValidationError, data: Any, walker: _Walker) -> list[str]:
+def _format_errors(exc: ValidationError, data: Any, walker: Walker) -> list[str]:
     lines: list[str] = []
     for err in exc.errors():
         ctx_error = (err.get("ctx") or {}).get("error")
@@ -368,19 +268,11 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
     """
     file = Path(path)
     source = str(path)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise ScenarioError([f"{source}:0:0: (file): cannot read: {exc.strerror or exc}"]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError([f"{source}:1:1: (file): {len(raw)} bytes is more than the {MAX_FILE_BYTES} a scenario may have"])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([f"{source}:1:1: (file): not UTF-8 text: {exc.reason}"]) from None
+    raw, text = read_text(file, source)
     data, walker = parse_yaml(text, source)
     if not isinstance(data, dict):
         raise ScenarioError([f"{source}:1:1: (top): a scenario is a mapping of keys (name, load, faults, ...)"])
+    data = {key: value for key, value in data.items() if not key.startswith(EXTENSION_PREFIX)}
     for assignment in overrides or []:
         apply_override(data, assignment)
     secrets = expand_env_refs(data, walker, source)

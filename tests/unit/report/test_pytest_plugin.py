@@ -5,6 +5,7 @@ is replaced by a fake in the inner session's conftest (no Docker here)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -109,3 +110,27 @@ def test_with_explicit_paths_both_tests_and_scenarios_are_collected(project):
 def test_without_the_option_no_yaml_is_collected(project):
     proc = pytest_in(project, "--collect-only")
     assert "1 test collected" in proc.stdout, proc.stdout + proc.stderr
+
+
+HOSTILE_SCENARIOS = {
+    "recursive.yaml": b"name: r\nload: &l [*l]\n",
+    "deep.yaml": b"name: d\nload: " + b"[" * 20000 + b"]" * 20000 + b"\n",
+    "binary.yaml": b"load: x\n" + bytes(range(256)),
+    "utf16.yaml": "name: u\nload: {users: many}\n".encode("utf-16"),
+    "controls.yaml": b"name: c\x1b[31m\nload: {}\n",
+}
+
+
+def test_hostile_scenario_files_fail_their_item_with_one_located_line(tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    for name, data in HOSTILE_SCENARIOS.items():
+        (scenarios / name).write_bytes(data)
+    proc = pytest_in(tmp_path, "--harness-scenarios", "scenarios")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert f"{len(HOSTILE_SCENARIOS)} failed" in out, out
+    for name in HOSTILE_SCENARIOS:
+        assert re.search(rf"scenarios/{re.escape(name)}:\d+:\d+: ", out), (name, out)
+    assert "recursive alias" in out and "nested deeper than 64 levels" in out and "U+001B" in out
+    assert "Traceback" not in out and "RecursionError" not in out
