@@ -87,16 +87,25 @@ def validate(
 
     Prints every error on its own line as [bold]file:line:col: field.path: message[/] (an
     unknown key comes with the nearest valid one) and exits 2 if any file is invalid.
+
+    A valid scenario's compose project is then checked too, through [bold]docker compose
+    config[/] (no engine needed, nothing started): the file resolves, the services faults name
+    exist, no [bold]container_name[/], edges that can be inserted, a load host that can be
+    published. Without compose v2 that part is skipped, with a note.
     """
+    from harness.run import check_services
     from harness.scenario import load_scenario
 
     bad = 0
     for file in files:
         try:
-            load_scenario(file)
+            check_services(load_scenario(file))
         except ScenarioError as exc:
             bad += 1
             _print_problems(exc.problems)
+        except HarnessError as exc:  # compose v2 is not installed: the stack part cannot be checked
+            err.print(f"{file}: note: compose project not checked: {escape(str(exc))}", highlight=False)
+            out.print(f"{file}: ok", highlight=False)
         else:
             out.print(f"{file}: ok", highlight=False)
     raise typer.Exit(ExitCode.USAGE if bad else ExitCode.PASSED)
@@ -117,6 +126,9 @@ def run(
                                                   help="With --repeat: pass when K runs passed [default: N].")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Inconclusive fails the run (exit 1): for CI gates that "
                                                           "must prove the pattern every time.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the compose project the run would bring up (the "
+                                                            "harness's copy: labels, inserted Toxiproxy, moved "
+                                                            "aliases) as YAML, and start nothing.")] = False,
 ) -> None:
     """Run a scenario: stack up, load, faults on schedule, teardown, then report.json, .md, .html, junit.xml.
 
@@ -131,6 +143,9 @@ def run(
     the environment failed or request records were lost, 4 when an abort condition tripped,
     5 when the run is inconclusive (nothing failed but a verdict lacked its evidence; exit 1
     with --strict), 130 when interrupted. Containers are removed in every case.
+
+    With [bold]--dry-run[/] nothing starts: the run's copy of the compose project is printed
+    (your compose file is never edited), exit 0, or 2 when the preflight finds a problem.
 
     With [bold]--repeat N --quorum K[/] the scenario runs N times with the same seed; the exit
     code is the aggregate's: 0 when K runs passed, 1 when failed runs put the quorum out of
@@ -149,6 +164,8 @@ def run(
     except ScenarioError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(ExitCode.USAGE) from None
+    if dry_run:
+        _print_dry_run(loaded)
     if repeat > 1 or quorum is not None:
         _run_repeated(loaded, repeat, quorum or repeat, out_dir, seed, strict)
     try:
@@ -164,6 +181,18 @@ def run(
     # measured by bench/run_overhead.py). Memory is released by the process's exit either way.
     gc.freeze()
     raise typer.Exit(_STATUS_EXIT[result.report.status])
+
+
+def _print_dry_run(loaded) -> None:  # noqa: ANN001 (harness.scenario.LoadedScenario, imported lazily)
+    from harness.run import dry_run
+
+    try:
+        text = dry_run(loaded)
+    except HarnessError as exc:
+        _print_problems(getattr(exc, "problems", None) or [str(exc)])
+        raise typer.Exit(exc.exit_code) from None
+    out.print(text, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(ExitCode.PASSED)
 
 
 def _print_verdicts(report) -> None:  # noqa: ANN001 (harness.report.Report, imported lazily)
@@ -381,6 +410,59 @@ def doctor() -> None:
         mark = "[green]ok  [/]" if check.ok else "[red]FAIL[/]"
         out.print(f"{mark} {check.name:<10} {check.detail}", highlight=False, soft_wrap=True)
     raise typer.Exit(ExitCode.PASSED if all(c.ok for c in checks) else ExitCode.ERROR)
+
+
+@app.command()
+def init(
+    compose_file: Annotated[Path, typer.Argument(help="Your compose file (read through `docker compose config`, "
+                                                      "never changed).")],
+    out_file: Annotated[Path, typer.Option("--out", help="The scenario file to write (in the current directory by "
+                                                         "default).")] = Path("harness-scenario.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
+) -> None:
+    """Write a commented starter scenario for your own compose stack.
+
+    Example: [bold]harness init docker-compose.yml --out game-day.yaml[/]
+    then     [bold]harness run game-day.yaml[/]
+
+    The compose file is read through [bold]docker compose config[/] (the
+    compose binary only, no engine) and never changed. What gets written:
+
+    - load.host: the service publishing an HTTP-looking port (80, 8080,
+      8000...), else the service nobody dials;
+    - one edge proxy per dependency found: depends_on, and host names in
+      environment values (DATABASE_URL=postgres://u:p@db:5432/x,
+      REDIS_HOST=redis); the harness inserts Toxiproxy on them at run time;
+    - a 300 ms latency fault on the first edge and a kill of the service
+      behind it, on a 70 s timeline;
+    - expectations (error rate, p99) to edit.
+
+    Every section carries a comment saying what to change, and the file
+    passes [bold]harness validate[/]. Paths in it are relative to the file.
+
+    Exit code 0 when written; 2 when the compose file is missing or
+    compose rejects it, or --out exists (without --force) or cannot be
+    written: nothing is written then; 3 when compose v2 is not installed.
+    """
+    from harness.starter import init_scenario
+
+    try:
+        result = init_scenario(compose_file, out_file, force=force)
+    except HarnessError as exc:
+        _print_error(f"error: {' '.join(str(exc).split())}")
+        raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:
+        _print_error(f"error: {out_file}: cannot write: {exc.strerror or exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    found = result.sketch
+    entry = found.entry.host if found.entry else "none found (edit load.host)"
+    proxies = [w.name for w in found.hand_wired] or [e.upstream for e in found.edges]
+    out.print(f"wrote {result.path}: load host {entry}; proxies: {', '.join(proxies) or 'none found'}",
+              highlight=False, markup=False, soft_wrap=True)
+    for note in result.notes:
+        _print_error(f"note: {note}")
+    out.print(f"next: harness validate {result.path} && harness run {result.path}", highlight=False, markup=False,
+              soft_wrap=True)
 
 
 def main() -> None:

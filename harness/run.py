@@ -41,14 +41,18 @@ from urllib.parse import urlsplit, urlunsplit
 from rich.console import Console
 
 from harness import __version__
-from harness.environment import Stack, compose_services
+from harness.environment import Stack
 from harness.environment.fingerprint import run_fingerprint
 from harness.environment.ledger import Ledger
 from harness.environment.monitor import Monitor
+from harness.environment.own_stack import load_target, stack_problems
+from harness.environment.project import edges_of, make_copy
 from harness.environment.proxy_watch import ProxyWatch, local_pid
+from harness.environment.stack import copy_options, resolve_compose
 from harness.environment.watchdog import Watchdog
 from harness.errors import EnvironmentFailure, HarnessError, OutputDirError, ScenarioError
 from harness.faults import FaultContext
+from harness.faults.host_needs import host_problems
 from harness.guards import tripped
 from harness.journal import Journal
 from harness.load import LoadDriver, LoadSpec
@@ -112,31 +116,72 @@ def resolve_host(host: str, stack: Stack) -> str:
     return host
 
 
-def check_services(loaded: LoadedScenario) -> None:
-    """Preflight, before anything is started: the compose file resolves, and every service a
-    fault names exists in it.
+def check_services(loaded: LoadedScenario) -> dict:
+    """Preflight, before anything is started: the compose file resolves, every service a fault
+    names exists in it, the stack is fit for the run (own_stack.py: no ``container_name``,
+    edges that can be inserted, a load host that can be published), and this host gives what
+    the faults need (faults/host_needs.py: root, a local engine, cgroup v1, nsenter...).
+
+    Returns:
+        The resolved compose config (``compose config --format json``).
 
     Raises:
         ScenarioError: one ``file:line:col`` line per problem (exit 2).
     """
     target = loaded.scenario.target
     try:
-        services = set(compose_services(target, loaded.scenario.base_dir))
+        config = resolve_compose(target, loaded.scenario.base_dir)
     except EnvironmentFailure as exc:
         raise ScenarioError([loaded.problem("target.compose", str(exc))]) from None
+    services = set(config.get("services") or {})
+    inserted = any(p.is_edge for p in loaded.scenario.proxies)
     problems = []
     for i, fault in enumerate(loaded.scenario.faults):
         for ref in fault.service_refs():
             if ref == target.toxiproxy_service and not target.allow_toxiproxy_faults:
                 problems.append(loaded.problem(f"faults.{i}", f"{ref!r} is the harness's Toxiproxy; faults may not "
                                                "target it unless target.allow_toxiproxy_faults is true"))
-            elif ref not in services:
+            elif ref not in services and not (inserted and ref == target.toxiproxy_service):
                 field = next((k for k, v in fault.model_dump().items() if v == ref or (isinstance(v, list) and ref in v)),
                              "service")
                 problems.append(loaded.problem(f"faults.{i}.{field}",
                                                f"no service {ref!r} in the compose file (services: {', '.join(sorted(services))})"))
+    problems += [loaded.problem(field, message) for field, message in stack_problems(config, loaded.scenario)]
+    problems += [loaded.problem(f"faults.{i}.kind", message) for i, message in host_problems(loaded.scenario.faults)]
     if problems:
         raise ScenarioError(problems)
+    return config
+
+
+DRY_RUN_PROJECT = "harness-dry-run"
+"""The compose project name a dry run shows (a real run's is ``harness-<run id>``)."""
+
+
+def dry_run(loaded: LoadedScenario) -> str:
+    """The compose project a run of ``loaded`` would bring up (YAML, secrets masked), after the
+    same preflight as a run, followed by the inserted Toxiproxy's proxy list as a YAML comment
+    when the scenario has edges; starts nothing and needs no Docker engine (only ``docker
+    compose config``).
+
+    Raises:
+        ScenarioError: the preflight found a problem (exit 2).
+    """
+    import json
+
+    import yaml
+
+    check_services(loaded)
+    scenario = loaded.scenario
+    config = resolve_compose(scenario.target, scenario.base_dir, DRY_RUN_PROJECT)
+    options = copy_options(scenario.target, DRY_RUN_PROJECT, "dry-run", edges_of(scenario.proxies),
+                           load_target(scenario.load.host, config.get("services") or {}),
+                           Path("reports", "dry-run", "toxiproxy-edges.json").resolve())
+    copy, plan = make_copy(config, options)
+    text = yaml.safe_dump(copy, sort_keys=False, default_flow_style=False, width=120)
+    if plan is not None:
+        text += "# toxiproxy-edges.json (the inserted Toxiproxy's -config):\n"
+        text += "".join(f"#   {json.dumps(p)}\n" for p in plan.proxies)
+    return Redactor(loaded.secrets)(text)
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -180,7 +225,7 @@ def watch_proxies(stack: Stack, scenario: Scenario, journal: Journal) -> ProxyWa
         raise EnvironmentFailure(f"service {scenario.target.toxiproxy_service!r} has no container to watch")
     container = stack.inspect(names[0])
     pid = local_pid(stack.docker, container)
-    proxies = {p.name: p.listen for p in scenario.proxies}
+    proxies = {p.name: p.listen_address for p in scenario.proxies}
     journal.record("proxy.watch", container=container.name, proxies=proxies, pid=pid)
     watch = ProxyWatch(container, proxies, journal, pid)
     watch.start()
@@ -205,6 +250,24 @@ class Started:
     proxy_watch: ProxyWatch | None = None
 
 
+def create_proxies(toxiproxy: ToxiproxyClient, scenario: Scenario, stack: Stack, journal: Journal,
+                   ledger: Ledger) -> None:
+    """Create the scenario's proxies in the run's Toxiproxy. An edge's proxy forwards to the real
+    service's private name (edges.py) and already exists when the inserted Toxiproxy started
+    from its ``-config`` file; it is then left as it is (replacing it would drop the connections
+    clients opened at start-up)."""
+    upstreams = stack.edge_plan.upstreams if stack.edge_plan else {}
+    existing = toxiproxy.proxies()
+    for proxy in scenario.proxies:
+        upstream = upstreams.get(proxy.name, proxy.upstream)
+        ledger.record("inside_run", what=f"proxy {proxy.name} in the run's Toxiproxy")
+        have = existing.get(proxy.name) or {}
+        if not (have.get("upstream") == upstream and have.get("listen") == proxy.listen_address):
+            toxiproxy.create_proxy(ProxyConfig(proxy.name, proxy.listen_address, upstream))
+        journal.record("proxy.create", proxy=proxy.name, listen=proxy.listen_address, upstream=upstream,
+                       dialled=proxy.upstream, edge=proxy.is_edge)
+
+
 def _log_traceback(run_dir: Path, what: str) -> None:
     """Append the exception being handled, with ``what`` was going on, to ``harness.log``."""
     try:
@@ -226,7 +289,10 @@ def graceful_steps(started: Started, journal: Journal, progress: Progress, t0: f
     """The teardown, in order, for what was started: ``progress``, ``watchdog.stop``,
     ``timeline.revert_all`` (waits for in-flight injects, then reverts every fault marked
     injected), ``monitor.stop``, ``proxy_watch.stop``, ``driver.stop`` (journals a cut-short ``load.stop``),
-    ``stack.down``. ``t0``: the load's start, epoch seconds."""
+    ``logs.save`` (every container's log into ``logs/``, :mod:`harness.environment.logs`; a second
+    signal still switches to the fast teardown), ``stack.down``. ``t0``: the load's start, epoch seconds."""
+    from harness.environment.logs import save_logs
+
     steps: list[TeardownStep] = [("progress", lambda: progress.phase("tearing down (Ctrl-C again for a fast teardown)"))]
     watchdog, timeline, monitor, driver, stack = (started.watchdog, started.timeline, started.monitor,
                                                   started.driver, started.stack)
@@ -241,14 +307,19 @@ def graceful_steps(started: Started, journal: Journal, progress: Progress, t0: f
     if driver is not None:
         steps.append(("driver.stop", lambda: _stop_load(driver, journal)))
     if stack is not None:
+        steps.append(("logs.save", lambda: stack.started and save_logs(stack, journal.run_dir, stack.redact,
+                                                                       passthrough=(FastTeardown,))))
         steps.append(("stack.down", stack.down))
     return steps
 
 
 def fast_steps(started: Started, progress: Progress) -> list[TeardownStep]:
     """The fast teardown after a second signal: stop the monitor, kill the load child at once,
-    force-remove everything labelled with the run (no graceful stops, no reverts: the
-    containers that hold the faults are removed)."""
+    save what the containers' logs give within ``FAST_SAVE_BUDGET_S`` (5 s), force-remove everything
+    labelled with the run (no graceful stops, no reverts: the containers that hold the faults
+    are removed)."""
+    from harness.environment.logs import FAST_SAVE_BUDGET_S, save_logs
+
     steps: list[TeardownStep] = [
         ("progress", lambda: progress.phase("fast teardown: force-removing everything labelled with this run"))]
     monitor, driver, stack = started.monitor, started.driver, started.stack
@@ -259,6 +330,8 @@ def fast_steps(started: Started, progress: Progress) -> list[TeardownStep]:
     if driver is not None:
         steps.append(("driver.stop", lambda: driver.stop(grace_s=0)))
     if stack is not None:
+        steps.append(("logs.save", lambda: stack.started and save_logs(stack, stack.journal.run_dir, stack.redact,
+                                                                       budget_s=FAST_SAVE_BUDGET_S)))
         steps.append(("stack.down", lambda: stack.down(fast=True)))
     return steps
 
@@ -428,7 +501,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         OutputDirError: ``out_dir`` is not a writable directory; nothing was started.
     """
     console = console or Console(stderr=True)
-    check_services(loaded)
+    compose_config = check_services(loaded)
     scenario = loaded.scenario
     seed = seed if seed is not None else scenario.seed
     if seed is None:
@@ -468,7 +541,9 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     with Progress(console, scenario.name) as progress:
         try:
             progress.phase(f"run {run_id}: starting the stack")
-            stack = Stack(scenario.target, scenario.base_dir, run_id, run_dir, journal, redact, ledger)
+            stack = Stack(scenario.target, scenario.base_dir, run_id, run_dir, journal, redact, ledger,
+                          proxies=tuple(scenario.proxies),
+                          publish=load_target(scenario.load.host, compose_config.get("services") or {}))
             stack.up()
             warming.start()
             toxiproxy = None
@@ -476,10 +551,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                 port = stack.published_port(scenario.target.toxiproxy_service, scenario.target.toxiproxy_port)
                 toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{port}")
                 environment["toxiproxy"] = toxiproxy.wait_ready(timeout_s=60)
-                for proxy in scenario.proxies:
-                    ledger.record("inside_run", what=f"proxy {proxy.name} in the run's Toxiproxy")
-                    toxiproxy.create_proxy(ProxyConfig(proxy.name, proxy.listen, proxy.upstream))
-                    journal.record("proxy.create", proxy=proxy.name, listen=proxy.listen, upstream=proxy.upstream)
+                create_proxies(toxiproxy, scenario, stack, journal, ledger)
                 proxy_watch = watch_proxies(stack, scenario, journal)
             host = resolve_host(scenario.load.host, stack)
             load = scenario.load

@@ -21,18 +21,17 @@ import docker.errors
 import requests
 
 from harness.environment.compose import Compose
+from harness.environment.labels import PROJECT_LABEL, RUN_LABEL, SERVICE_KEY_LABEL, label_config  # noqa: F401 (re-exported)
 from harness.environment.ledger import Ledger
+from harness.environment.project import CopyOptions, EdgePlan, edges_of, loopback_ports, make_copy  # noqa: F401
 from harness.errors import EnvironmentFailure
 from harness.journal import Journal
 
 if TYPE_CHECKING:  # the scenario package imports fault modules, which may import this one
     from harness.scenario.models import Target
 
-RUN_LABEL = "harness.run-id"
-"""Label carried by every container, network and volume a run creates."""
-
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
+SERVICE_LABEL = SERVICE_KEY_LABEL
+"""Containers are looked up by the service name the scenario uses (see labels.py)."""
 MIN_UP_S = 2.0
 """A container without a health check counts as ready once it has been running this long, so
 one that crashes right after starting is not mistaken for a healthy one."""
@@ -72,8 +71,26 @@ def compose_env(target: Target) -> dict[str, str]:
 
 
 def compose_services(target: Target, base_dir: Path) -> list[str]:
-    """Service names of the target's compose file (``compose config --services``); changes
-    nothing.
+    """Service names of the target's compose file, in the file's order; changes nothing.
+
+    Raises:
+        EnvironmentFailure: the file is missing or compose rejects it.
+    """
+    return list(resolve_compose(target, base_dir).get("services") or {})
+
+
+def copy_options(target: Target, project: str, run_id: str, edges: tuple[Any, ...],
+                 publish: tuple[str, int] | None, edges_config: Path) -> CopyOptions:
+    """The :class:`CopyOptions` for a target's run copy."""
+    return CopyOptions(project=project, run_id=run_id, loopback_only=not target.publish_all_interfaces,
+                       edges=edges, toxiproxy_service=target.toxiproxy_service, toxiproxy_image=target.toxiproxy_image,
+                       toxiproxy_port=target.toxiproxy_port, edges_config=edges_config, publish=publish)
+
+
+def resolve_compose(target: Target, base_dir: Path, project: str = "harness-preflight") -> dict[str, Any]:
+    """The target's compose file as compose resolves it (``config --format json``) under the
+    compose project name ``project`` (it prefixes network and volume names); changes nothing
+    and needs no Docker engine.
 
     Raises:
         EnvironmentFailure: the file is missing or compose rejects it.
@@ -82,42 +99,12 @@ def compose_services(target: Target, base_dir: Path) -> list[str]:
     if not file.is_file():
         raise EnvironmentFailure(f"compose file not found: {file}")
     with tempfile.TemporaryDirectory() as tmp:
-        compose = Compose("harness-preflight", file, compose_env(target), Path(tmp) / "compose.log")
-        return compose.run(["config", "--services"], timeout_s=60).split()
+        compose = Compose(project, file, compose_env(target), Path(tmp) / "compose.log")
+        return json.loads(compose.run(["config", "--format", "json"], timeout_s=60))
 
 
-def label_config(config: dict[str, Any], run_id: str) -> dict[str, Any]:
-    """Add ``harness.run-id=<run_id>`` to every service, network and volume of a resolved compose
-    config (the JSON of ``compose config``); external networks and volumes are not ours and are
-    left alone. Returns the same dict, changed in place."""
-    for service in config.get("services", {}).values():
-        labels = service.get("labels") or {}
-        if isinstance(labels, list):
-            labels = dict(item.split("=", 1) if "=" in item else (item, "") for item in labels)
-        labels[RUN_LABEL] = run_id
-        service["labels"] = labels
-    networks = config.setdefault("networks", {})
-    networks.setdefault("default", {"name": f"{config.get('name', 'harness')}_default"})
-    for section in ("networks", "volumes"):
-        for obj in (config.get(section) or {}).values():
-            if obj is None or obj.get("external"):
-                continue
-            obj.setdefault("labels", {})
-            if isinstance(obj["labels"], list):
-                obj["labels"] = dict(i.split("=", 1) if "=" in i else (i, "") for i in obj["labels"])
-            obj["labels"][RUN_LABEL] = run_id
-    return config
-
-
-def loopback_ports(config: dict[str, Any]) -> dict[str, Any]:
-    """Publish every port of a resolved compose config on 127.0.0.1 (where the file names no
-    address, or all of them): a chaos run should not expose a half-broken stack to the
-    network. Returns the same dict, changed in place."""
-    for service in config.get("services", {}).values():
-        for port in service.get("ports") or []:
-            if isinstance(port, dict) and port.get("host_ip") in (None, "", "0.0.0.0", "::"):
-                port["host_ip"] = "127.0.0.1"
-    return config
+PULL_TIMEOUT_S = 300
+"""Longest wait for pulling the images a run's stack lacks, s."""
 
 
 class Stack:
@@ -131,14 +118,23 @@ class Stack:
         journal: every lifecycle step is journalled.
         redact: masks secrets in what is written to the run directory.
         ledger: the run's cleanup ledger (the project is written to it before ``up``).
+        proxies: the scenario's proxies; the edges among them (no ``listen``) insert Toxiproxy
+            into the run's copy of the project (``harness.environment.edges``).
+        publish: ``(service, port)`` the load host dials, published on loopback if the file
+            does not publish it.
 
     The resolved file compose really runs holds interpolated values, secrets included, so it
     lives in a private temporary file (mode 600) that :meth:`down` deletes.
     """
 
     def __init__(self, target: Target, base_dir: Path, run_id: str, run_dir: Path, journal: Journal,
-                 redact: Callable[[str], str] = lambda text: text, ledger: Ledger | None = None):
+                 redact: Callable[[str], str] = lambda text: text, ledger: Ledger | None = None,
+                 proxies: tuple[Any, ...] = (), publish: tuple[str, int] | None = None):
         self.target = target
+        self.edges = edges_of(proxies)
+        self.publish = publish
+        self.edges_config = run_dir / "toxiproxy-edges.json"
+        self.edge_plan: EdgePlan | None = None
         self.run_id = run_id
         self.project = f"harness-{run_id}".lower()
         self.source_file = (base_dir / target.compose).resolve()
@@ -163,22 +159,28 @@ class Stack:
             raise EnvironmentFailure(f"compose file not found: {self.source_file}")
         return json.loads(self.compose.run(["config", "--format", "json"], timeout_s=60, file=self.source_file))
 
+    def copy_options(self) -> CopyOptions:
+        """How this run's copy of the compose project is made (see project.py)."""
+        return copy_options(self.target, self.project, self.run_id, self.edges, self.publish, self.edges_config)
+
     def up(self) -> None:
         """Label and start the resolved stack (``up -d``; health is awaited separately).
 
         Raises:
             EnvironmentFailure: the compose file is missing or invalid, or ``up`` failed.
         """
-        config = self.resolve()
-        config["name"] = self.project
-        if not self.target.publish_all_interfaces:
-            loopback_ports(config)
-        text = json.dumps(label_config(config, self.run_id), indent=2)
+        config, self.edge_plan = make_copy(self.resolve(), self.copy_options())
+        if self.edge_plan is not None:
+            self.edges_config.write_text(json.dumps(self.edge_plan.proxies, indent=2))
+            self.journal.record("stack.edges", toxiproxy=self.edge_plan.service, moved=self.edge_plan.moved,
+                                renamed=self.edge_plan.renamed, upstreams=self.edge_plan.upstreams)
+        text = json.dumps(config, indent=2)
         fd, name = tempfile.mkstemp(prefix=f"{self.project}-", suffix=".compose.json")
         with os.fdopen(fd, "w") as private:
             private.write(text)
         self.resolved_file = Path(name)
         self.record_file.write_text(self.redact(text))
+        self._pull_missing(config)
         if self.ledger is not None:
             self.ledger.record("compose_down", project=self.project)
         self.compose.file = self.resolved_file
@@ -186,9 +188,43 @@ class Stack:
         self.started = True
         self.compose.run(["up", "-d", "--remove-orphans"], timeout_s=300)
 
+    def _pull_missing(self, config: dict[str, Any]) -> None:
+        """Pull the images that are not on this machine and have no ``build:`` section, before
+        anything is created (``compose pull SERVICE...``, at most PULL_TIMEOUT_S).
+
+        Raises:
+            EnvironmentFailure: one line naming the image, its service and the fix (build it,
+                ``docker load`` it, or give the service a ``build:``); nothing was started.
+        """
+        missing: dict[str, str] = {}
+        for service, body in (config.get("services") or {}).items():
+            image = body.get("image")
+            if image and not body.get("build") and not self._image_present(image):
+                missing[service] = image
+        if not missing:
+            return
+        self.journal.record("stack.pull", images=missing)
+        try:
+            self.compose.run(["pull", "--quiet", *sorted(missing)], timeout_s=PULL_TIMEOUT_S, file=self.resolved_file)
+        except EnvironmentFailure as exc:
+            named = ", ".join(f"{image} (service {service})" for service, image in sorted(missing.items()))
+            raise EnvironmentFailure(f"image {named} is not on this machine and cannot be pulled ({exc}); build it, "
+                                     "`docker load` it, or give the service a build: section") from None
+
+    def _image_present(self, image: str) -> bool:
+        try:
+            self.docker.images.get(image)
+        except docker.errors.ImageNotFound:
+            return False
+        except (docker.errors.DockerException, requests.RequestException):
+            return True  # cannot tell: compose's own pull decides
+        return True
+
     def wait_healthy(self, timeout_s: float, poll_s: float = 0.25) -> None:
         """Wait until every container runs and every container with a health check is healthy
-        (one without a health check must have been running for MIN_UP_S).
+        (one without a health check must have been running for MIN_UP_S). A container that
+        exited with code 0 is a one-shot job (an init or migration step) and counts as done;
+        one that exited otherwise keeps the stack pending.
 
         Raises:
             EnvironmentFailure: the deadline passed; the message names the services not ready
@@ -196,13 +232,16 @@ class Stack:
         """
         deadline = time.monotonic() + timeout_s
         pending: dict[str, str] = {}
+        completed: set[str] = set()
         while time.monotonic() < deadline:
-            pending = {}
+            pending, completed = {}, set()
             containers = self._containers(all=True)
             for c in containers:
                 state = c.attrs.get("State", {})
                 health = (state.get("Health") or {}).get("Status")
-                if state.get("Status") != "running":
+                if state.get("Status") == "exited" and state.get("ExitCode") == 0:
+                    completed.add(c.name)  # a one-shot job (init, migration) that finished
+                elif state.get("Status") != "running":
                     pending[c.name] = f"state {state.get('Status')}, exit code {state.get('ExitCode')}"
                 elif health is None and _up_for_s(state.get("StartedAt", "")) < MIN_UP_S:
                     pending[c.name] = "just started"
@@ -210,7 +249,8 @@ class Stack:
                     logs = (state.get("Health") or {}).get("Log") or [{}]
                     pending[c.name] = f"health {health}: {str(logs[-1].get('Output', '')).strip()[:120]}"
             if containers and not pending:
-                self.journal.record("stack.healthy", containers=sorted(c.name for c in containers))
+                self.journal.record("stack.healthy", containers=sorted(c.name for c in containers),
+                                    completed=sorted(completed))
                 return
             time.sleep(poll_s)
         detail = "; ".join(f"{name} ({why})" for name, why in sorted(pending.items())) or "no containers"

@@ -81,6 +81,8 @@ class CpuSpec(ReplicaFaultSpec):
     or ``throttle``), ``cores`` (1..64) and ``cpu_percent`` (0 < x <= 100, per core), and for
     ``throttle`` ``period_us`` (the CFS period, 1000..1000000 us)."""
 
+    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
+
     summary = ("CPU hog / CPU starvation: busy helpers in a replica's cgroup (load: slows the app only under its "
                "CPU limit or on a full host) or a CFS quota throttling it (throttle).")
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Infrastructure Layer: CPU 100%"

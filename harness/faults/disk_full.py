@@ -66,6 +66,8 @@ class DiskFullSpec(ReplicaFaultSpec):
     absolute directory in the container, no ``..``), ``leave_mib`` (free space left, >= 0 MiB)
     and ``max_fill_mib`` (the most the fault writes per victim, 1..1048576 MiB)."""
 
+    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
+
     summary = ("Disk full: the file system under a path in some replicas fills up; writes there fail with ENOSPC "
                "(reads, other paths and a service that does not write are unaffected).")
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Infrastructure Layer: Disk full"

@@ -74,6 +74,8 @@ class FdLimitSpec(ReplicaFaultSpec):
     ``max_open_files`` (1..1048576, absolute), and ``process`` (regex over the command line;
     default every process of the container)."""
 
+    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
+
     summary = ("File descriptors exhausted: new sockets and files fail with EMFILE; a server's new connections are "
                "accepted by the kernel, then hang; open connections keep working.")
     seed_section = "000 How Servers Fail, 5. Step-by-Step Troubleshooting Flow: Step 4: File descriptors"

@@ -75,6 +75,8 @@ class FirewallSpec(ReplicaFaultSpec):
     containers are blocked; default: every source but loopback) and ``new_connections_only``
     (open connections keep working)."""
 
+    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
+
     summary = ("Firewall blocking a port: packets to one TCP port of some replicas are dropped (connects and open "
                "connections hang until the client's timeout) or rejected (refused at once).")
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Network Layer (Firewall blocking traffic) / 4. Scenario 2: Ping Works but Port Closed"

@@ -63,6 +63,8 @@ class MemoryLeakSpec(ReplicaFaultSpec):
     """Parameters: ``service``, ``count`` or ``percent`` (default one replica), ``rate_mib_s``
     (growth, 0.1..1024 MiB/s) and ``limit_mib`` (where growth stops, 1..65536 MiB)."""
 
+    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
+
     summary = ("Memory leak: a replica's memory use grows at rate_mib_s up to limit_mib; the app notices only if that "
                "reaches the container's memory limit (then an OOM kill).")
     seed_section = "000 How Servers Fail, 3. What Actually Fails: Application Layer: Memory leak"

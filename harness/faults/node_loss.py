@@ -54,6 +54,8 @@ class NodeLossSpec(FaultSpec):
     """Parameters: ``services``, the compose services that share the lost "node" (all their
     running containers are cut off)."""
 
+    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
+
     summary = ("Node NotReady: every container of a group of services drops all packets in and out at once "
                "(peers' connects and open requests time out; Docker still says running).")
     seed_section = "000 How Servers Fail, 4. Scenario 4: Kubernetes Node NotReady"

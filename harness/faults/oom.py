@@ -68,6 +68,8 @@ class OomSpec(ReplicaFaultSpec):
     memory limit imposed for the fault, 16..65536 MiB) and ``kill_timeout_s`` (how long inject
     waits for the OOM kill, 1..300 s)."""
 
+    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
+
     summary = "RAM exhausted: a replica's memory fills up until the kernel's OOM killer kills it (OOMKilled)."
     seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash: OOM (Out of Memory)"
 

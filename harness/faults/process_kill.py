@@ -61,6 +61,8 @@ class ProcessKillSpec(ReplicaFaultSpec):
     over the command line; default: PID 1's children), ``signal`` (default SIGKILL) and
     ``restart_timeout_s`` (grace of the container restart at revert)."""
 
+    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
+
     summary = ("Service not listening: the app process in some replicas dies while the container stays up; its port "
                "refuses new connections, open ones are lost.")
     seed_section = "000 How Servers Fail, 4. Scenario 2: Ping Works but Port Closed"

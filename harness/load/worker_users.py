@@ -4,7 +4,8 @@ only the child processes import this module).
 - the request mix as a user class, on Locust's ``HttpUser`` (``client: requests``) or
   ``FastHttpUser`` (``client: fast``, geventhttpclient), closed model (think time) or open model
   (one request per intended send time taken from :class:`Arrivals`);
-- a user's own locustfile, imported unchanged;
+- a user's own locustfile, imported unchanged but for the client timeout: ``request_timeout_s``
+  becomes the default timeout of its users' requests (:func:`apply_request_timeout`);
 - :class:`Arrivals`: the scheduler greenlet that feeds intended send times
   (:class:`harness.load.open_model.ArrivalSchedule`) into a queue the users take them from.
 
@@ -16,6 +17,7 @@ so that any user class built on Locust's clients is counted.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import re
@@ -166,7 +168,12 @@ def mix_user(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str
 
 
 def locustfile_users(path: str) -> list[type[User]]:
-    """Import a user's locustfile and return its concrete User classes (unchanged code)."""
+    """Import a user's locustfile and return its concrete User classes (unchanged code).
+
+    ``path`` should be absolute (the run resolves the scenario's ``load.locustfile`` against the
+    scenario's directory); a relative one is taken from the working directory. The locustfile's
+    own directory goes first on ``sys.path``, so it can import the modules beside it."""
+    path = str(Path(path).resolve())
     module_spec = importlib.util.spec_from_file_location("harness_user_locustfile", path)
     if module_spec is None or module_spec.loader is None:
         raise RuntimeError(f"cannot import locustfile {path}")
@@ -183,6 +190,59 @@ def locustfile_users(path: str) -> list[type[User]]:
     return users
 
 
+def _inherits_from(user: type, attr: str, base: type) -> bool:
+    """Whether ``user`` gets ``attr`` from ``base`` itself (no class between them sets it)."""
+    return next((c for c in user.__mro__ if attr in vars(c)), None) is base
+
+
+def _with_default_timeout(request: Callable[..., object], timeout_s: float) -> Callable[..., object]:
+    """``request`` (an ``HttpSession``'s bound ``request``) passing ``timeout=timeout_s`` to each
+    call that gives no ``timeout`` of its own."""
+
+    @functools.wraps(request)
+    def request_with_timeout(*args: object, **kwargs: object) -> object:
+        if "timeout" not in kwargs:
+            kwargs["timeout"] = timeout_s
+        return request(*args, **kwargs)
+
+    request_with_timeout.__harness_timeout__ = timeout_s  # type: ignore[attr-defined]
+    return request_with_timeout
+
+
+def apply_request_timeout(users: list[type[User]], timeout_s: float) -> None:
+    """Make ``timeout_s`` (the load's ``request_timeout_s``) the client timeout of a locustfile's
+    user classes, as the request mix has it; what the locustfile sets itself is kept.
+
+    - ``FastHttpUser`` subclasses: ``network_timeout`` and ``connection_timeout`` (Locust's
+      default is 60 s), each unless a class of the locustfile sets it;
+    - ``HttpUser`` subclasses (``requests``: no timeout at all by default): every request of the
+      user's ``self.client`` that passes no ``timeout=`` gets ``timeout=timeout_s`` (the session's
+      ``request`` is wrapped on the instance, after the user's own ``__init__``);
+    - other user classes (their own clients) are left as they are.
+
+    Changes the classes (the load child imports the locustfile for itself); applying it twice
+    does not wrap twice.
+    """
+    for user in users:
+        if issubclass(user, FastHttpUser):
+            for attr in ("network_timeout", "connection_timeout"):
+                if _inherits_from(user, attr, FastHttpUser):
+                    setattr(user, attr, timeout_s)
+        elif issubclass(user, HttpUser) and not getattr(user.__init__, "__harness_timeout__", None):
+            original_init = user.__init__
+
+            @functools.wraps(original_init)
+            def init_with_timeout(self: HttpUser, *args: object, _init: Callable[..., None] = original_init,
+                                  **kwargs: object) -> None:
+                _init(self, *args, **kwargs)
+                client = getattr(self, "client", None)
+                if isinstance(client, HttpSession) and not getattr(client.request, "__harness_timeout__", None):
+                    client.request = _with_default_timeout(client.request, timeout_s)  # type: ignore[method-assign]
+
+            init_with_timeout.__harness_timeout__ = timeout_s  # type: ignore[attr-defined]
+            user.__init__ = init_with_timeout  # type: ignore[method-assign]
+
+
 def track_sessions(in_flight: InFlight) -> None:
     """Count every request of Locust's clients (``HttpSession`` and ``FastHttpSession``) in
     ``in_flight``, whatever user class sends it. Patches the classes: call it in the load child
@@ -194,8 +254,9 @@ def track_sessions(in_flight: InFlight) -> None:
 def user_classes(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[], str] = lambda: "",
                  in_flight: InFlight | None = None) -> list[type[User]]:
     """The user classes the spec asks for: its locustfile's (with ``host`` defaulted to the
-    spec's, and Locust's client sessions counted in ``in_flight``: :func:`track_sessions`) or
-    the request mix (counting its requests in ``in_flight``)."""
+    spec's, ``request_timeout_s`` as their client timeout: :func:`apply_request_timeout`, and
+    Locust's client sessions counted in ``in_flight``: :func:`track_sessions`) or the request mix
+    (counting its requests in ``in_flight``)."""
     if spec.get("locustfile"):
         if in_flight is not None:
             track_sessions(in_flight)
@@ -203,5 +264,6 @@ def user_classes(spec: dict, arrivals: Arrivals | None, seed_scope: Callable[[],
         for user in users:
             if not getattr(user, "host", None):
                 user.host = spec["host"]
+        apply_request_timeout(users, float(spec["request_timeout_s"]))
         return users
     return [mix_user(spec, arrivals, seed_scope, in_flight)]

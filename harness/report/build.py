@@ -18,6 +18,7 @@ from harness.checks import ExpectationResult
 from harness.checks.threshold import Threshold
 from harness.journal import Event, read_events, utc_iso
 from harness.report.model import (
+    ContainerLog,
     LoadSummary,
     Report,
     ScenarioInfo,
@@ -225,6 +226,7 @@ def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Rep
         if status == "completed":
             results = evaluate(list(scenario.expectations), evidence)
     stop = _first(events, "load.stop")
+    logs = next((e for e in reversed(events) if e.name == "logs.saved"), None)  # the last (a fast teardown's)
     status, error = decide_status(status, error, measure=scenario.mode == "measure", results=results, steady=steady,
                                   effects=effects, lost=record_loss(stop.fields if stop else None, len(records)),
                                   strict=strict)
@@ -259,4 +261,8 @@ def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Rep
         fault_effects=effects,
         expectations=results,
         series=series,
+        container_logs=[ContainerLog(container=f["container"], path=f["path"], size_bytes=f["size_bytes"],
+                                     truncated=f.get("truncated", False))
+                        for f in (logs.fields.get("files") or [] if logs else [])],
+        container_logs_failed=list(logs.fields.get("failed") or []) if logs else [],
     )

@@ -9,7 +9,9 @@ Sections: the verdict and summary; the plots (latency percentiles, throughput an
 class, container CPU and memory, every fault window shaded and labelled); the expectations with
 held or failed and their explanation; the windows table; the faults (time to detect and recover,
 availability); the steady state; the postmortem (impact, timeline of events with what was
-observed, findings); the environment fingerprint.
+observed, findings); the container logs (a relative link to each ``logs/<container>.log`` saved
+next to the page, its size, whether it was cut, and the containers whose logs could not be
+saved); the environment fingerprint.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from harness import __version__
-from harness.report.markdown import num
+from harness.report.markdown import kib, link_target, num
 from harness.report.model import Report
 from harness.report.plots import report_plots, warm_up_plots
 from harness.report.postmortem import build_postmortem
@@ -28,7 +30,8 @@ STATUS_LABEL = {"passed": "PASSED", "failed": "FAILED", "inconclusive": "INCONCL
 ENV = Environment(loader=PackageLoader("harness.report", "templates"), undefined=StrictUndefined,
                   autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True,
                                                default_for_string=True))
-ENV.globals.update(num=num, pct=lambda x: "–" if x is None else f"{x * 100:.2f}%", status_label=STATUS_LABEL,
+ENV.filters["link"] = link_target
+ENV.globals.update(num=num, kib=kib, pct=lambda x: "–" if x is None else f"{x * 100:.2f}%", status_label=STATUS_LABEL,
                    harness_version=__version__)
 
 ENVIRONMENT_ORDER = ("harness", "python", "locust", "toxiproxy", "platform", "compose_sha256", "compose_file")

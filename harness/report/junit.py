@@ -17,6 +17,11 @@ name.
 - a fault that never took effect adds a testcase ``fault <window> took effect`` with an
   ``<error type="inconclusive">`` carrying the evidence (the run is inconclusive, not green).
 
+The suite's ``<properties>`` carry the run id, seed, status, scenario hash and profile, then one
+``container_log:<container>`` per saved container log (value: its path relative to the run
+directory, ``logs/<container>.log``) and ``container_logs_failed`` (comma-separated names) when
+some could not be saved.
+
 So a run that completed with a derived steady state has exactly as many testcases as it has
 expectations. Everything is written with :mod:`xml.etree.ElementTree` (which escapes ``<``, ``&``
 and quotes); characters XML 1.0 cannot carry at all (control characters from a service's error
@@ -89,6 +94,11 @@ def render_junit(report: Report) -> str:
     for key, value in (("run_id", report.run_id), ("seed", str(report.seed)), ("status", report.status),
                        ("scenario_sha256", report.scenario.sha256), ("profile", report.scenario.profile or "")):
         ET.SubElement(props, "property", name=key, value=xml_text(value))
+    for log in report.container_logs:
+        ET.SubElement(props, "property", name=xml_text(f"container_log:{log.container}"), value=xml_text(log.path))
+    if report.container_logs_failed:
+        ET.SubElement(props, "property", name="container_logs_failed",
+                      value=xml_text(", ".join(report.container_logs_failed)))
     for e in cases:
         _case(suite, classname, e)
     for effect in unseen:

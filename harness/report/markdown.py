@@ -2,7 +2,9 @@
 :class:`Report` with Jinja2.
 
 It holds a status line, the expectations table (with the explanation of each failed one), the
-windows table and, when they fit, the faults table, the steady state and the timeline. It never
+windows table and, when they fit, the faults table, the steady state, the timeline and the
+container logs (a relative link to each ``logs/<container>.log`` saved in the run directory, its
+size, whether it was cut, and the containers whose logs could not be saved). It never
 exceeds :data:`MAX_LINES` lines: for a long run the optional sections go first, then rows of the
 windows and expectations tables (failed expectations are kept first), each cut replaced by one
 note line pointing at ``report.html`` / ``report.json``.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -49,10 +52,23 @@ def code_span(text: object) -> str:
     return str(text).replace("`", "'").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
+def kib(size_bytes: int) -> str:
+    """A file size in KiB for a report: ``12.3 KiB`` (one decimal)."""
+    return f"{size_bytes / 1024:,.1f} KiB"
+
+
+def link_target(path: str) -> str:
+    """A relative path made safe as a Markdown or HTML link target: everything but letters,
+    digits, ``/``, ``_``, ``.``, ``-`` and ``~`` percent-encoded (no space, parenthesis or quote
+    can end the link)."""
+    return quote(str(path), safe="/")
+
+
 _ENV.filters["md"] = md_escape
 _ENV.filters["code"] = code_span
+_ENV.filters["link"] = link_target
 _ENV.filters["errors"] = lambda errors: ", ".join(f"{k} {v}" for k, v in errors.items())
-_ENV.globals.update(num=num, pct=lambda x: f"{x * 100:.2f}%")
+_ENV.globals.update(num=num, kib=kib, pct=lambda x: f"{x * 100:.2f}%")
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,7 @@ class _Budget:
     faults: bool = True
     steady: bool = True
     timeline: bool = True
+    logs: bool = True
 
 
 def warm_up() -> None:
@@ -92,14 +109,17 @@ def _render(report: Report, budget: _Budget, max_lines: int = MAX_LINES) -> str:
         show_faults=budget.faults,
         show_steady=budget.steady,
         show_timeline=budget.timeline,
+        show_logs=budget.logs,
         hidden_sections=[name for name, shown in (("faults", budget.faults), ("steady state", budget.steady),
-                                                  ("timeline", budget.timeline)) if not shown and _has(report, name)],
+                                                  ("timeline", budget.timeline), ("container logs", budget.logs))
+                         if not shown and _has(report, name)],
     )
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"  # one blank line between blocks
 
 
 def _has(report: Report, section: str) -> bool:
-    return bool({"faults": report.faults, "steady state": report.steady_state, "timeline": report.timeline}[section])
+    return bool({"faults": report.faults, "steady state": report.steady_state, "timeline": report.timeline,
+                 "container logs": report.container_logs or report.container_logs_failed}[section])
 
 
 def _window_priority(report: Report) -> list[str]:
@@ -123,7 +143,7 @@ def render_markdown(report: Report, max_lines: int = MAX_LINES) -> str:
     n_failed = sum(1 for e in report.expectations if not e.held)
     budget = _Budget(n_exp, n_win, n_failed)
     text = _render(report, budget, max_lines)
-    for drop in ("timeline", "steady", "faults"):
+    for drop in ("logs", "timeline", "steady", "faults"):
         if _lines(text) <= max_lines:
             return text
         budget = _Budget(**{**budget.__dict__, drop: False})
@@ -145,7 +165,7 @@ def render_markdown(report: Report, max_lines: int = MAX_LINES) -> str:
             e, w = max(1, e - 1), max(1, w - 1)
         else:
             break
-        budget = _Budget(e, w, x, False, False, False)
+        budget = _Budget(e, w, x, False, False, False, False)
         text = _render(report, budget, max_lines)
     if _lines(text) > max_lines:  # a pathological header (cannot happen with one-line fields)
         text = "\n".join(text.splitlines()[: max_lines - 1]) + "\n… (cut to fit; see report.html)\n"

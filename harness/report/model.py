@@ -5,7 +5,8 @@ Version 1 contract: ``schema_version``, ``run_id``, ``seed``, ``scenario`` (name
 (ISO-8601 UTC), ``timeline`` (one entry per inject and revert), ``windows`` (baseline, each
 fault, each recovery, with their metrics), ``fault_effects`` (per fault occurrence: whether it
 acted, and the evidence), ``expectations`` (name, held, observed, threshold, window, explanation,
-inconclusive, evidence). More fields are additive.
+inconclusive, evidence), ``container_logs`` (the saved container logs, linked by relative path).
+More fields are additive.
 """
 
 from __future__ import annotations
@@ -131,8 +132,22 @@ class LoadSummary(BaseModel):
         return fields
 
 
+class ContainerLog(BaseModel):
+    """A container's log saved in the run directory before the stack came down
+    (:mod:`harness.environment.logs`): ``path`` relative to the run directory (``logs/<name>.log``,
+    the link the reports make), ``size_bytes`` of the file, ``truncated`` when only its end was
+    kept (the file's first line says how much)."""
+
+    container: str
+    path: str = Field(pattern=r"^logs/[A-Za-z0-9_.-]+\.log$")
+    size_bytes: int = Field(ge=0)
+    truncated: bool = False
+
+
 class Report(BaseModel):
-    """The whole run report (see the module docstring)."""
+    """The whole run report (see the module docstring). ``container_logs``: the containers'
+    logs saved into ``logs/`` (empty when the stack never started); ``container_logs_failed``:
+    containers whose logs could not be saved (the journal's ``logs.error`` says why)."""
 
     schema_version: int = REPORT_SCHEMA_VERSION
     run_id: str
@@ -152,3 +167,5 @@ class Report(BaseModel):
     fault_effects: list[FaultEffect] = Field(default_factory=list)
     expectations: list[ExpectationResult] = Field(default_factory=list)
     series: Series = Field(default_factory=Series)
+    container_logs: list[ContainerLog] = Field(default_factory=list)
+    container_logs_failed: list[str] = Field(default_factory=list)

@@ -71,6 +71,8 @@ class Target(Model):
         healthy_timeout_s: how long to wait for every container to be running and healthy.
         toxiproxy_service: the compose service running Toxiproxy.
         toxiproxy_port: its API port inside the container (8474 upstream default).
+        toxiproxy_image: the image of the Toxiproxy the harness inserts for edge proxies
+            (``proxies`` without ``listen``); the official release by default.
         scrape: Prometheus endpoints to sample during the load.
         allow_toxiproxy_faults: the Toxiproxy service is the harness's own instrument and no
             fault may target it unless this is true.
@@ -84,6 +86,7 @@ class Target(Model):
     healthy_timeout_s: float = Field(default=120, gt=0, le=3600)
     toxiproxy_service: str = "toxiproxy"
     toxiproxy_port: int = Field(default=8474, ge=1, le=65535)
+    toxiproxy_image: str = Field(default="ghcr.io/shopify/toxiproxy:2.12.0", pattern=r"^\S+$")
     scrape: list[Scrape] = Field(default_factory=list)
     allow_toxiproxy_faults: bool = False
     publish_all_interfaces: bool = False
@@ -98,12 +101,41 @@ class Target(Model):
 
 
 class Proxy(Model):
-    """A Toxiproxy proxy created for the run: ``listen`` inside the Toxiproxy container
-    (``0.0.0.0:PORT``) forwards to ``upstream`` (``service:port``)."""
+    """A Toxiproxy proxy created for the run, forwarding to ``upstream`` (``host:port``).
+
+    Two kinds:
+        * an **edge** (no ``listen``): ``upstream`` is the address the stack's clients already
+          dial (a compose service name or network alias). The harness adds its own Toxiproxy to
+          its copy of the compose project and moves that host name to it, so traffic to
+          ``host:port`` goes through the proxy with no change to the app (docs/own-stack.md).
+        * a **hand-wired** proxy (``listen`` given, ``0.0.0.0:PORT``): the compose file runs
+          Toxiproxy itself (``target.toxiproxy_service``) and the app dials ``listen``.
+    """
 
     name: str = Field(pattern=_NAME)
-    listen: str = Field(pattern=r"^[^\s:]+:\d{1,5}$")
+    listen: str | None = Field(default=None, pattern=r"^[^\s:]+:\d{1,5}$")
     upstream: str = Field(pattern=r"^[^\s:]+:\d{1,5}$")
+
+    @property
+    def is_edge(self) -> bool:
+        """True when the harness inserts Toxiproxy on this edge (no ``listen`` given)."""
+        return self.listen is None
+
+    @property
+    def upstream_host(self) -> str:
+        """The host part of ``upstream``."""
+        return self.upstream.rsplit(":", 1)[0]
+
+    @property
+    def upstream_port(self) -> int:
+        """The port part of ``upstream``."""
+        return int(self.upstream.rsplit(":", 1)[1])
+
+    @property
+    def listen_address(self) -> str:
+        """Where Toxiproxy listens: ``listen``, or for an edge ``0.0.0.0:<upstream port>``
+        (Toxiproxy answers on the moved host name at the port clients already dial)."""
+        return self.listen or f"0.0.0.0:{self.upstream_port}"
 
 
 class RequestSpec(Model):
@@ -153,6 +185,10 @@ class Load(Model):
             target does, and latency is measured from each request's intended send time, so a
             stall is not hidden (coordinated omission). Unset: closed model.
         request_timeout_s: client timeout; a request slower than this counts as a ``timeout``.
+            It applies to a locustfile's users too, unless the locustfile sets its own: an
+            ``HttpUser``'s requests that pass no ``timeout=`` get it, a ``FastHttpUser``'s
+            ``network_timeout`` / ``connection_timeout`` become it (Locust's defaults: none and
+            60 s); a user class with its own client is not covered.
         client: ``requests`` (Locust's HttpUser) or ``fast`` (FastHttpUser, geventhttpclient:
             several times cheaper per request, for high rates).
         workers: 0 runs Locust in one process; N >= 1 starts a Locust master plus N worker
@@ -303,6 +339,7 @@ class Scenario(Model):
         proxies = {p.name for p in self.proxies}
         if len(proxies) != len(self.proxies):
             problems.append(("proxies", "proxy names must be unique"))
+        problems.extend(self._edge_conflicts())
         names = [f.name for f in named]
         for dup in sorted({n for n in names if names.count(n) > 1}):
             second = [i for i, n in enumerate(names) if n == dup][1]
@@ -319,11 +356,10 @@ class Scenario(Model):
                 )
         windows = set(WINDOW_KINDS) | {f"fault:{n}" for n in names} | {f"recovery:{n}" for n in names}
         if self.load.locustfile and self.source_path is not None:
-            base = self.base_dir.resolve()
-            locustfile = (base / self.load.locustfile).resolve()
-            if not locustfile.is_relative_to(base):
-                problems.append(("load.locustfile", f"{self.load.locustfile!r} is outside the scenario's directory {base}"))
-            elif not locustfile.is_file():
+            # relative to the scenario's directory, and may be anywhere (../locust/x.py): the run
+            # passes it on resolved (harness.run), so it loads whatever the working directory
+            locustfile = (self.base_dir.resolve() / self.load.locustfile).resolve()
+            if not locustfile.is_file():
                 problems.append(("load.locustfile", f"no such file: {locustfile}"))
         if self.mode == "judge" and not self.expectations:
             problems.append(("expectations", "a scenario judges at least one expectation (a run that judges nothing "
@@ -343,6 +379,29 @@ class Scenario(Model):
         if problems:
             raise CrossCheckError(problems)
         return self
+
+    def _edge_conflicts(self) -> list[tuple[str, str]]:
+        """Edges one inserted Toxiproxy cannot serve: every moved host name resolves to the same
+        container, so two edges on one port but different hosts would listen twice, and an edge
+        on Toxiproxy's API port would shadow the API."""
+        problems: list[tuple[str, str]] = []
+        seen: dict[int, Proxy] = {}
+        for i, proxy in enumerate(self.proxies):
+            if not proxy.is_edge:
+                continue
+            port, first = proxy.upstream_port, seen.get(proxy.upstream_port)
+            if port == self.target.toxiproxy_port:
+                problems.append((f"proxies.{i}.upstream", f"port {port} is Toxiproxy's API port (target.toxiproxy_port); "
+                                 "set target.toxiproxy_port to another port"))
+            elif first is not None and first.upstream_host != proxy.upstream_host:
+                problems.append((f"proxies.{i}.upstream", f"edges {first.upstream} and {proxy.upstream} share port "
+                                 f"{port}; the inserted Toxiproxy can listen on it once (give one of them a listen and "
+                                 "hand-wire it)"))
+            elif first is not None:
+                problems.append((f"proxies.{i}.upstream", f"edge {proxy.upstream} is already proxy {first.name!r}; "
+                                 "one edge per host:port (faults on both names would act on one listener)"))
+            seen.setdefault(port, proxy)
+        return problems
 
     def _unfalsifiable(self, faults: list[FaultSpec]) -> list[tuple[str, str]]:
         """Expectations with a ``within_s`` at least as long as a fault they judge: symptoms

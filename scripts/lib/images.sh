@@ -18,6 +18,8 @@ HARNESS_TARGET_IMAGES=(
     "harness/shop:0.1 targets/shop"
     "harness/shop-lb:0.1 targets/lb"
     "harness/shop-redis:0.1 targets/redis"
+    "harness/nginx:0.1 targets/nginx-httpbin/nginx"
+    "harness/httpbin:0.1 targets/nginx-httpbin/httpbin"
 )
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }

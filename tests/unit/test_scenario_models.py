@@ -112,3 +112,71 @@ def test_duplicate_fault_names_point_at_the_second_one():
             {"name": "x", "kind": "kill", "service": "api", "at_s": 5, "duration_s": 1},
         ])
     assert "faults.1.name: fault name 'x' is used twice" in str(info.value)
+
+
+def _locustfile_scenario(tmp_path, locustfile: str) -> Scenario:
+    """A scenario file at ``tmp_path/scenarios/s.yaml`` whose load runs ``locustfile``."""
+    (tmp_path / "scenarios").mkdir(exist_ok=True)
+    load = {"host": "http://lb:8080", "duration_s": 60, "locustfile": locustfile}
+    return Scenario.model_validate({**BASE, "load": load, "source_path": tmp_path / "scenarios" / "s.yaml"})
+
+
+def test_a_locustfile_in_a_sibling_directory_validates(tmp_path, monkeypatch):
+    (tmp_path / "locust").mkdir()
+    (tmp_path / "locust" / "x.py").write_text("from locust import HttpUser\n")
+    monkeypatch.chdir(tmp_path / "locust")  # the working directory plays no part
+    s = _locustfile_scenario(tmp_path, "../locust/x.py")
+    assert (s.base_dir / s.load.locustfile).resolve() == (tmp_path / "locust" / "x.py").resolve()
+
+
+def test_a_missing_locustfile_is_an_error_naming_load_locustfile(tmp_path):
+    (tmp_path / "locust").mkdir()
+    with pytest.raises(ValidationError) as info:
+        _locustfile_scenario(tmp_path, "../locust/nope.py")
+    missing = (tmp_path / "locust" / "nope.py").resolve()
+    assert f"load.locustfile: no such file: {missing}" in str(info.value)
+    with pytest.raises(ValidationError, match="load.locustfile: no such file"):
+        _locustfile_scenario(tmp_path, "../locust")  # a directory is not a locustfile
+
+
+def test_the_loader_resolves_a_locustfile_against_the_scenario_file_not_the_working_directory(tmp_path, monkeypatch):
+    from harness.errors import ScenarioError
+    from harness.scenario import load_scenario
+
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "locust").mkdir()
+    (tmp_path / "locust" / "x.py").write_text("from locust import HttpUser\n")
+    path = tmp_path / "scenarios" / "s.yaml"
+    path.write_text("name: demo\nproxies:\n  - {name: catalog, listen: \"0.0.0.0:18080\", upstream: \"catalog:8080\"}\n"
+                    "load:\n  host: http://lb:8080\n  duration_s: 60\n  locustfile: ../locust/x.py\n"
+                    "expectations: [\"error_rate < 0.01\"]\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_scenario(path).scenario.load.locustfile == "../locust/x.py"
+    path.write_text(path.read_text().replace("x.py", "y.py"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (line,) = info.value.problems
+    assert "load.locustfile" in line and "no such file" in line and str(tmp_path / "locust" / "y.py") in line
+
+
+def test_an_edge_proxy_needs_no_listen_and_listens_on_its_upstream_port():
+    s = scenario(proxies=[{"name": "db", "upstream": "postgres:5432"}])
+    proxy = s.proxies[0]
+    assert proxy.is_edge and proxy.listen_address == "0.0.0.0:5432"
+    assert (proxy.upstream_host, proxy.upstream_port) == ("postgres", 5432)
+
+
+def test_two_edges_on_one_port_but_different_hosts_are_refused():
+    with pytest.raises(ValidationError, match="share port 8000"):
+        scenario(proxies=[{"name": "a", "upstream": "a:8000"}, {"name": "b", "upstream": "b:8000"}])
+    with pytest.raises(ValidationError, match="is already proxy 'a'"):
+        scenario(proxies=[{"name": "a", "upstream": "a:8000"}, {"name": "a2", "upstream": "a:8000"}])
+    ok = scenario(proxies=[{"name": "a", "upstream": "a:8000"}, {"name": "b", "upstream": "b:8001"}])
+    assert [p.listen_address for p in ok.proxies] == ["0.0.0.0:8000", "0.0.0.0:8001"]
+
+
+def test_an_edge_on_toxiproxys_api_port_is_refused():
+    with pytest.raises(ValidationError, match="Toxiproxy's API port"):
+        scenario(proxies=[{"name": "a", "upstream": "a:8474"}])

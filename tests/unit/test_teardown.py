@@ -73,6 +73,8 @@ class FakeDriver(Part):
 
 
 class FakeStack(Part):
+    started = False  # never came up: the logs.save step has nothing to save
+
     def down(self, fast=False):
         self._call("down(fast)" if fast else "down")
 
@@ -193,3 +195,12 @@ def test_a_minimal_report_keeps_the_runs_own_error_and_is_redacted(tmp_path, mon
     report, paths = write_report(tmp_path, quickstart, Redactor({"hunter2"}), info)
     assert report.status == "error" and report.error.startswith("stack not healthy")
     assert "hunter2" not in paths["json"].read_text()
+
+
+def test_logs_are_saved_before_the_stack_comes_down(tmp_path):
+    """Both teardowns save the containers' logs, and do it before ``stack.down`` removes them."""
+    rec = Recorder()
+    graceful = [name for name, _ in run.graceful_steps(started(rec), Journal(tmp_path), FakeProgress(), 0.0)]
+    fast = [name for name, _ in run.fast_steps(started(rec), FakeProgress())]
+    for names in (graceful, fast):
+        assert names.index("logs.save") == names.index("stack.down") - 1

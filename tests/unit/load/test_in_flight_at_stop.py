@@ -107,9 +107,10 @@ def test_a_locustfiles_requests_are_counted_in_flight_and_drained(tmp_path, fast
 
 
 def test_a_request_still_in_flight_at_the_stop_timeout_is_counted_as_killed(tmp_path):
-    # the locustfile's request has no timeout and hangs 6 s; the spec's request_timeout_s
-    # (0.5 s) makes the stop timeout 1.5 s: the users are killed mid-request at ~4.5 s
-    locustfile = write_locustfile(tmp_path / "own.py", 'self.client.get("/sleep/6", name="hang")')
+    # the locustfile's request opts out of any timeout (timeout=None, kept over the load's
+    # request_timeout_s) and hangs 6 s; the spec's request_timeout_s (0.5 s) makes the stop
+    # timeout 1.5 s: the users are killed mid-request at ~4.5 s
+    locustfile = write_locustfile(tmp_path / "own.py", 'self.client.get("/sleep/6", name="hang", timeout=None)')
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     with SlowServer() as server:
