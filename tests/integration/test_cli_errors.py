@@ -96,4 +96,6 @@ def test_a_scenario_that_judges_nothing_is_refused_with_its_line(harness_cli, tm
             f"{bare}:6:1: expectations: a scenario judges at least one expectation (a run that judges nothing "
             "cannot pass); add expectations, or set mode: measure for a measurement run"]
     bare.write_text(bare.read_text() + "mode: measure\n")
+    # validate also checks the compose project (target.compose defaults to docker-compose.yml here)
+    (tmp_path / "docker-compose.yml").write_text("services:\n  lb:\n    image: harness/httpbin:0.1\n")
     assert harness_cli("validate", str(bare)).returncode == 0
