@@ -27,7 +27,7 @@ import docker.errors
 import requests
 
 from harness.environment.stack import RUN_LABEL, SERVICE_LABEL, Stack
-from harness.journal import Journal
+from harness.recorder import EventRecorder
 from harness.scenario.models import Scrape
 
 STATS_PERIOD_S = 1.0
@@ -98,7 +98,7 @@ class Monitor:
         scrapes: the scenario's ``target.scrape`` entries.
     """
 
-    def __init__(self, stack: Stack, journal: Journal, scrapes: list[Scrape]):
+    def __init__(self, stack: Stack, journal: EventRecorder, scrapes: list[Scrape]):
         self.stack = stack
         self.journal = journal
         self.scrapes = scrapes

@@ -36,7 +36,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from harness.journal import Journal
+from harness.recorder import EventRecorder
 
 SOCKETS_EVERY_S = 0.5
 """Period of the socket readings: a fault window of a second still gets two of them."""
@@ -152,7 +152,7 @@ class ProxyWatch:
             e.g. a remote engine).
     """
 
-    def __init__(self, container: Any, proxies: dict[str, str], journal: Journal, pid: int | None):
+    def __init__(self, container: Any, proxies: dict[str, str], journal: EventRecorder, pid: int | None):
         self.container = container
         self.proxies = proxies
         self.ports = {listen_port(listen): name for name, listen in proxies.items()}

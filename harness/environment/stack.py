@@ -25,7 +25,7 @@ from harness.environment.labels import PROJECT_LABEL, RUN_LABEL, SERVICE_KEY_LAB
 from harness.environment.ledger import Ledger
 from harness.environment.project import CopyOptions, EdgePlan, edges_of, loopback_ports, make_copy  # noqa: F401
 from harness.errors import EnvironmentFailure
-from harness.journal import Journal
+from harness.recorder import EventRecorder
 
 if TYPE_CHECKING:  # the scenario package imports fault modules, which may import this one
     from harness.scenario.models import Target
@@ -127,7 +127,7 @@ class Stack:
     lives in a private temporary file (mode 600) that :meth:`down` deletes.
     """
 
-    def __init__(self, target: Target, base_dir: Path, run_id: str, run_dir: Path, journal: Journal,
+    def __init__(self, target: Target, base_dir: Path, run_id: str, run_dir: Path, journal: EventRecorder,
                  redact: Callable[[str], str] = lambda text: text, ledger: Ledger | None = None,
                  proxies: tuple[Any, ...] = (), publish: tuple[str, int] | None = None):
         self.target = target
