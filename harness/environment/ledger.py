@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.atomic import write_atomic
+
 LEDGER_FILE = "ledger.jsonl"
 
 
@@ -292,7 +294,7 @@ def forget(run_ids: set[str]) -> None:
     if len(keep) == len(lines) and not torn:
         return
     try:
-        _replace(index, b"".join(line + b"\n" for line in keep))
+        write_atomic(index, b"".join(line + b"\n" for line in keep))
     except OSError:
         pass  # the index is a convenience: a stale entry only costs a later cleanup a lookup
 
@@ -301,18 +303,3 @@ def _names_run(line: bytes, run_ids: set[str]) -> bool:
     """Whether ``line`` is an index entry of one of ``run_ids``."""
     entry = _entry(line)
     return entry is not None and _is_run(entry) and entry["run_id"] in run_ids
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed over it), as
-    :func:`harness.report.files.write_atomic` does, without importing the report package."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

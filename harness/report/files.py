@@ -20,12 +20,13 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from harness.atomic import write_atomic  # noqa: F401  (the report package's writer; re-exported)
 
 MAX_JSON_BYTES = 200 * 1024 * 1024
 """Largest ``report.json`` / ``aggregate.json`` read: 200 MiB. A 5-minute run at 16,700
@@ -128,32 +129,6 @@ def describe_validation(file: Path, exc: ValidationError, what: str) -> str:
     more = exc.error_count() - 1
     return (f"{file}: not a {what}: {one_line(where, MAX_DETAIL_CHARS)}: {one_line(first['msg'], MAX_DETAIL_CHARS)}"
             + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` whole or not at all: into a new temporary file in the
-    same directory (``.NAME.<random>.tmp``, created with the usual permissions, i.e. 0666 less
-    the umask), flushed with ``fsync``, then renamed over ``path`` with ``os.replace``. On any
-    failure the temporary file is removed and ``path`` is left as it was.
-
-    Raises:
-        OSError: the directory is missing or not writable, the disk is full, ``path`` is a
-            directory, ...
-    """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def write_files(out_dir: Path, texts: dict[str, str]) -> dict[str, Path]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_atomic
 from harness.errors import EnvironmentFailure, ExitCode, HarnessError, ScenarioError
 from harness.starter.edges import Sketch, sketch
 from harness.starter.writer import render_scenario, scenario_name
@@ -109,20 +109,17 @@ def _write_checked(out: Path, text: str, config: dict[str, Any]) -> tuple[str, .
     Raises:
         HarnessError: the text does not validate (a bug of ours); ``out`` is left as it was.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".yaml", dir=out.resolve().parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+    notes: list[str] = []
+
+    def check(tmp: Path) -> None:
         try:
-            notes = _self_check(Path(tmp), config)
+            notes.extend(note.replace(str(tmp), str(out)) for note in _self_check(tmp, config))
         except ScenarioError as exc:
             raise HarnessError("the starter scenario did not validate (a bug of harness init): "
                                + " | ".join(exc.problems)) from None
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return tuple(note.replace(tmp, str(out)) for note in notes)
+
+    write_atomic(out, text, check=check, mode=0o644)
+    return tuple(notes)
 
 
 def _self_check(path: Path, config: dict[str, Any]) -> tuple[str, ...]:
