@@ -93,14 +93,14 @@ class StackHandle:
 
     def url(self, service: str, port: int) -> str:
         """``http://127.0.0.1:<published port>`` of a service's container port."""
-        return f"http://127.0.0.1:{self.stack.published_port(service, port)}"  # type: ignore[attr-defined]
+        return f"http://127.0.0.1:{self.stack.containers.published_port(service, port)}"  # type: ignore[attr-defined]
 
     def direct_url(self, service: str, port: int) -> str:
         """``http://<container address>:<port>``: the first container of ``service`` on its compose
         network, reached from the host through the bridge without the docker-proxy process that
         serves a published loopback port."""
-        name = self.stack.running_containers(service)[0]  # type: ignore[attr-defined]
-        return f"http://{self.stack.ips(name)[0]}:{port}"  # type: ignore[attr-defined]
+        name = self.stack.containers.running_containers(service)[0]  # type: ignore[attr-defined]
+        return f"http://{self.stack.containers.ips(name)[0]}:{port}"  # type: ignore[attr-defined]
 
 
 @contextmanager

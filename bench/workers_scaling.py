@@ -33,7 +33,7 @@ CORES = 2
 
 
 def run(work: Path, target: StackHandle) -> list[Row]:
-    container = target.stack.inspect(target.stack.running_containers("static")[0])  # type: ignore[attr-defined]
+    container = target.stack.containers.inspect(target.stack.containers.running_containers("static")[0])  # type: ignore[attr-defined]
     runs = []
     with CpuSampler(container_cpu_reader(container.id)) as cpu:
         for i, workers in enumerate(ORDER):

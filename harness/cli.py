@@ -343,7 +343,7 @@ def faults(
 
     from rich.table import Table
 
-    from harness.faults.registry import COMMON_PARAMETERS, describe_kinds
+    from harness.scenario.faults.describe import COMMON_PARAMETERS, describe_kinds
 
     kinds = describe_kinds()
     if as_json:

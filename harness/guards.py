@@ -7,7 +7,7 @@ RPS 0). The orchestrator then reverts every fault and ends the run ``aborted`` (
 
 from __future__ import annotations
 
-from harness.checks.threshold import COMPARE
+from harness.scenario.checks.threshold import COMPARE
 from harness.scenario.models import AbortCondition
 
 

@@ -109,9 +109,9 @@ def resolve_host(host: str, stack: Stack) -> str:
     """Turn ``http://<service>:<port>`` into the loopback address compose published that port on;
     any other host is returned unchanged."""
     parts = urlsplit(host)
-    if parts.hostname and parts.hostname in stack.services():
+    if parts.hostname and parts.hostname in stack.containers.services():
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        published = stack.published_port(parts.hostname, port)
+        published = stack.containers.published_port(parts.hostname, port)
         return urlunsplit((parts.scheme, f"127.0.0.1:{published}", parts.path, parts.query, parts.fragment))
     return host
 
@@ -220,10 +220,10 @@ def watch_proxies(stack: Stack, scenario: Scenario, journal: Journal) -> ProxyWa
     Raises:
         EnvironmentFailure: the Toxiproxy service has no container, or the engine failed.
     """
-    names = stack.containers_of(scenario.target.toxiproxy_service)
+    names = stack.containers.containers_of(scenario.target.toxiproxy_service)
     if not names:
         raise EnvironmentFailure(f"service {scenario.target.toxiproxy_service!r} has no container to watch")
-    container = stack.inspect(names[0])
+    container = stack.containers.inspect(names[0])
     pid = local_pid(stack.docker, container)
     proxies = {p.name: p.listen_address for p in scenario.proxies}
     journal.record("proxy.watch", container=container.name, proxies=proxies, pid=pid)
@@ -548,7 +548,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             warming.start()
             toxiproxy = None
             if scenario.proxies:
-                port = stack.published_port(scenario.target.toxiproxy_service, scenario.target.toxiproxy_port)
+                port = stack.containers.published_port(scenario.target.toxiproxy_service, scenario.target.toxiproxy_port)
                 toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{port}")
                 environment["toxiproxy"] = toxiproxy.wait_ready(timeout_s=60)
                 create_proxies(toxiproxy, scenario, stack, journal, ledger)
@@ -583,8 +583,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                 ledger.record("kill_pid", pid=driver.pid, start_ticks=_start_ticks(driver.pid))
             progress.phase("waiting until the stack is healthy")
             stack.wait_healthy(scenario.target.healthy_timeout_s)
-            environment["images"] = stack.image_ids()
-            monitor = Monitor(stack, journal, list(scenario.target.scrape))
+            environment["images"] = stack.containers.image_ids()
+            monitor = Monitor(stack.containers, journal, list(scenario.target.scrape))
             monitor.start()
             watchdog = Watchdog(toxiproxy.base_url if toxiproxy else None)
             watchdog.start()
@@ -593,7 +593,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             journal.record("load.start", t=t0, host=host, users=load.users)
 
             def make_context(rng: random.Random) -> FaultContext:
-                return FaultContext(toxiproxy=toxiproxy, stack=stack, rng=rng, ledger=ledger)  # type: ignore[arg-type]
+                return FaultContext(toxiproxy=toxiproxy, containers=stack.containers, rng=rng, ledger=ledger)  # type: ignore[arg-type]
 
             timeline = Timeline(scenario.fault_specs, make_context, journal, seed, time.time, ledger)
             progress.phase("load running")

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from harness.environment.ledger import Ledger
-from harness.environment.stack import DOCKER_TIMEOUT_S
+from harness.environment.timing import DOCKER_TIMEOUT_S
 from harness.errors import EnvironmentFailure
-from harness.faults import Fault, FaultContext, FaultSpec, fault_for
+from harness.faults import Fault, FaultContext, fault_for
+from harness.scenario.faults import FaultSpec
 from harness.journal import Journal
 
 IN_FLIGHT_WAIT_S = 2 * DOCKER_TIMEOUT_S + 30.0

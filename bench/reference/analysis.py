@@ -28,7 +28,7 @@ from harness.analysis.recovery import FaultSummary
 from harness.analysis.series import RequestSeries
 from harness.analysis.steady_state import SPAN_S, STEP_S, Limit
 from harness.analysis.windows import Window
-from harness.checks.threshold import COMPARE
+from harness.scenario.checks.threshold import COMPARE
 from harness.load.records import RECORD_COLUMNS
 
 

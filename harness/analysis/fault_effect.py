@@ -4,18 +4,18 @@ A verdict on a fault window is only worth something if the fault changed somethi
 a proxy no request crosses, a kill of a container nobody talks to, or a fault reverted before
 any request, leaves every check free to "hold" while nothing was tested. So before any check
 judges a window of a fault, the fault's own effect must have been seen, by the rules its kind
-declares (:attr:`harness.faults.FaultSpec.effect_rules`, any one of them):
+declares (:attr:`harness.scenario.faults.FaultSpec.effect_rules`, any one of them):
 
-- :class:`~harness.faults.effect_rules.ProxyTraffic`: a connection accepted by the fault's proxy, or
+- :class:`~harness.scenario.faults.effect_rules.ProxyTraffic`: a connection accepted by the fault's proxy, or
   bytes that crossed one of its open connections, inside the fault window; with a
   ``toxicity`` below 1 (Toxiproxy rolls it per connection), enough connections for at least
   one to have been affected with 95 % probability (:func:`connections_needed`);
-- :class:`~harness.faults.effect_rules.ProxyPathLive`: the same, in the ``before_s`` seconds before the
+- :class:`~harness.scenario.faults.effect_rules.ProxyPathLive`: the same, in the ``before_s`` seconds before the
   inject (``down`` cuts a live path; nothing crosses a disabled proxy);
-- :class:`~harness.faults.effect_rules.ContainerEvents`: Docker reported one of the actions for a
+- :class:`~harness.scenario.faults.effect_rules.ContainerEvents`: Docker reported one of the actions for a
   container the fault touched, from the start of the inject call to the end of the window
   (plus :data:`EVENT_SLACK_S`);
-- :class:`~harness.faults.effect_rules.Reported`: the fault's own measurement at revert (e.g. packets
+- :class:`~harness.scenario.faults.effect_rules.Reported`: the fault's own measurement at revert (e.g. packets
   its iptables rules matched) reached the bound.
 
 And, for kinds with ``victim_in_path``, the containers touched were on the requests' path: in
@@ -40,7 +40,7 @@ import pandas as pd
 
 from harness.analysis.containers import TrafficSeen, counter_rate
 from harness.analysis.windows import Window
-from harness.faults.effect_rules import ContainerEvents, ProxyPathLive, ProxyTraffic, Reported
+from harness.scenario.faults.effect_rules import ContainerEvents, ProxyPathLive, ProxyTraffic, Reported
 from harness.journal import Event
 
 EVENT_SLACK_S = 1.0
@@ -224,7 +224,7 @@ def _in_path(occ: Occurrence, view: EffectView) -> tuple[bool | None, str]:
 
 def judge_effect(spec: Any, occ: Occurrence, view: EffectView) -> FaultEffect:
     """The :class:`FaultEffect` of one occurrence of the fault ``spec`` (a
-    :class:`harness.faults.FaultSpec`), by its kind's ``effect_rules`` and ``victim_in_path``."""
+    :class:`harness.scenario.faults.FaultSpec`), by its kind's ``effect_rules`` and ``victim_in_path``."""
     rules = tuple(getattr(spec, "effect_rules", ()))
     if not rules:
         return FaultEffect(occ.fault, occ.window, None, f"the harness cannot see the effect of a {spec.kind} fault")

@@ -25,7 +25,7 @@ import numpy as np
 
 from harness.analysis.metrics import WindowMetrics
 from harness.analysis.percentile import metric_percent, nearest_ranks, percentile_ms
-from harness.checks.threshold import COMPARE
+from harness.scenario.checks.threshold import COMPARE
 
 STEP_S = 0.1
 """Time resolution of detection and recovery: 100 ms."""

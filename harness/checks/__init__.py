@@ -1,11 +1,13 @@
-"""Expectations: plain thresholds and the resilience pattern checks, one module per check.
+"""Judges of the expectations: plain thresholds and the resilience pattern checks, one module per
+check.
 
-A check is a frozen pydantic spec (what the scenario says, discriminated by ``check``) with a
-``judge(evidence)`` method that returns verdicts explaining themselves with observed numbers.
-Checks are pure: they read :class:`harness.analysis.evidence.Evidence`, never Docker.
+A check is two modules of the same name: its spec in :mod:`harness.scenario.checks` (what the
+scenario says, discriminated by ``check``) and its :class:`Judge` here, whose
+``judge_window(evidence, window)`` returns a verdict explaining itself with observed numbers.
+Judges are pure: they read :class:`harness.analysis.evidence.Evidence`, never Docker.
 """
 
-from harness.checks.base import CheckSpec, ExpectationResult
-from harness.checks.registry import check_names, check_spec_types, register_check
+from harness.checks.base import ExpectationResult, Judge, Verdict
+from harness.checks.registry import evaluate, judge_for, judge_names, register_judge
 
-__all__ = ["CheckSpec", "ExpectationResult", "check_names", "check_spec_types", "register_check"]
+__all__ = ["ExpectationResult", "Judge", "Verdict", "evaluate", "judge_for", "judge_names", "register_judge"]

@@ -1,10 +1,10 @@
-"""The check contract: a spec that judges evidence and explains its verdict.
+"""The check contract: a judge that reads a spec and the evidence and explains its verdict.
 
 A verdict is evidence, so "held" has to be earned three times over:
 
 1. **the fault acted**: a verdict on a fault or recovery window rests on the fault's effect
    (:mod:`harness.analysis.fault_effect`); when that was not seen the verdict is
-   ``inconclusive`` whatever the numbers say (:meth:`CheckSpec.judge` applies this to every
+   ``inconclusive`` whatever the numbers say (:meth:`Judge.judge` applies this to every
    check);
 2. **the pattern acted**: each check names its own signal (retries counted, the breaker open,
    rejections, the unhealthy mark...) and is ``inconclusive`` when the source of that signal
@@ -20,11 +20,12 @@ Every verdict lists the evidence it used (``evidence``), the report shows it per
 from __future__ import annotations
 
 import math
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from harness.scenario.checks import CheckSpec
+from harness.scenario.checks.base import MIN_REQUESTS
 
 if TYPE_CHECKING:
     from harness.analysis.evidence import Evidence
@@ -35,8 +36,6 @@ RULE_OF_THREE = 3.0
 """With no failure in n trials, the 95 % upper bound of the failure rate is about 3 / n (the
 "rule of three", Hanley & Lippman-Hand 1983): an error-rate bound b needs n >= 3 / b requests
 before zero errors can show the rate is under it."""
-MIN_REQUESTS = 20
-"""No bound holds on fewer requests than this, whatever the rule of three allows."""
 MAX_REQUESTS_NEEDED = 3000
 """Cap of :func:`needed_requests` (a bound of 0.1 % or tighter)."""
 STUCK_EXPECTED_REQUESTS = 5
@@ -133,39 +132,19 @@ class ExpectationResult:
     evidence: list[str] = field(default_factory=list)
 
 
-class CheckSpec(BaseModel):
-    """Envelope of every expectation.
+class Judge(ABC):
+    """Judges one expectation: built from its spec (:class:`harness.scenario.checks.CheckSpec`),
+    it gives a verdict per window the spec selects.
 
-    Fields:
-        check: the registered check name (subclasses narrow it to a Literal with a default).
-        name: the expectation's name in reports (default: generated from the parameters).
-        window: window selector: ``baseline``, ``fault``, ``recovery``, ``run``,
-            ``fault:<fault>``, ``recovery:<fault>``.
-        request: narrow to one request name of the mix (where the check uses request metrics).
-
-    Class attribute ``summary``: one line saying what the check verifies (for docs).
+    Subclasses set ``spec_type`` to their spec class (registered with
+    :func:`harness.checks.registry.register_judge`) and implement :meth:`judge_window`; they
+    may narrow :meth:`windows`.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    spec_type: ClassVar[type[CheckSpec]]
 
-    summary: ClassVar[str] = ""
-    fault_windows_only: ClassVar[bool] = False
-    """True for checks that only judge fault windows (the scenario must select ``fault`` or
-    ``fault:<name>``)."""
-
-    check: str
-    name: str | None = None
-    window: str = "fault"
-    request: str | None = None
-
-    @property
-    def label(self) -> str:
-        """The expectation's name in reports."""
-        return self.name or self.default_label()
-
-    def default_label(self) -> str:
-        """A name built from the parameters when the scenario gives none."""
-        return f"{self.check} in {self.window}"
+    def __init__(self, spec: CheckSpec):
+        self.spec = spec
 
     def judge(self, evidence: Evidence) -> list[ExpectationResult]:
         """Verdicts for every window :meth:`windows` selects (one inconclusive verdict when
@@ -189,8 +168,8 @@ class CheckSpec(BaseModel):
         return verdict.unproven(f"the fault never took effect ({effect.evidence})").with_evidence(line)
 
     def windows(self, evidence: Evidence) -> list[Window]:
-        """The windows this check judges (default: what the ``window`` selector names)."""
-        return evidence.windows_for(self.window)
+        """The windows this check judges (default: what the spec's ``window`` selector names)."""
+        return evidence.windows_for(self.spec.window)
 
     @abstractmethod
     def judge_window(self, evidence: Evidence, window: Window) -> Verdict:
@@ -201,8 +180,9 @@ class CheckSpec(BaseModel):
         """The verdict on a window in which no request started: the clients were stuck, so the
         pattern did not hold; but when the baseline's rate would not have started even one
         request in a window that short, nothing can be said (inconclusive)."""
-        scope = f" for {self.request}" if self.request else ""
-        expected = evidence.expected_requests(window, self.request)
+        request = self.spec.request
+        scope = f" for {request}" if request else ""
+        expected = evidence.expected_requests(window, request)
         if expected < STUCK_EXPECTED_REQUESTS:
             return Verdict(False, None, threshold, operator, metric,
                            f"No requests{scope} started in {window.name} ({window.duration_s:g} s), where the "
@@ -214,16 +194,15 @@ class CheckSpec(BaseModel):
 
     def result(self, window: Window | str, verdict: Verdict, several: bool = False) -> ExpectationResult:
         """Name ``verdict`` for this check; ``several`` appends ``[window]`` to the name."""
+        spec, v = self.spec, verdict
         window_name = window if isinstance(window, str) else window.name
-        name = f"{self.label} [{window_name}]" if several else self.label
-        v = verdict
+        name = f"{spec.label} [{window_name}]" if several else spec.label
         return ExpectationResult(name, v.held and not v.inconclusive, v.observed, v.threshold, v.operator, window_name,
-                                 v.metric, v.explanation, self.request, self.check, v.inconclusive, list(v.evidence))
+                                 v.metric, v.explanation, spec.request, spec.check, v.inconclusive, list(v.evidence))
 
     def no_window(self) -> ExpectationResult:
         """The verdict when the selector matched no window: inconclusive, never held."""
-        return self.result(self.window, Verdict(False, None, 0.0, "", "", f"No window matches {self.window!r}: "
-                                                "the fault never took effect, so this could not be judged.",
-                                                inconclusive=True))
-
-
+        window = self.spec.window
+        return self.result(window, Verdict(False, None, 0.0, "", "", f"No window matches {window!r}: "
+                                           "the fault never took effect, so this could not be judged.",
+                                           inconclusive=True))

@@ -4,102 +4,69 @@ Breakers"; seed 001 "Will it spread?")."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
 from harness.checks._evidence_tools import failures, gauge_series, percentile_ms
 from harness.checks._signals import proxy_bytes_per_s
-from harness.checks.base import CheckSpec, Verdict, needed_requests
-from harness.checks.registry import register_check
-from harness.faults.effect_rules import ProxyPathLive
+from harness.checks.base import Judge, Verdict, needed_requests
+from harness.checks.registry import register_judge
+from harness.scenario.checks.circuit_breaker import CircuitBreakerCheck
+from harness.scenario.faults import ProxyPathLive
 
 CALLS_STOPPED_SHARE = 0.25
 """Breaker open, seen from the proxy: in the second half of the fault window, the traffic to the
 dependency is at most this share of the baseline's (only the half-open probes get through)."""
+
 CALLS_RESUMED_SHARE = 0.5
 """Breaker closed again, seen from the proxy: after the revert the traffic is back to at least
 this share of the baseline's within ``close_within_s``."""
 
 
-@register_check
-class CircuitBreakerCheck(CheckSpec):
-    """Parameters:
+@register_judge
+class CircuitBreakerJudge(Judge):
+    """Judges :class:`harness.scenario.checks.circuit_breaker.CircuitBreakerCheck` (see the module docstring)."""
 
-    - ``fail_fast_ms``: p99 of the window's *failed* requests must stay under it (of all its
-      requests when none failed: fallbacks answered, fast);
-    - ``close_within_s``: the breaker must be closed again this long after the revert.
-
-    Evidence that a breaker acted, first found of:
-
-    1. ``state_metric`` (a scraped gauge, default ``shop_circuit_breaker_state``, ``open_value``
-       when open; ``metric_service`` narrows it to one service): it reached ``open_value`` in
-       the window and was back at ``closed_value`` within ``close_within_s`` of the revert.
-       Scraped services that export no such gauge have no breaker: failed;
-    2. otherwise, for a fault on a proxy that still carries calls (not ``down``, under which
-       nothing crosses it anyway), the calls themselves: the traffic through the proxy fell to
-       :data:`CALLS_STOPPED_SHARE` of the baseline's in the window's second half, and came back
-       to :data:`CALLS_RESUMED_SHARE` within ``close_within_s`` of the revert;
-    3. neither could be read: inconclusive (fast failures alone do not show a breaker: a
-       timeout gives them too).
-    """
-
-    summary = "The circuit breaker opens during an outage (failures are fast) and closes after it."
-
-    check: Literal["circuit_breaker"] = "circuit_breaker"
-    fail_fast_ms: float = Field(gt=0, le=3_600_000, description="p99 bound on failures, ms")
-    close_within_s: float = Field(default=15, gt=0, le=3600, description="seconds after revert")
-    state_metric: str = "shop_circuit_breaker_state"
-    metric_service: str | None = Field(default=None, min_length=1,
-                                       description="the service exporting state_metric (default: any scraped one)")
-    open_value: float = 1
-    closed_value: float = 0
-
-    def default_label(self) -> str:
-        return f"circuit breaker fails fast (< {self.fail_fast_ms:g} ms) in {self.window}"
-
-    fault_windows_only = True
+    spec_type = CircuitBreakerCheck
+    spec: CircuitBreakerCheck
 
     def windows(self, evidence):
-        return [w for w in evidence.windows_for(self.window) if w.kind == "fault"]
+        return [w for w in evidence.windows_for(self.spec.window) if w.kind == "fault"]
 
     def judge_window(self, evidence, window) -> Verdict:
-        frame = evidence.frame(window, self.request)
+        frame = evidence.frame(window, self.spec.request)
         failed = failures(frame)
         p99 = percentile_ms(failed if len(failed) else frame, 99)
         if p99 is None:
-            return self.no_requests(evidence, window, self.fail_fast_ms, "<", "p99_ms")
+            return self.no_requests(evidence, window, self.spec.fail_fast_ms, "<", "p99_ms")
         what = f"p99 of the {len(failed)} failed requests" if len(failed) else f"p99 of all {len(frame)} requests"
-        fast = f"{what} was {p99:.0f} ms in {window.name} (bound {self.fail_fast_ms:g} ms)"
+        fast = f"{what} was {p99:.0f} ms in {window.name} (bound {self.spec.fail_fast_ms:g} ms)"
         acted, signal = self._breaker(evidence, window)
         if acted is None:
-            return Verdict(False, p99, self.fail_fast_ms, "<", "p99_ms", f"Inconclusive: {signal}; {fast}.",
+            return Verdict(False, p99, self.spec.fail_fast_ms, "<", "p99_ms", f"Inconclusive: {signal}; {fast}.",
                            inconclusive=True, evidence=(signal,))
-        held = p99 < self.fail_fast_ms and acted
-        verdict = Verdict(held, p99, self.fail_fast_ms, "<", "p99_ms", f"{fast}; {signal}.", evidence=(signal,))
-        return verdict.powered(len(failed) or len(frame), needed_requests("p99_ms", "<", self.fail_fast_ms))
+        held = p99 < self.spec.fail_fast_ms and acted
+        verdict = Verdict(held, p99, self.spec.fail_fast_ms, "<", "p99_ms", f"{fast}; {signal}.", evidence=(signal,))
+        return verdict.powered(len(failed) or len(frame), needed_requests("p99_ms", "<", self.spec.fail_fast_ms))
 
     def _breaker(self, evidence, window) -> tuple[bool | None, str]:
         """Whether a breaker opened and closed again, and the sentence saying how that was seen."""
-        state = gauge_series(evidence, self.state_metric, self.metric_service)
+        state = gauge_series(evidence, self.spec.state_metric, self.spec.metric_service)
         if not state.empty:
             return self._by_gauge(state, window)
         scraped = evidence.service_metrics
-        if self.metric_service and not scraped.empty:
-            scraped = scraped[scraped["service"] == self.metric_service]
+        if self.spec.metric_service and not scraped.empty:
+            scraped = scraped[scraped["service"] == self.spec.metric_service]
         if not scraped.empty:
-            return False, f"the scraped services export no {self.state_metric}: there is no breaker"
+            return False, f"the scraped services export no {self.spec.state_metric}: there is no breaker"
         return self._by_calls(evidence, window)
 
     def _by_gauge(self, state, window) -> tuple[bool, str]:
         during = state[(state["offset_s"] >= window.start_s) & (state["offset_s"] < window.end_s)]
-        opened = bool((during["value"] == self.open_value).any())
+        opened = bool((during["value"] == self.spec.open_value).any())
         after = state[state["offset_s"] >= window.end_s].groupby("offset_s")["value"].max()
-        closed = after[after == self.closed_value]
+        closed = after[after == self.spec.closed_value]
         close_s = float(closed.index[0] - window.end_s) if len(closed) else None
-        acted = opened and close_s is not None and close_s <= self.close_within_s
-        parts = [f"{self.state_metric} " + ("reached open" if opened else "never reached open") + " during the fault",
-                 f"closed {close_s:.1f} s after the revert (at most {self.close_within_s:g} s)" if close_s is not None
+        acted = opened and close_s is not None and close_s <= self.spec.close_within_s
+        parts = [f"{self.spec.state_metric} " + ("reached open" if opened else "never reached open") + " during the fault",
+                 f"closed {close_s:.1f} s after the revert (at most {self.spec.close_within_s:g} s)" if close_s is not None
                  else "it never closed again"]
         return acted, "; ".join(parts)
 
@@ -108,20 +75,20 @@ class CircuitBreakerCheck(CheckSpec):
         proxy = getattr(spec, "proxy", None)
         base = evidence.baseline()
         if proxy is not None and any(isinstance(r, ProxyPathLive) for r in getattr(spec, "effect_rules", ())):
-            return None, (f"{self.state_metric} was not scraped, and no call can cross proxy {proxy} while the fault "
+            return None, (f"{self.spec.state_metric} was not scraped, and no call can cross proxy {proxy} while the fault "
                           f"holds it down, so silence there shows nothing: no breaker could be seen")
         if proxy is None or base is None:
-            return None, (f"{self.state_metric} was not scraped and the fault is not on a proxy whose calls could be "
+            return None, (f"{self.spec.state_metric} was not scraped and the fault is not on a proxy whose calls could be "
                           "counted: no breaker could be seen")
         normal = proxy_bytes_per_s(evidence, proxy, base.start_s, base.end_s)
         late = proxy_bytes_per_s(evidence, proxy, (window.start_s + window.end_s) / 2, window.end_s)
-        after = proxy_bytes_per_s(evidence, proxy, window.end_s, window.end_s + self.close_within_s)
+        after = proxy_bytes_per_s(evidence, proxy, window.end_s, window.end_s + self.spec.close_within_s)
         if normal is None or late is None or after is None or normal <= 0:
-            return None, (f"{self.state_metric} was not scraped and the calls through proxy {proxy} could not be "
+            return None, (f"{self.spec.state_metric} was not scraped and the calls through proxy {proxy} could not be "
                           "counted: no breaker could be seen")
         stopped = late <= CALLS_STOPPED_SHARE * normal
         resumed = after >= CALLS_RESUMED_SHARE * normal
         return stopped and resumed, (
             f"calls through proxy {proxy}: {normal:.0f} B/s in the baseline, {late:.0f} B/s in the fault's second half "
             f"({'stopped' if stopped else 'did not stop'}: at most {CALLS_STOPPED_SHARE:.0%}), {after:.0f} B/s in the "
-            f"{self.close_within_s:g} s after the revert ({'resumed' if resumed else 'did not resume'})")
+            f"{self.spec.close_within_s:g} s after the revert ({'resumed' if resumed else 'did not resume'})")

@@ -4,70 +4,62 @@ isolate it?")."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
 from harness.checks._evidence_tools import counter_increase, failures
 from harness.checks._signals import received_bytes_per_s
-from harness.checks.base import MIN_REQUESTS, CheckSpec, Verdict
-from harness.checks.registry import register_check
+from harness.checks.base import MIN_REQUESTS, Judge, Verdict
+from harness.checks.registry import register_judge
+from harness.scenario.checks.failover import FailoverCheck, HealthCheckCheck
 
 MOVED_AWAY_SHARE = 0.25
 """Traffic left the victims: from ``within_s`` after the inject to the revert, they receive at
 most this share of the bytes per second they received before the inject (a balancer's health
 checks still reach them; the requests no longer do)."""
+
 TAKEN_OVER_SHARE = 0.5
 """... and went to the other replicas of the service: their received bytes per second rose by at
 least this share of what the victims received before. A frozen replica also receives less once
 its clients stall (TCP stops sending to a peer that acknowledges nothing), so the victims' drop
 alone does not show that anything failed over; the survivors' rise does."""
 
+def _containers(touched: list[str]) -> list[str]:
+    """The container names among what a fault touched (a network fault touches
+    ``proxy/toxic`` names, which never name a container)."""
+    return [name for name in touched if "/" not in name]
 
-@register_check
-class FailoverCheck(CheckSpec):
-    """Parameters: ``within_s``: the last failed *or* slow request (slower than ``slow_ms``,
-    default 2000) must start within this many seconds of the fault taking effect.
+def _peers(evidence, victims: list[str]) -> list[str]:
+    """The other containers of the victims' services, as the container samples name them."""
+    frame = evidence.containers
+    if frame.empty:
+        return []
+    services = set(frame[frame["container"].isin(victims)]["service"])
+    return sorted(set(frame[frame["service"].isin(services)]["container"]) - set(victims))
 
-    Evidence that the pattern acted: the traffic moved from the victims (the containers the
-    fault touched) to the other replicas of their service: from ``within_s`` on the victims
-    received at most :data:`MOVED_AWAY_SHARE` of the bytes per second they received in the
-    ``harness.analysis.fault_effect.IN_PATH_LOOKBACK_S`` seconds before the inject, and the
-    other replicas received at least :data:`TAKEN_OVER_SHARE` of that much more than they did
-    (Docker's network counters, which keep counting while a container is frozen). Without
-    network samples of the victims, or without another replica: inconclusive. ``within_s`` must be shorter than the fault
-    (the scenario is rejected otherwise: such a check could never fail). A held verdict needs
-    at least ``harness.checks.base.MIN_REQUESTS`` requests in the window."""
 
-    summary = "The load balancer routes around a lost replica: errors stop within N s."
+@register_judge
+class FailoverJudge(Judge):
+    """Judges :class:`harness.scenario.checks.failover.FailoverCheck` (see the module docstring)."""
 
-    check: Literal["failover"] = "failover"
-    within_s: float = Field(gt=0, le=3600, description="seconds from inject")
-    slow_ms: float = Field(default=2000, gt=0, description="a request this slow counts as a symptom, ms")
-
-    def default_label(self) -> str:
-        return f"{self.check}: errors stop within {self.within_s:g} s in {self.window}"
-
-    fault_windows_only = True
+    spec_type = FailoverCheck
+    spec: FailoverCheck
 
     def windows(self, evidence):
-        return [w for w in evidence.windows_for(self.window) if w.kind == "fault"]
+        return [w for w in evidence.windows_for(self.spec.window) if w.kind == "fault"]
 
     def judge_window(self, evidence, window) -> Verdict:
-        frame = evidence.frame(window, self.request)
+        frame = evidence.frame(window, self.spec.request)
         if len(frame) == 0:
-            return self.no_requests(evidence, window, self.within_s, "<=", "symptoms_stop_s")
-        bad = frame[(frame["error"] != "") | (frame["duration_ms"] > self.slow_ms)]
+            return self.no_requests(evidence, window, self.spec.within_s, "<=", "symptoms_stop_s")
+        bad = frame[(frame["error"] != "") | (frame["duration_ms"] > self.spec.slow_ms)]
         failed = len(failures(frame))
         last = float(bad["offset_s"].max() - window.start_s) if len(bad) else 0.0
         symptoms = (f"{failed} failed and {len(bad) - failed} slow requests in {window.name}; the last started "
-                    f"{last:.1f} s after the fault took effect (at most {self.within_s:g} s allowed)")
+                    f"{last:.1f} s after the fault took effect (at most {self.spec.within_s:g} s allowed)")
         moved, signal = self._moved_away(evidence, window)
         if moved is None:
-            return Verdict(False, round(last, 3), self.within_s, "<=", "symptoms_stop_s",
+            return Verdict(False, round(last, 3), self.spec.within_s, "<=", "symptoms_stop_s",
                            f"Inconclusive: {signal}; {symptoms}.", inconclusive=True, evidence=(signal,))
-        held = last <= self.within_s and moved
-        verdict = Verdict(held, round(last, 3), self.within_s, "<=", "symptoms_stop_s", f"{symptoms}; {signal}.",
+        held = last <= self.spec.within_s and moved
+        verdict = Verdict(held, round(last, 3), self.spec.within_s, "<=", "symptoms_stop_s", f"{symptoms}; {signal}.",
                           evidence=(signal,))
         return verdict.powered(len(frame), MIN_REQUESTS)
 
@@ -84,7 +76,7 @@ class FailoverCheck(CheckSpec):
 
         survivors = _peers(evidence, victims)
         before_span = (max(0.0, occurrence.inject_call_s - IN_PATH_LOOKBACK_S), occurrence.inject_call_s)
-        after_span = (window.start_s + self.within_s, window.end_s)
+        after_span = (window.start_s + self.spec.within_s, window.end_s)
         if after_span[1] - after_span[0] < MIN_RATE_SPAN_S:
             return None, (f"the fault lasted {window.duration_s:g} s, under {MIN_RATE_SPAN_S:g} s past within_s: too "
                           "short to see where the traffic went")
@@ -101,28 +93,18 @@ class FailoverCheck(CheckSpec):
         taken = peers_after - peers_before >= TAKEN_OVER_SHARE * victim_before
         moved = left and taken
         return moved, (f"{names} received {victim_before:.0f} B/s before the inject and {victim_after:.0f} B/s from "
-                       f"{self.within_s:g} s into the fault, the other replicas {peers_before:.0f} then "
+                       f"{self.spec.within_s:g} s into the fault, the other replicas {peers_before:.0f} then "
                        f"{peers_after:.0f} B/s: traffic {'moved to them' if moved else 'did not move to them'} (the "
                        f"victims at most {MOVED_AWAY_SHARE:.0%} of before, the others up by at least "
                        f"{TAKEN_OVER_SHARE:.0%} of the victims' share)")
 
 
-@register_check
-class HealthCheckCheck(FailoverCheck):
-    """``failover``, plus the health check's own mark: a victim was marked unhealthy during
-    the window, seen as Docker's ``health_status: unhealthy`` event for a victim, or as growth
-    of ``unhealthy_metric`` (a counter scraped from the load balancer; default HAProxy's
-    ``haproxy_server_check_up_down_total``, UP to DOWN transitions by its health checks;
-    ``balancer`` names the service exporting it, default any scraped one).
-    Neither seen while the balancer is scraped: failed (nobody checked). Not scraped and no
-    Docker mark: inconclusive."""
+@register_judge
+class HealthCheckJudge(FailoverJudge):
+    """Judges :class:`harness.scenario.checks.failover.HealthCheckCheck` (see the module docstring)."""
 
-    summary = "Health checks take a failed replica out of rotation: errors stop within N s."
-
-    check: Literal["health_check"] = "health_check"  # type: ignore[assignment]
-    unhealthy_metric: str = "haproxy_server_check_up_down_total"
-    balancer: str | None = Field(default=None, min_length=1,
-                                 description="the service exporting unhealthy_metric (default: any scraped one)")
+    spec_type = HealthCheckCheck
+    spec: HealthCheckCheck
 
     def judge_window(self, evidence, window) -> Verdict:
         verdict = super().judge_window(evidence, window)
@@ -148,28 +130,13 @@ class HealthCheckCheck(FailoverCheck):
                 first = rows.iloc[0]
                 return True, f"Docker marked {first['container']} unhealthy {first['offset_s'] - window.start_s:.1f} s in"
         samples = evidence.service_metrics
-        if self.balancer and not samples.empty:
-            samples = samples[samples["service"] == self.balancer]
-        exported = not samples.empty and bool((samples["metric"] == self.unhealthy_metric).any())
-        grown = counter_increase(evidence, self.unhealthy_metric, window, self.balancer) if exported else None
+        if self.spec.balancer and not samples.empty:
+            samples = samples[samples["service"] == self.spec.balancer]
+        exported = not samples.empty and bool((samples["metric"] == self.spec.unhealthy_metric).any())
+        grown = counter_increase(evidence, self.spec.unhealthy_metric, window, self.spec.balancer) if exported else None
         if grown is None:
             return None, (f"no unhealthy mark could be seen: Docker reported none for {', '.join(victims) or 'the victims'} "
-                          f"and no scraped service exports {self.unhealthy_metric} (scrape the load balancer)")
+                          f"and no scraped service exports {self.spec.unhealthy_metric} (scrape the load balancer)")
         if grown >= 1:
-            return True, f"{self.unhealthy_metric} grew by {grown:g}: a health check marked a replica down"
-        return False, f"no health check marked a victim down ({self.unhealthy_metric} grew by 0, no Docker unhealthy mark)"
-
-
-def _containers(touched: list[str]) -> list[str]:
-    """The container names among what a fault touched (a network fault touches
-    ``proxy/toxic`` names, which never name a container)."""
-    return [name for name in touched if "/" not in name]
-
-
-def _peers(evidence, victims: list[str]) -> list[str]:
-    """The other containers of the victims' services, as the container samples name them."""
-    frame = evidence.containers
-    if frame.empty:
-        return []
-    services = set(frame[frame["container"].isin(victims)]["service"])
-    return sorted(set(frame[frame["service"].isin(services)]["container"]) - set(victims))
+            return True, f"{self.spec.unhealthy_metric} grew by {grown:g}: a health check marked a replica down"
+        return False, f"no health check marked a victim down ({self.spec.unhealthy_metric} grew by 0, no Docker unhealthy mark)"

@@ -3,56 +3,38 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from harness.checks.base import CheckSpec, Verdict
-from harness.checks.registry import register_check
+from harness.checks.base import Judge, Verdict
+from harness.checks.registry import register_judge
+from harness.scenario.checks.memory_bounded import MemoryBoundedCheck
 
 MIN_LOADED_REQUESTS = 100
 """A memory verdict needs the service under load: at least this many requests in the window."""
+
 MIN_SAMPLED_SHARE = 0.5
 """... and memory samples of the service over at least this share of the window's seconds."""
 
 
-@register_check
-class MemoryBoundedCheck(CheckSpec):
-    """Parameters: ``service``; ``max_slope_mib_s`` (least-squares slope of the service's memory,
-    summed over its containers, MiB/s); optional ``max_mib``. Judged on the container samples
-    the monitor journals once a second.
+@register_judge
+class MemoryBoundedJudge(Judge):
+    """Judges :class:`harness.scenario.checks.memory_bounded.MemoryBoundedCheck` (see the module docstring)."""
 
-    Evidence: the service was under load (at least :data:`MIN_LOADED_REQUESTS` requests in the
-    window, and the service sent at least
-    ``harness.analysis.fault_effect.IN_PATH_MIN_TX_BYTES_PER_REQUEST`` bytes per request: it
-    served them), and its memory was sampled over :data:`MIN_SAMPLED_SHARE` of the window. A
-    flat memory line of an idle service proves nothing: inconclusive."""
-
-    summary = "Memory under load stays flat: no leak (slope and peak bounded)."
-
-    check: Literal["memory_bounded"] = "memory_bounded"
-    window: str = "run"
-    service: str = Field(min_length=1)
-    max_slope_mib_s: float = Field(ge=0, description="MiB/s")
-    max_mib: float | None = Field(default=None, gt=0, description="MiB")
-
-    def default_label(self) -> str:
-        return f"{self.service} memory grows <= {self.max_slope_mib_s:g} MiB/s in {self.window}"
+    spec_type = MemoryBoundedCheck
+    spec: MemoryBoundedCheck
 
     def judge_window(self, evidence, window) -> Verdict:
         from harness.analysis.containers import telemetry  # pandas: loaded lazily (see checks._evidence_tools)
 
-        seen = telemetry(evidence.containers, evidence.container_events, window).get(self.service)
+        seen = telemetry(evidence.containers, evidence.container_events, window).get(self.spec.service)
         if seen is None or seen.mem_slope_mib_s is None:
-            return Verdict(False, None, self.max_slope_mib_s, "<=", "mem_slope_mib_s",
-                           f"No memory samples of {self.service} in {window.name}.", inconclusive=True)
-        held = seen.mem_slope_mib_s <= self.max_slope_mib_s and (
-            self.max_mib is None or (seen.mem_mib_max or 0) <= self.max_mib)
-        peak = f", peak {seen.mem_mib_max:g} MiB" + (f" (limit {self.max_mib:g})" if self.max_mib else "")
+            return Verdict(False, None, self.spec.max_slope_mib_s, "<=", "mem_slope_mib_s",
+                           f"No memory samples of {self.spec.service} in {window.name}.", inconclusive=True)
+        held = seen.mem_slope_mib_s <= self.spec.max_slope_mib_s and (
+            self.spec.max_mib is None or (seen.mem_mib_max or 0) <= self.spec.max_mib)
+        peak = f", peak {seen.mem_mib_max:g} MiB" + (f" (limit {self.spec.max_mib:g})" if self.spec.max_mib else "")
         loaded, load_text = self._loaded(evidence, window)
-        verdict = Verdict(held, seen.mem_slope_mib_s, self.max_slope_mib_s, "<=", "mem_slope_mib_s",
-                          f"{self.service} memory grew {seen.mem_slope_mib_s:g} MiB/s in {window.name}{peak}; at most "
-                          f"{self.max_slope_mib_s:g} MiB/s allowed.", evidence=(load_text,))
+        verdict = Verdict(held, seen.mem_slope_mib_s, self.spec.max_slope_mib_s, "<=", "mem_slope_mib_s",
+                          f"{self.spec.service} memory grew {seen.mem_slope_mib_s:g} MiB/s in {window.name}{peak}; at most "
+                          f"{self.spec.max_slope_mib_s:g} MiB/s allowed.", evidence=(load_text,))
         return verdict if loaded or not held else verdict.unproven(load_text)
 
     def _loaded(self, evidence, window) -> tuple[bool, str]:
@@ -60,20 +42,20 @@ class MemoryBoundedCheck(CheckSpec):
         from harness.analysis.fault_effect import IN_PATH_MIN_TX_BYTES_PER_REQUEST, sent_per_request
 
         frame = evidence.containers
-        mine = frame[(frame["service"] == self.service) & (frame["offset_s"] >= window.start_s)
+        mine = frame[(frame["service"] == self.spec.service) & (frame["offset_s"] >= window.start_s)
                      & (frame["offset_s"] < window.end_s)] if len(frame) else frame
         seconds = mine["offset_s"].astype(int).nunique() if len(mine) else 0
-        requests = evidence.metrics_of(window, self.request).requests
+        requests = evidence.metrics_of(window, self.spec.request).requests
         containers = sorted(set(mine["container"])) if len(mine) else []
         per_request = sent_per_request(frame, evidence.records, containers, window.start_s, window.end_s)
         sampled = seconds >= MIN_SAMPLED_SHARE * window.duration_s
         served = per_request is not None and per_request >= IN_PATH_MIN_TX_BYTES_PER_REQUEST
         sent = f"{per_request:.0f} B per request" if per_request is not None else "an unknown amount"
-        text = (f"{requests} requests in {window.name}; {self.service} sent {sent}; memory sampled in {seconds} of "
+        text = (f"{requests} requests in {window.name}; {self.spec.service} sent {sent}; memory sampled in {seconds} of "
                 f"{window.duration_s:.0f} s")
         missing = ([f"too few requests to load it (at least {MIN_LOADED_REQUESTS} needed)"]
                    if requests < MIN_LOADED_REQUESTS else [])
-        missing += [] if served else [f"{self.service} served no request (at least {IN_PATH_MIN_TX_BYTES_PER_REQUEST:g} B "
+        missing += [] if served else [f"{self.spec.service} served no request (at least {IN_PATH_MIN_TX_BYTES_PER_REQUEST:g} B "
                                       "per request needed)"]
         missing += [] if sampled else [f"its memory was sampled in under {MIN_SAMPLED_SHARE:.0%} of the window"]
         return not missing, text + ("; " + "; ".join(missing) if missing else "")

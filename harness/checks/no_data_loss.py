@@ -4,34 +4,17 @@ Redis")."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from harness.checks.base import MIN_REQUESTS, CheckSpec, Verdict
-from harness.checks.registry import register_check
+from harness.checks.base import Judge, Verdict
+from harness.checks.registry import register_judge
+from harness.scenario.checks.no_data_loss import NoDataLossCheck
 
 
-@register_check
-class NoDataLossCheck(CheckSpec):
-    """Judged on the read-back the harness does before teardown: every id acknowledged by a
-    request with ``ack_id`` set in the mix is fetched with that request's ``read_back`` path.
-    Held when at least one write was acknowledged and none is missing.
+@register_judge
+class NoDataLossJudge(Judge):
+    """Judges :class:`harness.scenario.checks.no_data_loss.NoDataLossCheck` (see the module docstring)."""
 
-    Evidence that a fault was put to the test: at least ``min_writes`` (default
-    ``harness.checks.base.MIN_REQUESTS``) writes were sent (acknowledged or refused) while a
-    fault that acted was in place (a write request, by name, that succeeded and started in
-    such a fault window). Without one: inconclusive (writes that only met a healthy system
-    prove nothing about losing them)."""
-
-    summary = "Every acknowledged write can be read back after the faults."
-
-    check: Literal["no_data_loss"] = "no_data_loss"
-    window: str = "run"
-    min_writes: int = Field(default=MIN_REQUESTS, ge=1, description="writes sent while a fault acted")
-
-    def default_label(self) -> str:
-        return "no acknowledged write lost"
+    spec_type = NoDataLossCheck
+    spec: NoDataLossCheck
 
     def windows(self, evidence):
         return [evidence.run]
@@ -63,5 +46,5 @@ class NoDataLossCheck(CheckSpec):
             attempted += len(writes)
             acknowledged += int((writes["error"] == "").sum())
         names = ", ".join(w.name for w in windows) or "no fault window whose fault acted"
-        return attempted >= self.min_writes, (f"{attempted} writes were sent while a fault was in effect, {acknowledged} "
-                                              f"of them acknowledged ({names}; at least {self.min_writes} needed)")
+        return attempted >= self.spec.min_writes, (f"{attempted} writes were sent while a fault was in effect, {acknowledged} "
+                                              f"of them acknowledged ({names}; at least {self.spec.min_writes} needed)")

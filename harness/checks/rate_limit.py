@@ -3,19 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from harness.checks.backpressure import ShedCheck
-from harness.checks.registry import register_check
+from harness.checks.backpressure import ShedJudge
+from harness.checks.registry import register_judge
+from harness.scenario.checks.rate_limit import RateLimitCheck
 
 
-@register_check
-class RateLimitCheck(ShedCheck):
-    """Like ``backpressure``, with 429 as the rejection."""
+@register_judge
+class RateLimitJudge(ShedJudge):
+    """Judges :class:`harness.scenario.checks.rate_limit.RateLimitCheck` (see the module docstring)."""
 
-    summary = "Requests over the rate limit get fast 429s; accepted requests keep a bounded p99."
-
-    check: Literal["rate_limit"] = "rate_limit"
-    statuses: list[int] = Field(default_factory=lambda: [429])
+    spec_type = RateLimitCheck
+    spec: RateLimitCheck

@@ -3,44 +3,32 @@ Point of Failure"; seed 001 "Pattern A: Active-Active")."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from harness.checks.base import CheckSpec, Verdict, needed_requests
-from harness.checks.registry import register_check
+from harness.checks.base import Judge, Verdict, needed_requests
+from harness.checks.registry import register_judge
+from harness.scenario.checks.redundancy import RedundancyCheck
 
 MIN_FLOW = 0.5
 """With a replica lost, at least this share of the baseline's request rate must still start:
 the survivors took the load (a closed-model load that slowed to a trickle hides errors)."""
 
 
-@register_check
-class RedundancyCheck(CheckSpec):
-    """Parameters: ``max_error_rate`` (0..1) in the fault window of a replica loss.
+@register_judge
+class RedundancyJudge(Judge):
+    """Judges :class:`harness.scenario.checks.redundancy.RedundancyCheck` (see the module docstring)."""
 
-    Evidence: the fault's effect (the replica died and was on the requests' path, see
-    :mod:`harness.analysis.fault_effect`), and that the other replicas carried the load: the
-    window's requests reach :data:`MIN_FLOW` of what the baseline's rate gives."""
-
-    summary = "Losing a replica keeps the error rate under a bound: no single point of failure."
-
-    check: Literal["redundancy"] = "redundancy"
-    max_error_rate: float = Field(ge=0, le=1)
-
-    def default_label(self) -> str:
-        return f"redundancy keeps error_rate <= {self.max_error_rate:g} in {self.window}"
+    spec_type = RedundancyCheck
+    spec: RedundancyCheck
 
     def judge_window(self, evidence, window) -> Verdict:
-        m = evidence.metrics_of(window, self.request)
+        m = evidence.metrics_of(window, self.spec.request)
         if m.requests == 0:
-            return self.no_requests(evidence, window, self.max_error_rate, "<=", "error_rate")
+            return self.no_requests(evidence, window, self.spec.max_error_rate, "<=", "error_rate")
         failed = sum(m.errors.values())
-        expected = evidence.expected_requests(window, self.request)
+        expected = evidence.expected_requests(window, self.spec.request)
         lost = f"with a replica lost ({window.name}), {failed} of {m.requests} requests failed ({m.error_rate:.2%}; " \
-               f"at most {self.max_error_rate:.2%} allowed)"
+               f"at most {self.spec.max_error_rate:.2%} allowed)"
         if expected <= 0:
-            verdict = Verdict(m.error_rate <= self.max_error_rate, m.error_rate, self.max_error_rate, "<=",
+            verdict = Verdict(m.error_rate <= self.spec.max_error_rate, m.error_rate, self.spec.max_error_rate, "<=",
                               "error_rate", lost + ".", evidence=(f"{m.requests} requests started, no baseline",))
             if verdict.held:
                 return verdict.unproven("there is no baseline to tell whether the other replicas carried the load")
@@ -48,7 +36,7 @@ class RedundancyCheck(CheckSpec):
         flowing = m.requests >= MIN_FLOW * expected
         flow = f"{m.requests} requests started ({m.rps:g}/s), {m.requests / expected:.0%} of the baseline's rate"
         verdict = Verdict(
-            m.error_rate <= self.max_error_rate and flowing, m.error_rate, self.max_error_rate, "<=", "error_rate",
+            m.error_rate <= self.spec.max_error_rate and flowing, m.error_rate, self.spec.max_error_rate, "<=", "error_rate",
             lost + ("" if flowing else f", and only {flow}: the other replicas did not carry the load") + ".",
             evidence=(f"the survivors carried the load: {flow}" if flowing else flow,))
-        return verdict.powered(m.requests, needed_requests("error_rate", "<=", self.max_error_rate))
+        return verdict.powered(m.requests, needed_requests("error_rate", "<=", self.spec.max_error_rate))

@@ -1,45 +1,68 @@
-"""Registry of checks: every module of this package except the core ones registers its spec."""
+"""The judges of the checks: every check module of this package, plus the ones third-party
+packages add through the ``harness.checks`` entry-point group (their specs register apart,
+through ``harness.check_specs``: :mod:`harness.scenario.checks.registry`), and
+:func:`evaluate`, which judges a scenario's expectations with them.
+"""
 
 from __future__ import annotations
 
-from harness.checks.base import CheckSpec
-from harness.plugins import import_modules
+from typing import TYPE_CHECKING
 
-_CORE_MODULES = {"base", "registry"}
-_REGISTRY: dict[str, type[CheckSpec]] = {}
-_loaded = False
+from harness.checks.base import ExpectationResult, Judge
+from harness.plugins import Registry
+from harness.scenario.checks import CheckSpec
+
+if TYPE_CHECKING:
+    from harness.analysis.evidence import Evidence
+
+ENTRY_POINT_GROUP = "harness.checks"
+"""Entry-point group of third-party judges (each entry names a module that registers one)."""
+
+JUDGES: Registry[type[Judge]] = Registry("harness.checks", {"base", "registry"}, ENTRY_POINT_GROUP, "check judge")
+"""Check name -> judge class."""
 
 
-def register_check(spec_type: type[CheckSpec]) -> type[CheckSpec]:
-    """Class decorator registering a check spec under its ``check`` literal default.
+def register_judge(judge_type: type[Judge]) -> type[Judge]:
+    """Class decorator: register ``judge_type`` under the ``check`` name of its ``spec_type``.
 
     Raises:
-        TypeError: no string default for ``check``, or the name is taken by another class.
+        TypeError: no ``spec_type`` that is a :class:`CheckSpec` with a string ``check``
+            default, or another judge holds the name (both modules named).
     """
+    spec_type = getattr(judge_type, "spec_type", None)
+    if not (isinstance(spec_type, type) and issubclass(spec_type, CheckSpec)):
+        raise TypeError(f"judge {judge_type.__module__}.{judge_type.__name__} has no spec_type")
     name = spec_type.model_fields["check"].default
     if not isinstance(name, str) or not name:
         raise TypeError(f"{spec_type.__name__}.check needs a string default")
-    other = _REGISTRY.get(name)
-    if other is not None and other is not spec_type:
-        raise TypeError(f"check {name!r} registered twice: {other.__module__} and {spec_type.__module__}")
-    _REGISTRY[name] = spec_type
-    return spec_type
+    return JUDGES.add(name, judge_type)
 
 
-def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import_modules("harness.checks", _CORE_MODULES)
+def judge_names() -> list[str]:
+    """Sorted names of every check that has a judge."""
+    return JUDGES.names()
 
 
-def check_spec_types() -> list[type[CheckSpec]]:
-    """Spec classes of every check, ``threshold`` first, then by name."""
-    _load()
-    return [_REGISTRY[n] for n in sorted(_REGISTRY, key=lambda n: (n != "threshold", n))]
+def judge_for(spec: CheckSpec) -> Judge:
+    """The judge of ``spec``, built from it.
+
+    Raises:
+        KeyError: no judge is registered for ``spec.check`` (a spec plugin without its judge).
+    """
+    return JUDGES.get(spec.check)(spec)
 
 
-def check_names() -> list[str]:
-    """Names of every registered check."""
-    return [t.model_fields["check"].default for t in check_spec_types()]
+def evaluate(expectations: list[CheckSpec], evidence: Evidence) -> list[ExpectationResult]:
+    """One or more verdicts per expectation, in order (a selector matching several windows
+    yields one per window; a selector matching none yields an inconclusive verdict).
+
+    Raises:
+        KeyError: an expectation's check has no judge.
+    """
+    results: list[ExpectationResult] = []
+    for spec in expectations:
+        results.extend(judge_for(spec).judge(evidence))
+    return results
+
+
+__all__ = ["ENTRY_POINT_GROUP", "JUDGES", "evaluate", "judge_for", "judge_names", "register_judge"]

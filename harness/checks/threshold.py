@@ -2,112 +2,32 @@
 
 from __future__ import annotations
 
-import operator
-import re
-import typing
-from typing import Any, Literal
+from harness.checks.base import Judge, Verdict, needed_requests
+from harness.checks.registry import register_judge
+from harness.scenario.checks.threshold import Threshold
 
-from pydantic import Field, model_validator
-
-from harness.checks.base import CheckSpec, Verdict, needed_requests
-from harness.checks.registry import register_check
-
-Metric = Literal[
-    "requests",
-    "rps",
-    "error_rate",
-    "success_rate",
-    "p50_ms",
-    "p90_ms",
-    "p95_ms",
-    "p99_ms",
-    "p999_ms",
-    "max_ms",
-    "mean_ms",
-]
-"""Window metrics a threshold can name (see ``harness.analysis.metrics.WindowMetrics``)."""
-
-METRICS: tuple[str, ...] = typing.get_args(Metric)
-OPERATORS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
-COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 WORDS = {"<": "below", "<=": "at most", ">": "above", ">=": "at least"}
-THRESHOLD_TEXT = re.compile(
-    r"^\s*(?P<metric>[a-z0-9_]+)\s*(?P<op><=|>=|<|>)\s*(?P<value>[-+0-9.eE]+)\s*(?:in\s+(?P<window>\S+))?\s*$"
-)
+"""Each operator in the words of a verdict's explanation."""
 
 
-@register_check
-class Threshold(CheckSpec):
-    """A bound on one window metric: ``{window: fault, metric: p99_ms, "<": 800}``.
+@register_judge
+class ThresholdJudge(Judge):
+    """Judges :class:`harness.scenario.checks.threshold.Threshold` (see the module docstring)."""
 
-    Also written as a string: ``"p99_ms < 800 in fault"`` (``in WINDOW`` optional, default
-    ``run``). Exactly one operator of ``<``, ``<=``, ``>``, ``>=``. ``request`` narrows the metric
-    to one request name. A selector matching several windows yields one verdict per window.
-
-    Evidence: on a fault or recovery window, the fault's effect (the verdict is inconclusive
-    without it); the number of requests measured, which must reach
-    :func:`harness.checks.base.needed_requests` for a bound to hold.
-    """
-
-    summary = "A plain bound on a window metric (error_rate, p99_ms, rps, ...)."
-
-    check: Literal["threshold"] = "threshold"
-    window: str = "run"
-    metric: Metric
-    lt: float | None = Field(default=None, alias="<")
-    le: float | None = Field(default=None, alias="<=")
-    gt: float | None = Field(default=None, alias=">")
-    ge: float | None = Field(default=None, alias=">=")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_text(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            match = THRESHOLD_TEXT.match(data)
-            if not match:
-                raise ValueError(f"cannot read threshold {data!r}; write it like 'p99_ms < 800 in fault'")
-            parsed: dict[str, Any] = {"metric": match["metric"], match["op"]: match["value"]}
-            if match["window"]:
-                parsed["window"] = match["window"]
-            return parsed
-        return data
-
-    @model_validator(mode="after")
-    def _one_operator(self) -> "Threshold":
-        given = [op for op, attr in OPERATORS.items() if getattr(self, attr) is not None]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one operator of <, <=, >, >= (got {len(given)})")
-        return self
-
-    @property
-    def operator(self) -> str:
-        """The comparison, as written (``<``, ``<=``, ``>``, ``>=``)."""
-        return next(op for op, attr in OPERATORS.items() if getattr(self, attr) is not None)
-
-    @property
-    def limit(self) -> float:
-        """The threshold value."""
-        return float(getattr(self, OPERATORS[self.operator]))
-
-    def default_label(self) -> str:
-        scope = f"[{self.request}] " if self.request else ""
-        return f"{scope}{self.metric} {self.operator} {self.limit:g} in {self.window}"
-
-    def holds(self, observed: float) -> bool:
-        """Whether ``observed`` satisfies the bound."""
-        return COMPARE[self.operator](observed, self.limit)
+    spec_type = Threshold
+    spec: Threshold
 
     def judge_window(self, evidence, window) -> Verdict:
-        metrics = evidence.metrics_of(window, self.request)
-        observed = getattr(metrics, self.metric)
+        metrics = evidence.metrics_of(window, self.spec.request)
+        observed = getattr(metrics, self.spec.metric)
         if observed is None or metrics.requests == 0:
-            return self.no_requests(evidence, window, self.limit, self.operator, self.metric)
-        held = self.holds(observed)
-        scope = f" for {self.request}" if self.request else ""
+            return self.no_requests(evidence, window, self.spec.limit, self.spec.operator, self.spec.metric)
+        held = self.spec.holds(observed)
+        scope = f" for {self.spec.request}" if self.spec.request else ""
         verdict = Verdict(
-            held, float(observed), self.limit, self.operator, self.metric,
-            f"{self.metric}{scope} was {observed:g} in {window.name} ({metrics.requests} requests, "
-            f"{window.start_s:g}-{window.end_s:g} s); it had to be {WORDS[self.operator]} {self.limit:g}, "
+            held, float(observed), self.spec.limit, self.spec.operator, self.spec.metric,
+            f"{self.spec.metric}{scope} was {observed:g} in {window.name} ({metrics.requests} requests, "
+            f"{window.start_s:g}-{window.end_s:g} s); it had to be {WORDS[self.spec.operator]} {self.spec.limit:g}, "
             f"so the expectation {'held' if held else 'failed'}.",
             evidence=(f"{metrics.requests} requests{scope} measured in {window.name}",))
-        return verdict.powered(metrics.requests, needed_requests(self.metric, self.operator, self.limit))
+        return verdict.powered(metrics.requests, needed_requests(self.spec.metric, self.spec.operator, self.spec.limit))

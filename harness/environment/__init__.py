@@ -4,7 +4,9 @@ The only package that talks to Docker for lifecycle; analysis and reports never 
 """
 
 from harness.environment.compose import Compose, compose_command
-from harness.environment.stack import RUN_LABEL, Stack, compose_services, docker_client, label_config, sweep
+from harness.environment.containers import RunContainers, docker_client
+from harness.environment.labels import RUN_LABEL, label_config
+from harness.environment.stack import Stack, compose_services, sweep
 
-__all__ = ["RUN_LABEL", "Compose", "Stack", "compose_command",
-    "compose_services", "docker_client", "label_config", "sweep"]
+__all__ = ["RUN_LABEL", "Compose", "RunContainers", "Stack", "compose_command", "compose_services", "docker_client",
+           "label_config", "sweep"]

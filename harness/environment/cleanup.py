@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.environment.containers import docker_client
+from harness.environment.labels import RUN_LABEL
 from harness.environment.ledger import Damage, forget, read_index, replay
-from harness.environment.stack import RUN_LABEL, docker_client, sweep
+from harness.environment.stack import sweep
 
 
 def labelled_run_ids() -> set[str]:

@@ -11,7 +11,7 @@ import docker.errors
 import requests
 
 from harness.environment.compose import compose_command
-from harness.environment.stack import docker_client
+from harness.environment.containers import docker_client
 from harness.errors import EnvironmentFailure
 
 REQUIRED_IMAGES = (

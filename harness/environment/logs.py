@@ -92,7 +92,7 @@ def read_tail(container: Any, max_bytes: int = MAX_LOG_BYTES, deadline: float | 
 
     Raises:
         docker.errors.DockerException, requests.RequestException: the engine failed (wrap the
-            call in :meth:`Stack.call`).
+            call in :meth:`RunContainers.call`).
     """
     stream = container.logs(stdout=True, stderr=True, timestamps=True, stream=True, follow=False)
     buf = bytearray()
@@ -162,7 +162,7 @@ def save_logs(stack: Stack, run_dir: Path, redact: Callable[[str], str] = lambda
     saved: list[SavedLog] = []
     failed: list[str] = []
     try:
-        containers = sorted(stack._containers(all=True), key=lambda c: str(c.name))
+        containers = sorted(stack.containers.listing(all=True), key=lambda c: str(c.name))
         folder = run_dir / LOGS_DIR
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.log"):
@@ -178,7 +178,7 @@ def save_logs(stack: Stack, run_dir: Path, redact: Callable[[str], str] = lambda
         try:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the {budget_s:g} s budget for saving logs ran out before this container")
-            tail = stack.call(f"logs of {name}", lambda c=container: read_tail(c, max_bytes, deadline))
+            tail = stack.containers.call(f"logs of {name}", lambda c=container: read_tail(c, max_bytes, deadline))
             text = (tail.note(max_bytes) or "") + tail.data.decode("utf-8", errors="replace")
             file = folder / log_file_name(name)
             file.write_bytes(redact(text).encode("utf-8"))

@@ -26,7 +26,9 @@ from typing import Any
 import docker.errors
 import requests
 
-from harness.environment.stack import RUN_LABEL, SERVICE_LABEL, Stack
+from harness.environment.containers import SERVICE_LABEL, RunContainers
+from harness.environment.labels import RUN_LABEL
+from harness.environment.timing import DOCKER_TIMEOUT_S
 from harness.recorder import EventRecorder
 from harness.scenario.models import Scrape
 
@@ -92,21 +94,21 @@ class Monitor:
     """Telemetry threads for one run (see the module docstring).
 
     Args:
-        stack: the run's stack (its containers are found by label on every pass, so restarted
+        containers: the run's containers (found by label on every pass, so restarted
             containers are followed).
         journal: where samples and events go.
         scrapes: the scenario's ``target.scrape`` entries.
     """
 
-    def __init__(self, stack: Stack, journal: EventRecorder, scrapes: list[Scrape]):
-        self.stack = stack
+    def __init__(self, containers: RunContainers, journal: EventRecorder, scrapes: list[Scrape]):
+        self.containers = containers
         self.journal = journal
         self.scrapes = scrapes
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._events_stream: Any = None
         self._http = requests.Session()
-        self._docker = docker.DockerClient.from_env(timeout=30, max_pool_size=64)
+        self._docker = docker.DockerClient.from_env(timeout=DOCKER_TIMEOUT_S, max_pool_size=64)
         self._streaming: set[str] = set()
         self._lock = threading.Lock()
 
@@ -133,7 +135,7 @@ class Monitor:
 
     def _running(self) -> list[Any]:
         try:
-            return [c for c in self.stack._containers() if c.status == "running"]
+            return [c for c in self.containers.listing() if c.status == "running"]
         except Exception:  # telemetry is best effort
             return []
 
@@ -167,7 +169,7 @@ class Monitor:
     def _events_loop(self) -> None:
         try:
             self._events_stream = self._docker.events(
-                decode=True, filters={"type": "container", "label": f"{RUN_LABEL}={self.stack.run_id}"}
+                decode=True, filters={"type": "container", "label": f"{RUN_LABEL}={self.containers.run_id}"}
             )
             for event in self._events_stream:
                 if self._stop.is_set():
@@ -191,9 +193,9 @@ class Monitor:
         period = min(s.every_s for s in self.scrapes)
         while not self._stop.wait(period):
             for scrape in self.scrapes:
-                for name in self.stack.running_containers(scrape.service):
+                for name in self.containers.running_containers(scrape.service):
                     try:
-                        ip = self.stack.ips(name)[0]
+                        ip = self.containers.ips(name)[0]
                         resp = self._http.get(f"http://{ip}:{scrape.port}{scrape.path}", timeout=SCRAPE_TIMEOUT_S)
                         samples = parse_prometheus(resp.text)
                     except Exception:  # a frozen or dead target simply has no sample this second

@@ -10,59 +10,24 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import docker
 import docker.errors
 import requests
 
 from harness.environment.compose import Compose
-from harness.environment.labels import PROJECT_LABEL, RUN_LABEL, SERVICE_KEY_LABEL, label_config  # noqa: F401 (re-exported)
+from harness.environment.containers import RunContainers, docker_client
+from harness.environment.labels import RUN_LABEL
 from harness.environment.ledger import Ledger
-from harness.environment.project import CopyOptions, EdgePlan, edges_of, loopback_ports, make_copy  # noqa: F401
+from harness.environment.project import CopyOptions, EdgePlan, edges_of, make_copy
+from harness.environment.timing import MIN_UP_S, PULL_TIMEOUT_S, up_for_s
 from harness.errors import EnvironmentFailure
 from harness.recorder import EventRecorder
-
-if TYPE_CHECKING:  # the scenario package imports fault modules, which may import this one
-    from harness.scenario.models import Target
-
-SERVICE_LABEL = SERVICE_KEY_LABEL
-"""Containers are looked up by the service name the scenario uses (see labels.py)."""
-MIN_UP_S = 2.0
-"""A container without a health check counts as ready once it has been running this long, so
-one that crashes right after starting is not mistaken for a healthy one."""
-
-DOCKER_TIMEOUT_S = 30
-"""Timeout of each Docker engine API call; a hung engine makes the run inconclusive."""
-
-
-def docker_client() -> docker.DockerClient:
-    """A Docker SDK client with a per-call timeout.
-
-    Raises:
-        EnvironmentFailure: the engine does not answer; the message says how to start one.
-    """
-    try:
-        client = docker.from_env(timeout=DOCKER_TIMEOUT_S)
-        client.ping()
-    except (docker.errors.DockerException, requests.RequestException) as exc:
-        raise EnvironmentFailure(f"Docker engine not reachable ({exc}); run `make setup` or start dockerd") from None
-    return client
-
-
-def _up_for_s(started_at: str) -> float:
-    """Seconds since Docker's ``State.StartedAt`` (RFC 3339 with nanoseconds); 0 if unparsable."""
-    from datetime import datetime, timezone
-
-    try:
-        stamp = datetime.fromisoformat(started_at[:26].rstrip("Z") + "+00:00")
-    except ValueError:
-        return 0.0
-    return (datetime.now(timezone.utc) - stamp).total_seconds()
+from harness.scenario.models import Target
 
 
 def compose_env(target: Target) -> dict[str, str]:
@@ -103,10 +68,6 @@ def resolve_compose(target: Target, base_dir: Path, project: str = "harness-pref
         return json.loads(compose.run(["config", "--format", "json"], timeout_s=60))
 
 
-PULL_TIMEOUT_S = 300
-"""Longest wait for pulling the images a run's stack lacks, s."""
-
-
 class Stack:
     """A running compose project for one run.
 
@@ -145,6 +106,9 @@ class Stack:
         self.journal = journal
         self.compose = Compose(self.project, None, compose_env(target), run_dir / "compose.log", redact)
         self.docker = docker_client()
+        self.containers = RunContainers(self.docker, self.project, run_id, target.toxiproxy_service,
+                                        target.allow_toxiproxy_faults)
+        """The container-action API of this run (what faults and the orchestrator act through)."""
         self.started = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -235,7 +199,7 @@ class Stack:
         completed: set[str] = set()
         while time.monotonic() < deadline:
             pending, completed = {}, set()
-            containers = self._containers(all=True)
+            containers = self.containers.listing(all=True)
             for c in containers:
                 state = c.attrs.get("State", {})
                 health = (state.get("Health") or {}).get("Status")
@@ -243,7 +207,7 @@ class Stack:
                     completed.add(c.name)  # a one-shot job (init, migration) that finished
                 elif state.get("Status") != "running":
                     pending[c.name] = f"state {state.get('Status')}, exit code {state.get('ExitCode')}"
-                elif health is None and _up_for_s(state.get("StartedAt", "")) < MIN_UP_S:
+                elif health is None and up_for_s(state.get("StartedAt", "")) < MIN_UP_S:
                     pending[c.name] = "just started"
                 elif health not in (None, "healthy"):
                     logs = (state.get("Health") or {}).get("Log") or [{}]
@@ -274,123 +238,6 @@ class Stack:
         if self.resolved_file is not None:
             self.resolved_file.unlink(missing_ok=True)
         return swept
-
-    # -- queries and container actions used by faults and the orchestrator ---------------
-
-    def _containers(self, service: str | None = None, all: bool = False) -> list[Any]:
-        filters = {"label": [f"{PROJECT_LABEL}={self.project}", f"{RUN_LABEL}={self.run_id}"]}
-        if service:
-            filters["label"].append(f"{SERVICE_LABEL}={service}")
-        return self.call("listing containers", lambda: self.docker.containers.list(all=all, filters=filters))
-
-    def services(self) -> list[str]:
-        """Names of the project's services that have containers."""
-        return sorted({c.labels.get(SERVICE_LABEL, "") for c in self._containers(all=True)} - {""})
-
-    def running_containers(self, service: str) -> list[str]:
-        """Names of the running containers of ``service``."""
-        return [c.name for c in self._containers(service) if c.status == "running"]
-
-    def published_port(self, service: str, port: int) -> int:
-        """The loopback host port that ``service``'s container ``port``/tcp is published on.
-
-        Raises:
-            EnvironmentFailure: the service has no container, or the port is not published.
-        """
-        for c in self._containers(service):
-            bindings = (c.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{port}/tcp") or []
-            for binding in bindings:
-                if binding.get("HostPort"):
-                    return int(binding["HostPort"])
-        raise EnvironmentFailure(f"service {service!r} does not publish port {port} (add ports: ['127.0.0.1::{port}'])")
-
-    def containers_of(self, service: str) -> list[str]:
-        """Names of every container of ``service`` (running or not), sorted."""
-        return sorted(c.name for c in self._containers(service, all=True))
-
-    def container(self, name: str) -> Any:
-        """The Docker SDK container ``name``, fresh from the engine, *only if* it carries this
-        run's label and is not the harness's own Toxiproxy (unless the scenario allows it): the
-        blast-radius guard every container fault goes through.
-
-        Raises:
-            EnvironmentFailure: not found, not labelled ``harness.run-id=<this run>``, or the
-                protected Toxiproxy.
-        """
-        container = self.inspect(name)
-        service = container.labels.get(SERVICE_LABEL)
-        if service == self.target.toxiproxy_service and not self.target.allow_toxiproxy_faults:
-            raise EnvironmentFailure(f"refusing to touch {name}: {service} is the harness's Toxiproxy "
-                                     "(set target.allow_toxiproxy_faults: true to target it)")
-        return container
-
-    def inspect(self, name: str) -> Any:
-        """The Docker SDK container ``name`` for reading only, if it carries this run's label.
-
-        Raises:
-            EnvironmentFailure: not found, or not labelled ``harness.run-id=<this run>``.
-        """
-        container = self.call(f"inspect {name}", lambda: self.docker.containers.get(name))
-        if container.labels.get(RUN_LABEL) != self.run_id:
-            raise EnvironmentFailure(f"refusing to touch {name}: it does not carry {RUN_LABEL}={self.run_id}")
-        return container
-
-    @staticmethod
-    def call(what: str, action: Any) -> Any:
-        """Run ``action()`` (a Docker SDK call) and turn its errors into EnvironmentFailure."""
-        try:
-            return action()
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise EnvironmentFailure(f"docker: {what} failed: {exc}") from None
-
-    def pid(self, name: str) -> int:
-        """Host PID of the container's main process (for nsenter, prlimit, /proc).
-
-        Raises:
-            EnvironmentFailure: the container is not running.
-        """
-        pid = int(self.container(name).attrs.get("State", {}).get("Pid") or 0)
-        if pid <= 0:
-            raise EnvironmentFailure(f"{name} is not running (no pid)")
-        return pid
-
-    def ips(self, name: str) -> list[str]:
-        """IPv4 addresses of the container on its networks."""
-        networks = self.inspect(name).attrs.get("NetworkSettings", {}).get("Networks") or {}
-        return sorted(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
-
-    def nsenter_net(self, name: str, argv: list[str], timeout_s: float = 10) -> str:
-        """Run ``argv`` (a host binary, e.g. ``iptables``) inside the container's network
-        namespace via ``nsenter -t PID -n``; return stdout. No shell is involved.
-
-        Raises:
-            EnvironmentFailure: non-zero exit or timeout (with stderr).
-        """
-        cmd = ["nsenter", "-t", str(self.pid(name)), "-n", *argv]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise EnvironmentFailure(f"{' '.join(argv[:2])} in {name}'s network namespace failed: {exc}") from None
-        if proc.returncode != 0:
-            raise EnvironmentFailure(f"{' '.join(argv)} in {name}'s network namespace failed: {proc.stderr.strip()}")
-        return proc.stdout
-
-    def kill(self, name: str, signal: str) -> None:
-        """Send ``signal`` to a container of this run (never to any other container)."""
-        container = self.container(name)
-        self.call(f"kill {name}", lambda: container.kill(signal=signal))
-
-    def start(self, name: str) -> bool:
-        """Start a stopped container of this run; return False if it was already running."""
-        container = self.container(name)
-        if container.status == "running":
-            return False
-        self.call(f"start {name}", container.start)
-        return True
-
-    def image_ids(self) -> dict[str, str]:
-        """Service -> image id of its containers (the environment fingerprint)."""
-        return {c.labels.get(SERVICE_LABEL, c.name): c.attrs.get("Image", "") for c in self._containers(all=True)}
 
 
 def sweep(client: docker.DockerClient, run_id: str | None = None) -> list[str]:

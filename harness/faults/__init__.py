@@ -1,21 +1,13 @@
-"""Fault kinds: one module per kind, a registry, and the ``validate -> inject -> revert`` contract.
+"""Fault injectors: one module per kind, a registry, and the ``inject -> revert`` contract.
 
-Public surface: :class:`FaultSpec`, :class:`Fault`, :class:`FaultContext`, :func:`register`,
-:func:`fault_kinds`, :func:`fault_for`. Concrete kinds live in their own modules and register
-themselves; nothing here names one.
+Public surface: :class:`Fault`, :class:`FaultContext`, :class:`ContainerActions`,
+:func:`register`, :func:`fault_kinds`, :func:`fault_for`. Each kind's spec (what a scenario may
+say) is in :mod:`harness.scenario.faults`; concrete kinds live in their own modules here and
+register themselves; nothing here names one.
 """
 
-from harness.faults.base import Fault, FaultContext, FaultSpec, NetworkFaultSpec, Stream
-from harness.faults.registry import fault_for, fault_kinds, fault_spec_types, register
+from harness.faults.base import Fault
+from harness.faults.context import ContainerActions, FaultContext
+from harness.faults.registry import fault_for, fault_kinds, register
 
-__all__ = [
-    "Fault",
-    "FaultContext",
-    "FaultSpec",
-    "NetworkFaultSpec",
-    "Stream",
-    "fault_for",
-    "fault_kinds",
-    "fault_spec_types",
-    "register",
-]
+__all__ = ["ContainerActions", "Fault", "FaultContext", "fault_for", "fault_kinds", "register"]

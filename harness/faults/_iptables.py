@@ -17,7 +17,7 @@ from harness.errors import EnvironmentFailure
 from harness.faults._effect import EFFECT_READ_TIMEOUT_S, Deadline, bounded_read
 
 if TYPE_CHECKING:
-    from harness.environment.stack import Stack
+    from harness.faults.context import ContainerActions
 
 IPTABLES_WAIT_S = 5
 """``iptables -w``: seconds to wait for the xtables lock when another iptables call holds it."""
@@ -76,19 +76,6 @@ def rule_counters(listing: str, comment: str) -> list[tuple[int, int]]:
     return found
 
 
-def validate_services(services: list[str]) -> list[str]:
-    """Pydantic helper: names are non-empty and unique; returns them unchanged.
-
-    Raises:
-        ValueError: an empty or repeated name.
-    """
-    if any(not s for s in services):
-        raise ValueError("service names must not be empty")
-    if len(set(services)) != len(services):
-        raise ValueError("service names must be unique")
-    return services
-
-
 @dataclass(frozen=True)
 class Rule:
     """One filter-table rule: ``chain``, its ``matches`` (iptables argv, e.g.
@@ -114,12 +101,12 @@ class NetnsRules:
     rule by position or any rule without our comment.
 
     Args:
-        stack: the run's stack (every container goes through its label-checked accessors).
+        containers: the run's containers (every one goes through their label-checked guard).
         comment: the fault's comment (:func:`rule_comment`).
     """
 
-    def __init__(self, stack: Stack, comment: str):
-        self.stack = stack
+    def __init__(self, containers: ContainerActions, comment: str):
+        self.containers = containers
         self.comment = comment
         self._namespaces: dict[str, int] = {}  # container -> PID 1 of the namespace holding rules
 
@@ -129,7 +116,7 @@ class NetnsRules:
         Raises:
             EnvironmentFailure: iptables failed or timed out (the message has its stderr).
         """
-        return self.stack.nsenter_net(container, ["iptables", "-w", str(IPTABLES_WAIT_S), *argv],
+        return self.containers.nsenter_net(container, ["iptables", "-w", str(IPTABLES_WAIT_S), *argv],
                                       timeout_s=IPTABLES_TIMEOUT_S)
 
     def claim(self, containers: list[str]) -> None:
@@ -139,11 +126,11 @@ class NetnsRules:
         the inject while nothing has changed yet.
 
         Raises:
-            EnvironmentFailure: a container is not running or refused by the stack's guard.
+            EnvironmentFailure: a container is not running or refused by the guard.
         """
         for container in containers:
             if container not in self._namespaces:
-                self._namespaces[container] = self.stack.pid(container)  # the label-checked guard
+                self._namespaces[container] = self.containers.pid(container)  # the label-checked guard
 
     def add(self, container: str, rules: list[Rule]) -> None:
         """Insert ``rules`` at the top of their chains in ``container``'s namespace (so they win
@@ -209,7 +196,7 @@ class NetnsRules:
         for chain in CHAINS:
             if deadline.expired():
                 raise EnvironmentFailure("effect read: out of time")
-            listing = self.stack.nsenter_net(
+            listing = self.containers.nsenter_net(
                 container, ["iptables", "-w", str(COUNTER_WAIT_S), "-L", chain, "-v", "-x", "-n"],
                 timeout_s=min(COUNTER_TIMEOUT_S, deadline.remaining_s()))
             found += rule_counters(listing, self.comment)
@@ -240,9 +227,9 @@ class NetnsRules:
         """Whether ``container`` still runs (or is paused) with the PID 1 whose namespace got our
         rules; False when it is gone, stopped or restarted."""
         try:
-            state = self.stack.container(container).attrs.get("State") or {}
+            state = self.containers.container(container).attrs.get("State") or {}
         except EnvironmentFailure:
-            if any(container in self.stack.containers_of(s) for s in self.stack.services()):
+            if any(container in self.containers.containers_of(s) for s in self.containers.services()):
                 raise  # it exists: the engine failed, and the rules may still be there
             return False  # removed: its namespace is gone with it
         return bool(state.get("Running")) and int(state.get("Pid") or 0) == pid
@@ -256,7 +243,7 @@ def netns_effect(rules: NetnsRules, what: str) -> dict[str, float]:
     return bounded_read(lambda: rules.counters(Deadline(COUNTERS_BUDGET_S)), what)
 
 
-def container_ips(stack: Stack, services: list[str], what: str) -> dict[str, list[str]]:
+def container_ips(containers: ContainerActions, services: list[str], what: str) -> dict[str, list[str]]:
     """IPv4 addresses of every running container of ``services``: ``{container: [ip, ...]}``.
 
     Raises:
@@ -265,11 +252,11 @@ def container_ips(stack: Stack, services: list[str], what: str) -> dict[str, lis
     """
     out: dict[str, list[str]] = {}
     for service in services:
-        running = sorted(stack.running_containers(service))
+        running = sorted(containers.running_containers(service))
         if not running:
             raise EnvironmentFailure(f"{what}: service {service!r} has no running container")
         for name in running:
-            out[name] = stack.ips(name)
+            out[name] = containers.ips(name)
     return out
 
 

@@ -20,25 +20,9 @@ Limits: this is a per-connection rate, not a shared link capacity: N connections
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from harness.faults.base import NetworkFaultSpec
 from harness.faults.registry import register
 from harness.faults.toxic_fault import ToxicFault
-
-
-class BandwidthSpec(NetworkFaultSpec):
-    """Parameters: ``rate_kbps`` (0..10000000 KB/s, 1 KB = 1000 bytes; 0 stalls the stream)."""
-
-    summary = ("Slow network / congested link: each connection's throughput through the proxy is capped at "
-               "rate_kbps (0 stalls it); small answers mostly just arrive later.")
-    seed_section = "000 How Servers Fail, 4. Scenario 3: High Latency"
-
-    kind: Literal["bandwidth"] = "bandwidth"
-    rate_kbps: int = Field(ge=0, le=10_000_000,
-                           description="throughput cap per connection, KB/s (1 KB = 1000 bytes); 0 = stall")
+from harness.scenario.faults.bandwidth import BandwidthSpec
 
 
 @register

@@ -1,156 +1,22 @@
-"""The fault contract every kind implements.
+"""The fault contract every kind implements: ``validate -> inject -> revert``.
 
-A kind is two classes in one module (the shape of Toxiproxy's ``toxics/``):
+A kind is two modules of the same name, one per layer (the shape of Toxiproxy's ``toxics/``):
 
-- a frozen pydantic *spec* (subclass of :class:`FaultSpec`) holding the parameters with units in
-  their names; validation is pydantic's, so a bad parameter is reported with its file and line;
-- a *fault* (subclass of :class:`Fault`) built from the spec and a :class:`FaultContext`, with
-  ``inject()`` and ``revert()``. ``revert()`` is idempotent and safe after a failed or partial
-  ``inject()``.
+- its *spec*, in :mod:`harness.scenario.faults` (a frozen pydantic model, subclass of
+  :class:`~harness.scenario.faults.FaultSpec`, with the parameters and units in their names);
+  a scenario is read and validated with specs alone;
+- its *fault*, here (subclass of :class:`Fault`), built from the spec and a
+  :class:`~harness.faults.context.FaultContext`, with ``inject()`` and ``revert()``.
+  ``revert()`` is idempotent and safe after a failed or partial ``inject()``.
 """
 
 from __future__ import annotations
 
-import random
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from harness.faults.effect_rules import ContainerEvents, EffectRule, ProxyPathLive, ProxyTraffic, Reported
-
-if TYPE_CHECKING:
-    from harness.environment.ledger import Ledger
-    from harness.environment.stack import Stack
-    from harness.toxiproxy.client import ToxiproxyClient
-
-Stream = Literal["upstream", "downstream", "both"]
-"""Toxiproxy stream: ``upstream`` is client to server, ``downstream`` server to client."""
-
-
-
-
-class FaultSpec(BaseModel):
-    """Common envelope of every fault in a scenario's ``faults:`` list.
-
-    Fields:
-        kind: registry name of the fault kind (subclasses narrow it to a ``Literal``).
-        name: unique name; defaults to ``<kind>-<position>``; windows are named after it.
-        at_s: inject time in seconds after the load starts (>= 0).
-        duration_s: seconds until the revert (> 0).
-        every_s: make the fault intermittent: inject again every ``every_s`` seconds (counted
-            from one inject to the next, so it must exceed ``duration_s``) ...
-        until_s: ... while the next inject would start before ``until_s`` (required with
-            ``every_s``).
-
-    Class attributes a kind sets for ``harness faults``: ``summary`` (one line: the real failure
-    it simulates) and ``seed_section`` (where in the seeds that failure is described).
-
-    Class attributes that say how analysis proves the fault acted (a verdict on a window of a
-    fault whose effect was not seen is ``inconclusive``, never ``held``):
-
-    - ``effect_rules``: any one of these :data:`EffectRule` proves the fault acted; empty means
-      the harness cannot see this kind's effect, and its windows are always inconclusive;
-    - ``victim_in_path``: the fault acts on containers, and they must also have been on the
-      requests' path: their answers during the baseline came to at least
-      ``harness.analysis.fault_effect.IN_PATH_MIN_TX_BYTES_PER_REQUEST`` bytes per client
-      request (a fault on a container nobody talks to proves nothing).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    summary: ClassVar[str] = ""
-    seed_section: ClassVar[str] = ""
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = ()
-    victim_in_path: ClassVar[bool] = False
-    host_needs: ClassVar[tuple[str, ...]] = ()
-    """What the Docker engine's host must give the harness for this kind, checked before a run
-    (:mod:`harness.faults.host_needs`): ``root``, ``local_engine``, ``cgroup_v1``, and tool
-    names looked up on ``PATH`` (``nsenter``, ``iptables``)."""
-
-    kind: str
-    name: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    at_s: float = Field(ge=0, le=86_400, description="inject time, seconds after load start")
-    duration_s: float = Field(gt=0, le=86_400, description="seconds the fault stays injected")
-    every_s: float | None = Field(default=None, gt=0, le=86_400, description="repeat period in seconds")
-    until_s: float | None = Field(default=None, gt=0, le=86_400, description="no inject starts at or after this")
-
-    @model_validator(mode="after")
-    def _intermittent(self) -> "FaultSpec":
-        if (self.every_s is None) != (self.until_s is None):
-            raise ValueError("every_s and until_s go together (an intermittent fault needs both)")
-        if self.every_s is not None and self.every_s <= self.duration_s:
-            raise ValueError(f"every_s ({self.every_s:g}) must be longer than duration_s ({self.duration_s:g})")
-        if self.until_s is not None and self.until_s <= self.at_s:
-            raise ValueError(f"until_s ({self.until_s:g}) must be after at_s ({self.at_s:g})")
-        return self
-
-    def occurrences(self) -> list[tuple[float, float]]:
-        """``(inject_s, revert_s)`` offsets of every occurrence: one, or one per ``every_s``
-        period whose inject starts before ``until_s``."""
-        if self.every_s is None or self.until_s is None:
-            return [(self.at_s, self.at_s + self.duration_s)]
-        out, start = [], self.at_s
-        while start < self.until_s and len(out) < 10_000:
-            out.append((start, start + self.duration_s))
-            start += self.every_s
-        return out
-
-    @property
-    def end_s(self) -> float:
-        """Offset of the last revert."""
-        return self.occurrences()[-1][1]
-
-    def proxy_refs(self) -> list[str]:
-        """Names of Toxiproxy proxies this fault needs; the scenario checks they are declared."""
-        return []
-
-    def service_refs(self) -> list[str]:
-        """Names of compose services this fault touches (its blast radius, before resolution)."""
-        return []
-
-
-class NetworkFaultSpec(FaultSpec):
-    """Envelope of faults applied through Toxiproxy on one proxy.
-
-    Fields:
-        proxy: name of a proxy declared under ``proxies:``.
-        stream: ``upstream``, ``downstream`` (Toxiproxy's default) or ``both``.
-        toxicity: probability in 0..1 that a *connection* is affected (Toxiproxy rolls it per
-            connection, not per request).
-        reset_connections: drop every open connection through the proxy at inject (by disabling
-            and re-enabling it), so that pooled keep-alive connections also see the fault.
-            Toxiproxy applies a new toxic to open connections for most toxics, but ``reset_peer``
-            only acts on connections opened after it exists; without this option, a client
-            with a warm pool may not see it at all.
-    """
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ProxyTraffic(),)
-
-    proxy: str = Field(min_length=1)
-    stream: Stream = "downstream"
-    toxicity: float = Field(default=1.0, gt=0, le=1)
-    reset_connections: bool = False
-
-    def proxy_refs(self) -> list[str]:
-        return [self.proxy]
-
-
-@dataclass
-class FaultContext:
-    """What a fault may touch: the run's Toxiproxy, the run's stack, and a seeded RNG.
-
-    ``rng`` is seeded from the scenario seed and the fault's name, so the same seed picks the same
-    victims whatever the order of faults. ``ledger``: a fault that creates something outside the
-    run's containers (a host process, a toxic in an external Toxiproxy) records its undo there
-    *before* creating it (see :mod:`harness.environment.ledger`).
-    """
-
-    toxiproxy: ToxiproxyClient
-    stack: Stack
-    rng: random.Random = field(default_factory=random.Random)
-    ledger: Ledger | None = None
+from harness.faults.context import FaultContext
+from harness.scenario.faults import FaultSpec
 
 
 class Fault(ABC):
@@ -182,3 +48,6 @@ class Fault(ABC):
         ``{"matched_packets": 1234}`` for iptables rules. Names carry their unit; values are
         numbers. Default: nothing measured (``{}``). Never raises: a failed read gives ``{}``."""
         return {}
+
+
+__all__ = ["Fault"]

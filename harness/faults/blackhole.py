@@ -27,23 +27,9 @@ passes through Toxiproxy (the dependency closing an idle connection, or the clie
 
 from __future__ import annotations
 
-from typing import Literal
-
-from harness.faults.base import NetworkFaultSpec
 from harness.faults.registry import register
 from harness.faults.toxic_fault import ToxicFault
-
-
-class BlackholeSpec(NetworkFaultSpec):
-    """Parameters: ``proxy``, ``toxicity``, ``reset_connections`` from :class:`NetworkFaultSpec`;
-    ``stream`` can only be ``both`` (the partition is silent in both directions)."""
-
-    summary = ("Silent dependency: connects (to the proxy) succeed, then every byte both ways is dropped; requests hang "
-               "until the client's own timeout (a real partition also stops the connect: see partition).")
-    seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash: Network Partition"
-
-    kind: Literal["blackhole"] = "blackhole"
-    stream: Literal["both"] = "both"
+from harness.scenario.faults.blackhole import BlackholeSpec
 
 
 @register

@@ -32,15 +32,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import ClassVar, Literal
 
-from pydantic import Field
-
-from harness.environment.stack import DOCKER_TIMEOUT_S
+from harness.environment.timing import DOCKER_TIMEOUT_S
 from harness.errors import EnvironmentFailure
-from harness.faults.base import ContainerEvents, EffectRule, Fault
-from harness.faults.kill import ReplicaFaultSpec, Signal, choose_replicas, container_state
+from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.faults.replica import choose_replicas, container_state
+from harness.scenario.faults.crash_loop import CrashLoopSpec
 
 POLL_S = 0.25
 """Seconds between two looks of the watcher at each victim's state."""
@@ -50,27 +48,6 @@ MAX_RESTART_AFTER_S = 300.0
 
 JOIN_TIMEOUT_S = 2 * DOCKER_TIMEOUT_S + 5
 """How long revert waits for the watcher to finish the Docker call it may be in, s."""
-
-
-class CrashLoopSpec(ReplicaFaultSpec):
-    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), ``signal``,
-    ``restart_after_s`` (emulated restart policy's first delay), ``backoff_factor`` (its growth)
-    and ``crash_after_s`` (how long a restarted victim lives)."""
-
-    summary = "Crash loop (CrashLoopBackOff): replicas are killed again each time they are restarted."
-    seed_section = "000 How Servers Fail, 3. What Actually Fails: Cluster Layer (Pod CrashLoopBackOff)"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("die",)),)
-
-    kind: Literal["crash_loop"] = "crash_loop"
-    signal: Signal = Field(default="SIGKILL", description="signal of every crash (docker kill --signal)")
-    restart_after_s: float = Field(default=2.0, ge=0.1, le=300,
-                                   description="seconds from a crash until the emulated orchestrator starts the container")
-    backoff_factor: float = Field(default=1.0, ge=1, le=4,
-                                  description="each further restart delay is multiplied by this (1: constant; "
-                                              "kubelet: 2), capped at 300 s")
-    crash_after_s: float = Field(default=0.5, ge=0, le=300,
-                                 description="seconds a victim runs after it comes back before it crashes again")
 
 
 @dataclass
@@ -114,7 +91,7 @@ class CrashLoopFault(Fault):
         chosen = choose_replicas(self, self.spec)
         for name in chosen:
             self._victims.append(name)  # recorded before the kill, so a failed kill still reverts
-            self.ctx.stack.kill(name, self.spec.signal)
+            self.ctx.containers.kill(name, self.spec.signal)
             self._state.append(_Victim(name, time.monotonic(), self.spec.restart_after_s))
         self._stop.clear()
         self._thread = threading.Thread(target=self._watch, name=f"crash_loop-{self.spec.name}", daemon=True)
@@ -139,7 +116,7 @@ class CrashLoopFault(Fault):
                 v.up_since = now  # it came back
             if now - v.up_since >= self.spec.crash_after_s and not self._stop.is_set():
                 try:
-                    self.ctx.stack.kill(v.name, self.spec.signal)
+                    self.ctx.containers.kill(v.name, self.spec.signal)
                 except EnvironmentFailure:
                     if container_state(self, v.name).get("Running"):
                         raise
@@ -151,7 +128,7 @@ class CrashLoopFault(Fault):
         elif not state.get("Restarting"):
             v.up_since = None
             if now - v.down_since >= v.restart_after_s and not self._stop.is_set():
-                self.ctx.stack.start(v.name)
+                self.ctx.containers.start(v.name)
                 v.starts += 1
                 v.up_since = time.monotonic()  # it is back (it runs when start returns)
                 v.down_since = now  # a start that does not stick is retried after another delay
@@ -173,7 +150,7 @@ class CrashLoopFault(Fault):
                 raise EnvironmentFailure(f"crash_loop {self.spec.name}: watcher still busy after {JOIN_TIMEOUT_S} s")
         started = []
         for name in list(self._victims):
-            if self.ctx.stack.start(name):
+            if self.ctx.containers.start(name):
                 started.append(name)
             self._victims.remove(name)
         error, self._error = self._error, None

@@ -64,43 +64,21 @@ what happened: the fault changed nothing for them.
 
 from __future__ import annotations
 
-import re
-from typing import ClassVar, Literal
-
-from pydantic import Field, field_validator
-
 from harness.errors import EnvironmentFailure
-from harness.faults.base import EffectRule, Fault, FaultSpec, Reported
-from harness.faults._iptables import NetnsRules, Rule, container_ips, netns_effect, rule_comment, validate_services
+from harness.faults._iptables import NetnsRules, Rule, container_ips, netns_effect, rule_comment
+from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.scenario.faults.dns import DnsSpec, dns_wire
 
 DOCKER_DNS_IP = "127.0.0.11"
 """Docker's embedded DNS server inside every container on a user-defined network."""
+
 
 QUESTION_OFFSET = 40
 """Offset of the DNS question's first byte from the start of the IPv4 packet (what
 ``-m string --from`` counts from): IPv4 header 20 + UDP header 8 + DNS header 12."""
 
-_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 
-
-def dns_wire(hostname: str) -> bytes:
-    """``hostname`` in DNS wire format without the root label: each label prefixed by its length,
-    e.g. ``"a.bc"`` -> ``b"\\x01a\\x02bc"``. A trailing dot is ignored.
-
-    Raises:
-        ValueError: an empty label, a label over 63 bytes or with characters outside
-            ``A-Za-z0-9_-``, or a name over 253 characters.
-    """
-    name = hostname[:-1] if hostname.endswith(".") else hostname
-    if not name or len(name) > 253:
-        raise ValueError("hostname must have 1..253 characters")
-    out = b""
-    for label in name.split("."):
-        if not _LABEL.match(label):
-            raise ValueError(f"invalid DNS label {label!r} (1..63 of A-Za-z0-9_-, not starting or ending with -)")
-        out += bytes([len(label)]) + label.encode("ascii")
-    return out
 
 
 def hex_string(data: bytes) -> str:
@@ -109,52 +87,16 @@ def hex_string(data: bytes) -> str:
     return f"|{data.hex()}|"
 
 
-class DnsSpec(FaultSpec):
-    """Parameters: ``hostname`` (the name that stops resolving: a compose service name or any DNS
-    name), ``for_services`` (the clients: every running container of each), and ``mode``
-    (``timeout``: no answer, ~10 s then failure; ``error``: failure at once)."""
 
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
-
-    summary = ("DNS resolution failure: one name stops resolving for some clients (timeout or immediate EAI_AGAIN); "
-               "only new resolutions fail: pooled connections and cached answers never notice.")
-    seed_section = "000 How Servers Fail, 3. What Actually Fails: Network Layer (DNS resolution failure)"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("matched_packets"),)
-
-    kind: Literal["dns"] = "dns"
-    hostname: str = Field(min_length=1, max_length=254,
-                          description="name whose resolution fails (a compose service name, alias or any DNS name)")
-    for_services: list[str] = Field(min_length=1, max_length=50,
-                                    description="client services for which the name stops resolving")
-    mode: Literal["timeout", "error"] = Field(
-        default="timeout",
-        description="timeout: answers are dropped (resolver waits, glibc ~10 s, then fails); error: queries fail at once")
-
-    @field_validator("hostname")
-    @classmethod
-    def _hostname(cls, hostname: str) -> str:
-        dns_wire(hostname)  # raises ValueError with the reason
-        return hostname
-
-    @field_validator("for_services")
-    @classmethod
-    def _unique(cls, services: list[str]) -> list[str]:
-        return validate_services(services)
-
-    def service_refs(self) -> list[str]:
-        # hostname is not required to be a compose service (it may be an alias or external name)
-        return list(self.for_services)
-
-    def rules(self) -> list[Rule]:
-        """The one rule each client container gets (see the module docstring for the matches)."""
-        wire = dns_wire(self.hostname)
-        string = ("-m", "string", "--algo", "bm", "--icase", "--from", str(QUESTION_OFFSET),
-                  "--to", str(QUESTION_OFFSET + len(wire)), "--hex-string", hex_string(wire))
-        if self.mode == "timeout":
-            matches = ("-s", f"{DOCKER_DNS_IP}/32", "-p", "udp", "--sport", "53", *string)
-            return [Rule("INPUT", matches, ("-j", "DROP"))]
-        return [Rule("OUTPUT", ("-d", f"{DOCKER_DNS_IP}/32", "-p", "udp", *string), ("-j", "DROP"))]
+def dns_rules(spec: DnsSpec) -> list[Rule]:
+    """The one rule each client container gets (see the module docstring for the matches)."""
+    wire = dns_wire(spec.hostname)
+    string = ("-m", "string", "--algo", "bm", "--icase", "--from", str(QUESTION_OFFSET),
+              "--to", str(QUESTION_OFFSET + len(wire)), "--hex-string", hex_string(wire))
+    if spec.mode == "timeout":
+        matches = ("-s", f"{DOCKER_DNS_IP}/32", "-p", "udp", "--sport", "53", *string)
+        return [Rule("INPUT", matches, ("-j", "DROP"))]
+    return [Rule("OUTPUT", ("-d", f"{DOCKER_DNS_IP}/32", "-p", "udp", *string), ("-j", "DROP"))]
 
 
 @register
@@ -166,7 +108,7 @@ class DnsFault(Fault):
 
     def __init__(self, spec: DnsSpec, ctx) -> None:
         super().__init__(spec, ctx)
-        self._rules = NetnsRules(ctx.stack, rule_comment(ctx.stack.run_id, spec.name))
+        self._rules = NetnsRules(ctx.containers, rule_comment(ctx.containers.run_id, spec.name))
 
     def inject(self) -> list[str]:
         """Make ``hostname`` fail to resolve in every running container of ``for_services``;
@@ -176,8 +118,8 @@ class DnsFault(Fault):
             EnvironmentFailure: a client service has no running container, or iptables failed
                 (e.g. no ``xt_string`` in the kernel); rules already added are removed by revert.
         """
-        clients = sorted(container_ips(self.ctx.stack, self.spec.for_services, f"dns {self.spec.name}"))
-        rules = self.spec.rules()
+        clients = sorted(container_ips(self.ctx.containers, self.spec.for_services, f"dns {self.spec.name}"))
+        rules = dns_rules(self.spec)
         self._rules.claim(clients)
         for name in clients:
             try:

@@ -28,33 +28,15 @@ disable+enable), so do not overlap the two.
 from __future__ import annotations
 
 import weakref
-from typing import ClassVar, Literal
 
-from pydantic import Field
-
-from harness.faults.base import EffectRule, Fault, FaultContext, FaultSpec, ProxyPathLive
+from harness.faults.base import Fault
+from harness.faults.context import FaultContext
 from harness.faults.registry import register
+from harness.scenario.faults.down import DownSpec
 from harness.toxiproxy.client import ToxiproxyClient
 
 _HOLDERS: "weakref.WeakKeyDictionary[ToxiproxyClient, dict[str, set[int]]]" = weakref.WeakKeyDictionary()
 """Per Toxiproxy client (one per run), per proxy: ids of the ``down`` faults holding it down."""
-
-
-class DownSpec(FaultSpec):
-    """Parameters: ``proxy``: name of a proxy declared under ``proxies:``. No ``stream`` or
-    ``toxicity``: the whole proxy is down for every connection."""
-
-    summary = ("Port closed in front of a dependency: its proxy stops listening; connects are refused at once "
-               "(ECONNREFUSED), open ones closed. The dependency keeps running (a dead host would time out).")
-    seed_section = "000 How Servers Fail, 4. Scenario 2: Ping Works but Port Closed"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ProxyPathLive(),)
-
-    kind: Literal["down"] = "down"
-    proxy: str = Field(min_length=1, description="proxy to disable (declared under proxies:)")
-
-    def proxy_refs(self) -> list[str]:
-        return [self.proxy]
 
 
 @register

@@ -52,60 +52,17 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
-
-from pydantic import Field, field_validator, model_validator
 
 from harness.errors import EnvironmentFailure
 from harness.faults._cgroup import cgroup_pids, container_cgroup_dirs, container_main_pid, process_start_time
 from harness.faults._effect import bounded_read
-from harness.faults.base import EffectRule, Fault, Reported
-from harness.faults.kill import ReplicaFaultSpec, choose_replicas
-from harness.faults._process import valid_process_regex
+from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.faults.replica import choose_replicas
+from harness.scenario.faults.fd_limit import FdLimitSpec
 
 PRLIMIT_TIMEOUT_S = 10
 """Timeout of each ``prlimit`` call."""
-
-
-class FdLimitSpec(ReplicaFaultSpec):
-    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), either
-    ``spare_fds`` (0..100000 descriptors beyond those open at inject; default 0) or
-    ``max_open_files`` (1..1048576, absolute), and ``process`` (regex over the command line;
-    default every process of the container)."""
-
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
-
-    summary = ("File descriptors exhausted: new sockets and files fail with EMFILE; a server's new connections are "
-               "accepted by the kernel, then hang; open connections keep working.")
-    seed_section = "000 How Servers Fail, 5. Step-by-Step Troubleshooting Flow: Step 4: File descriptors"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("exhausted_processes"),)
-
-    kind: Literal["fd_limit"] = "fd_limit"
-    spare_fds: int | None = Field(default=None, ge=0, le=100_000,
-                                  description="descriptors each process may still open beyond those it holds "
-                                              "steadily at inject (default 0 when max_open_files is not given)")
-    max_open_files: int | None = Field(default=None, ge=1, le=1_048_576,
-                                       description="absolute soft limit on open descriptors per process")
-    process: str | None = Field(default=None, min_length=1, max_length=200,
-                                description="regex searched in each process's command line; default: every "
-                                            "process of the container")
-
-    @model_validator(mode="after")
-    def _one_limit(self) -> "FdLimitSpec":
-        if self.spare_fds is not None and self.max_open_files is not None:
-            raise ValueError("give either spare_fds or max_open_files, not both")
-        return self
-
-    _regex = field_validator("process")(valid_process_regex)
-
-    def limit_for(self, lowest_free: int) -> int:
-        """The soft limit for a process whose lowest descriptor number not steadily in use is
-        ``lowest_free`` (see the module docstring); at least 1."""
-        if self.max_open_files is not None:
-            return self.max_open_files
-        return max(1, lowest_free + (self.spare_fds or 0))
 
 
 @dataclass
@@ -270,7 +227,7 @@ class FdLimitFault(Fault):
 
     def _targets(self, victim: _Victim) -> list[int]:
         name = victim.name
-        container = self.ctx.stack.container(name)
+        container = self.ctx.containers.container(name)
         pid = victim.pid1 = container_main_pid(container)
         victim.pid1_start = process_start_time(pid)
         group = container_cgroup_dirs(pid, container.id, ["memory"])["memory"]

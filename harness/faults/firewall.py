@@ -49,13 +49,7 @@ The iptables mechanics are shared with ``partition``, ``dns`` and ``node_loss`` 
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
-from pydantic import Field, field_validator
-
 from harness.errors import EnvironmentFailure
-from harness.faults.base import EffectRule, Fault, Reported
-from harness.faults.kill import ReplicaFaultSpec, choose_replicas
 from harness.faults._iptables import (
     NetnsRules,
     Rule,
@@ -63,52 +57,20 @@ from harness.faults._iptables import (
     netns_effect,
     rule_comment,
     sources,
-    validate_services,
 )
+from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.faults.replica import choose_replicas
+from harness.scenario.faults.firewall import FirewallSpec
 
 
-class FirewallSpec(ReplicaFaultSpec):
-    """Parameters: ``service`` and ``count`` or ``percent`` (which replicas get the firewall;
-    default one, chosen by the seed), ``port`` (TCP port inside the container, 1..65535),
-    ``action`` (``drop``: hang; ``reject``: refused), ``from_services`` (only these services'
-    containers are blocked; default: every source but loopback) and ``new_connections_only``
-    (open connections keep working)."""
-
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
-
-    summary = ("Firewall blocking a port: packets to one TCP port of some replicas are dropped (connects and open "
-               "connections hang until the client's timeout) or rejected (refused at once).")
-    seed_section = "000 How Servers Fail, 3. What Actually Fails: Network Layer (Firewall blocking traffic) / 4. Scenario 2: Ping Works but Port Closed"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("matched_packets"),)
-    victim_in_path: ClassVar[bool] = False  # the matched packets are traffic to the victims
-
-    kind: Literal["firewall"] = "firewall"
-    port: int = Field(ge=1, le=65_535, description="TCP port the service listens on inside its container")
-    action: Literal["drop", "reject"] = Field(
-        default="drop", description="drop: silently discard (clients hang); reject: TCP RST (connection refused)")
-    from_services: list[str] | None = Field(
-        default=None, min_length=1, max_length=50,
-        description="block only packets from these services' containers (default: every non-loopback source)")
-    new_connections_only: bool = Field(
-        default=False, description="match only new connections (conntrack NEW): open connections keep working")
-
-    @field_validator("from_services")
-    @classmethod
-    def _unique(cls, services: list[str] | None) -> list[str] | None:
-        return None if services is None else validate_services(services)
-
-    def service_refs(self) -> list[str]:
-        return [self.service, *(self.from_services or [])]
-
-    def rules(self, source_ips: dict[str, list[str]] | None) -> list[Rule]:
-        """The one rule (per chosen container) this spec stands for, given the source IPs of
-        ``from_services`` (None: every non-loopback source)."""
-        origin = ("-s", sources(source_ips)) if source_ips is not None else ("!", "-i", "lo")
-        state = ("-m", "conntrack", "--ctstate", "NEW") if self.new_connections_only else ()
-        target = ("-j", "DROP") if self.action == "drop" else ("-j", "REJECT", "--reject-with", "tcp-reset")
-        return [Rule("INPUT", (*origin, "-p", "tcp", "--dport", str(self.port), *state), target)]
+def firewall_rules(spec: FirewallSpec, source_ips: dict[str, list[str]] | None) -> list[Rule]:
+    """The one rule (per chosen container) this spec stands for, given the source IPs of
+    ``from_services`` (None: every non-loopback source)."""
+    origin = ("-s", sources(source_ips)) if source_ips is not None else ("!", "-i", "lo")
+    state = ("-m", "conntrack", "--ctstate", "NEW") if spec.new_connections_only else ()
+    target = ("-j", "DROP") if spec.action == "drop" else ("-j", "REJECT", "--reject-with", "tcp-reset")
+    return [Rule("INPUT", (*origin, "-p", "tcp", "--dport", str(spec.port), *state), target)]
 
 
 @register
@@ -120,7 +82,7 @@ class FirewallFault(Fault):
 
     def __init__(self, spec: FirewallSpec, ctx) -> None:
         super().__init__(spec, ctx)
-        self._rules = NetnsRules(ctx.stack, rule_comment(ctx.stack.run_id, spec.name))
+        self._rules = NetnsRules(ctx.containers, rule_comment(ctx.containers.run_id, spec.name))
 
     def inject(self) -> list[str]:
         """Firewall the chosen replicas; return their names (sorted).
@@ -131,10 +93,10 @@ class FirewallFault(Fault):
         """
         what = f"firewall {self.spec.name}"
         chosen = choose_replicas(self, self.spec)
-        source_ips = container_ips(self.ctx.stack, self.spec.from_services, what) if self.spec.from_services else None
+        source_ips = container_ips(self.ctx.containers, self.spec.from_services, what) if self.spec.from_services else None
         if source_ips is not None and not any(source_ips.values()):
             raise EnvironmentFailure(f"{what}: the containers of {self.spec.from_services} have no IPv4 address")
-        rules = self.spec.rules(source_ips)
+        rules = firewall_rules(self.spec, source_ips)
         self._rules.claim(chosen)
         for name in chosen:
             self._rules.add(name, rules)

@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
-from harness.faults.base import FaultSpec
+from harness.scenario.faults import FaultSpec
 
 REMOTE_SCHEMES = ("tcp://", "ssh://", "http://", "https://")
 """``DOCKER_HOST`` schemes of an engine on another machine."""

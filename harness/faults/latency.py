@@ -11,25 +11,9 @@ while the toxic was there (``ProxyTraffic``).
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from harness.faults.base import NetworkFaultSpec
 from harness.faults.registry import register
 from harness.faults.toxic_fault import ToxicFault
-
-
-class LatencySpec(NetworkFaultSpec):
-    """Parameters: ``latency_ms`` (0..600000) and ``jitter_ms`` (0..600000, <= latency is usual)."""
-
-    summary = ("Slow dependency: every chunk through the proxy is delayed by latency_ms (answers, by default); the "
-               "TCP connect itself is not delayed, so connect timeouts never fire.")
-    seed_section = "000 How Servers Fail, 4. Scenario 3: High Latency"
-
-    kind: Literal["latency"] = "latency"
-    latency_ms: int = Field(ge=0, le=600_000, description="added delay per chunk, ms")
-    jitter_ms: int = Field(default=0, ge=0, le=600_000, description="uniform +- jitter, ms")
+from harness.scenario.faults.latency import LatencySpec
 
 
 @register

@@ -20,24 +20,9 @@ stays closed after revert; new connections are normal.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from harness.faults.base import NetworkFaultSpec
 from harness.faults.registry import register
 from harness.faults.toxic_fault import ToxicFault
-
-
-class LimitDataSpec(NetworkFaultSpec):
-    """Parameters: ``bytes`` (0..2**40): bytes let through per connection before it is closed."""
-
-    summary = ("Transfer cut mid-way: each connection is closed (FIN) once `bytes` bytes have passed since inject; "
-               "answers that fit in what is left pass intact.")
-    seed_section = "000 How Servers Fail, 6. Telecom / Cloud Production Context: Data path interruption"
-
-    kind: Literal["limit_data"] = "limit_data"
-    bytes: int = Field(ge=0, le=2**40, description="bytes passed per connection before it is closed, bytes")
+from harness.scenario.faults.limit_data import LimitDataSpec
 
 
 @register

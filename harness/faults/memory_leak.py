@@ -37,44 +37,24 @@ nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
-
-from pydantic import Field
 
 from harness.errors import EnvironmentFailure
 from harness.faults._cgroup import (
+    MIB,
     Helper,
     HelperConfig,
     container_cgroup_dirs,
     container_main_pid,
-    MIB,
     make_oom_victim,
     memfd_bytes,
     process_start_time,
     restore_oom_score,
 )
 from harness.faults._effect import bounded_read
-from harness.faults.base import ContainerEvents, EffectRule, Fault, Reported
-from harness.faults.kill import ReplicaFaultSpec, choose_replicas
+from harness.faults.base import Fault
 from harness.faults.registry import register
-
-
-class MemoryLeakSpec(ReplicaFaultSpec):
-    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), ``rate_mib_s``
-    (growth, 0.1..1024 MiB/s) and ``limit_mib`` (where growth stops, 1..65536 MiB)."""
-
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
-
-    summary = ("Memory leak: a replica's memory use grows at rate_mib_s up to limit_mib; the app notices only if that "
-               "reaches the container's memory limit (then an OOM kill).")
-    seed_section = "000 How Servers Fail, 3. What Actually Fails: Application Layer: Memory leak"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("oom",)), Reported("leaked_mib", 1.0))
-
-    kind: Literal["memory_leak"] = "memory_leak"
-    rate_mib_s: float = Field(default=10, ge=0.1, le=1024, description="memory added per second, MiB/s")
-    limit_mib: float = Field(default=256, ge=1, le=65_536,
-                             description="the leak stops growing once it holds this much, MiB")
+from harness.faults.replica import choose_replicas
+from harness.scenario.faults.memory_leak import MemoryLeakSpec
 
 
 @dataclass
@@ -108,7 +88,7 @@ class MemoryLeakFault(Fault):
         for name in choose_replicas(self, self.spec):
             victim = _Victim(name)
             self._victims.append(victim)
-            container = self.ctx.stack.container(name)
+            container = self.ctx.containers.container(name)
             pid = victim.pid = container_main_pid(container)
             victim.start_time = process_start_time(pid)
             memory = container_cgroup_dirs(pid, container.id, ["memory"])["memory"]
@@ -148,9 +128,9 @@ class MemoryLeakFault(Fault):
             try:
                 if victim.old_adj is not None:
                     restore_oom_score(victim.pid, victim.start_time, victim.old_adj)
-                state = self.ctx.stack.container(victim.name).attrs.get("State") or {}
+                state = self.ctx.containers.container(victim.name).attrs.get("State") or {}
                 if state.get("Status") != "running" and state.get("OOMKilled"):
-                    self.ctx.stack.start(victim.name)
+                    self.ctx.containers.start(victim.name)
             except EnvironmentFailure as exc:
                 errors.append(str(exc))
         self._victims = []

@@ -34,45 +34,17 @@ namespace without them. Requires root on the host (``nsenter``) and the host's `
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
-from pydantic import Field, field_validator
-
 from harness.errors import EnvironmentFailure
-from harness.faults.base import EffectRule, Fault, FaultSpec, Reported
-from harness.faults._iptables import NetnsRules, Rule, netns_effect, rule_comment, validate_services
+from harness.faults._iptables import NetnsRules, Rule, netns_effect, rule_comment
+from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.scenario.faults.node_loss import NodeLossSpec
 
 RULES: tuple[Rule, ...] = (
     Rule("INPUT", ("!", "-i", "lo"), ("-j", "DROP")),
     Rule("OUTPUT", ("!", "-o", "lo"), ("-j", "DROP")),
 )
 """The two DROP rules every container of the group gets: everything in and out except loopback."""
-
-
-class NodeLossSpec(FaultSpec):
-    """Parameters: ``services``, the compose services that share the lost "node" (all their
-    running containers are cut off)."""
-
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
-
-    summary = ("Node NotReady: every container of a group of services drops all packets in and out at once "
-               "(peers' connects and open requests time out; Docker still says running).")
-    seed_section = "000 How Servers Fail, 4. Scenario 4: Kubernetes Node NotReady"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("matched_packets"),)
-
-    kind: Literal["node_loss"] = "node_loss"
-    services: list[str] = Field(min_length=1, max_length=50,
-                                description="compose services on the lost node; every running container of each")
-
-    @field_validator("services")
-    @classmethod
-    def _unique(cls, services: list[str]) -> list[str]:
-        return validate_services(services)
-
-    def service_refs(self) -> list[str]:
-        return list(self.services)
 
 
 @register
@@ -84,7 +56,7 @@ class NodeLossFault(Fault):
 
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
-        self._rules = NetnsRules(ctx.stack, rule_comment(ctx.stack.run_id, spec.name))
+        self._rules = NetnsRules(ctx.containers, rule_comment(ctx.containers.run_id, spec.name))
 
     def inject(self) -> list[str]:
         """Cut every running container of the group off the network; return their names (sorted).
@@ -93,7 +65,7 @@ class NodeLossFault(Fault):
             EnvironmentFailure: the group has no running container, or iptables failed (the
                 containers already cut off are restored by revert).
         """
-        names = sorted({n for service in self.spec.services for n in self.ctx.stack.running_containers(service)})
+        names = sorted({n for service in self.spec.services for n in self.ctx.containers.running_containers(service)})
         if not names:
             raise EnvironmentFailure(f"node_loss {self.spec.name}: no running container in {self.spec.services}")
         self._rules.claim(names)  # every PID resolved (and guarded) before the first rule

@@ -38,9 +38,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
-
-from pydantic import Field
 
 from harness.errors import EnvironmentFailure
 from harness.faults._cgroup import (
@@ -55,32 +52,13 @@ from harness.faults._cgroup import (
     restore_oom_score,
     write_cgroup,
 )
-from harness.faults.base import ContainerEvents, EffectRule, Fault
-from harness.faults.kill import ReplicaFaultSpec, choose_replicas
+from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.faults.replica import choose_replicas
+from harness.scenario.faults.oom import OomSpec
 
 HEADROOM_BYTES = 8 * MIB
 """The imposed limit is never below current usage plus this (a lower write is refused)."""
-
-
-class OomSpec(ReplicaFaultSpec):
-    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), ``limit_mib`` (the
-    memory limit imposed for the fault, 16..65536 MiB) and ``kill_timeout_s`` (how long inject
-    waits for the OOM kill, 1..300 s)."""
-
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
-
-    summary = "RAM exhausted: a replica's memory fills up until the kernel's OOM killer kills it (OOMKilled)."
-    seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash: OOM (Out of Memory)"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("oom",)),)
-
-    kind: Literal["oom"] = "oom"
-    limit_mib: int = Field(default=128, ge=16, le=65_536,
-                           description="memory limit imposed on the container's memory cgroup when it has none or a "
-                                       "larger one, MiB (never below current usage + 8 MiB); the helper fills it")
-    kill_timeout_s: float = Field(default=20, ge=1, le=300,
-                                  description="how long inject waits for the engine to report the OOM kill, s")
 
 
 @dataclass
@@ -127,7 +105,7 @@ class OomFault(Fault):
         return touched
 
     def _fill(self, victim: _Victim) -> None:
-        container = self.ctx.stack.container(victim.name)
+        container = self.ctx.containers.container(victim.name)
         victim.pid = container_main_pid(container)
         victim.start_time = process_start_time(victim.pid)
         memory = container_cgroup_dirs(victim.pid, container.id, ["memory"])["memory"]
@@ -152,7 +130,7 @@ class OomFault(Fault):
     def _wait_oom_killed(self, victim: _Victim) -> bool:
         deadline = time.monotonic() + self.spec.kill_timeout_s
         while time.monotonic() < deadline:
-            state = self.ctx.stack.container(victim.name).attrs.get("State") or {}
+            state = self.ctx.containers.container(victim.name).attrs.get("State") or {}
             if state.get("Status") != "running":
                 if not state.get("OOMKilled"):
                     raise EnvironmentFailure(f"oom {self.spec.name}: {victim.name} stopped (exit code "
@@ -186,7 +164,7 @@ class OomFault(Fault):
                     except EnvironmentFailure as exc:
                         errors.append(str(exc))
             try:
-                if self.ctx.stack.start(victim.name):
+                if self.ctx.containers.start(victim.name):
                     restarted.append(victim.name)
             except EnvironmentFailure as exc:
                 errors.append(str(exc))

@@ -60,12 +60,9 @@ proxied api/redis edge above) counts 0 and its window stays inconclusive.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
-from pydantic import Field, field_validator, model_validator
+from typing import Literal
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import EffectRule, Fault, FaultSpec, Reported
 from harness.faults._iptables import (
     NetnsRules,
     Rule,
@@ -73,67 +70,22 @@ from harness.faults._iptables import (
     netns_effect,
     rule_comment,
     sources,
-    validate_services,
 )
+from harness.faults.base import Fault
 from harness.faults.registry import register
-
-MAX_PORTS = 15
-"""``-m multiport`` takes at most 15 ports per rule."""
+from harness.scenario.faults.partition import PartitionSpec
 
 
-class PartitionSpec(FaultSpec):
-    """Parameters: ``services_a`` and ``services_b`` (compose services, disjoint, each side at
-    least one; every running container of each is partitioned) and optionally ``ports_b`` (TCP
-    ports of side B: cut only those, for an edge through a proxy)."""
-
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
-
-    summary = "Network partition / server unreachable: two groups of services lose each other (packets vanish, connects time out)."
-    seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash: Network Partition; 000 How Servers Fail, 3. Network Layer: Server unreachable"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("matched_packets"),)
-
-    kind: Literal["partition"] = "partition"
-    services_a: list[str] = Field(min_length=1, max_length=50, description="one side: compose services (all their running containers)")
-    services_b: list[str] = Field(min_length=1, max_length=50, description="the other side: compose services (all their running containers)")
-    ports_b: list[int] = Field(
-        default_factory=list, max_length=MAX_PORTS,
-        description="only cut TCP traffic to these ports of side B (and the replies); empty: every packet both ways")
-
-    @field_validator("services_a", "services_b")
-    @classmethod
-    def _unique(cls, services: list[str]) -> list[str]:
-        return validate_services(services)
-
-    @field_validator("ports_b")
-    @classmethod
-    def _ports(cls, ports: list[int]) -> list[int]:
-        if any(not 1 <= p <= 65_535 for p in ports):
-            raise ValueError("ports must be in 1..65535")
-        if len(set(ports)) != len(ports):
-            raise ValueError("ports must be unique")
-        return ports
-
-    @model_validator(mode="after")
-    def _disjoint(self) -> "PartitionSpec":
-        both = sorted(set(self.services_a) & set(self.services_b))
-        if both:
-            raise ValueError(f"a service cannot be on both sides of a partition: {', '.join(both)}")
-        return self
-
-    def service_refs(self) -> list[str]:
-        return [*self.services_a, *self.services_b]
-
-    def rules(self, side: Literal["a", "b"], peer_ips: dict[str, list[str]]) -> list[Rule]:
-        """The rule(s) for a container of ``side``, dropping what comes from ``peer_ips`` (the
-        other side's containers and their IPs): everything, or with ``ports_b`` only TCP to
-        (side B) or from (side A) those ports."""
-        matches: tuple[str, ...] = ("-s", sources(peer_ips))
-        if self.ports_b:
-            ports = ",".join(map(str, self.ports_b))
-            flag = "--dports" if side == "b" else "--sports"
-            matches += ("-p", "tcp", "-m", "multiport", flag, ports)
-        return [Rule("INPUT", matches, ("-j", "DROP"))]
+def partition_rules(spec: PartitionSpec, side: Literal["a", "b"], peer_ips: dict[str, list[str]]) -> list[Rule]:
+    """The rule(s) for a container of ``side``, dropping what comes from ``peer_ips`` (the
+    other side's containers and their IPs): everything, or with ``ports_b`` only TCP to
+    (side B) or from (side A) those ports."""
+    matches: tuple[str, ...] = ("-s", sources(peer_ips))
+    if spec.ports_b:
+        ports = ",".join(map(str, spec.ports_b))
+        flag = "--dports" if side == "b" else "--sports"
+        matches += ("-p", "tcp", "-m", "multiport", flag, ports)
+    return [Rule("INPUT", matches, ("-j", "DROP"))]
 
 
 @register
@@ -145,7 +97,7 @@ class PartitionFault(Fault):
 
     def __init__(self, spec: PartitionSpec, ctx) -> None:
         super().__init__(spec, ctx)
-        self._rules = NetnsRules(ctx.stack, rule_comment(ctx.stack.run_id, spec.name))
+        self._rules = NetnsRules(ctx.containers, rule_comment(ctx.containers.run_id, spec.name))
 
     def inject(self) -> list[str]:
         """Partition every running container of side A from every one of side B; return all
@@ -157,13 +109,13 @@ class PartitionFault(Fault):
                 or iptables failed (rules already added are removed by revert).
         """
         what = f"partition {self.spec.name}"
-        side_a = container_ips(self.ctx.stack, self.spec.services_a, what)
-        side_b = container_ips(self.ctx.stack, self.spec.services_b, what)
+        side_a = container_ips(self.ctx.containers, self.spec.services_a, what)
+        side_b = container_ips(self.ctx.containers, self.spec.services_b, what)
         for label, ips in (("services_a", side_a), ("services_b", side_b)):
             if not any(ips.values()):
                 raise EnvironmentFailure(f"{what}: the containers of {label} have no IPv4 address")
-        plan = [(name, self.spec.rules("a", side_b)) for name in side_a]
-        plan += [(name, self.spec.rules("b", side_a)) for name in side_b]
+        plan = [(name, partition_rules(self.spec, "a", side_b)) for name in side_a]
+        plan += [(name, partition_rules(self.spec, "b", side_a)) for name in side_b]
         self._rules.claim([name for name, _ in plan])
         for name, rules in plan:
             self._rules.add(name, rules)

@@ -26,30 +26,18 @@ check's ``docker exec`` every few seconds): runc then thaws and reports "unable 
 from __future__ import annotations
 
 import time
-from typing import ClassVar, Literal
 
 from harness.errors import EnvironmentFailure
-from harness.faults.base import ContainerEvents, EffectRule, Fault
-from harness.faults.kill import ReplicaFaultSpec, choose_replicas, container_state
+from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.faults.replica import choose_replicas, container_state
+from harness.scenario.faults.pause import PauseSpec
 
 PAUSE_ATTEMPTS = 5
 """Attempts at freezing a container when runc reports "unable to freeze" (a race with an exec)."""
 
 PAUSE_RETRY_S = 0.3
 """Seconds between two such attempts."""
-
-
-class PauseSpec(ReplicaFaultSpec):
-    """Parameters: ``service`` and ``count`` or ``percent`` (default one replica)."""
-
-    summary = ("App not responding: replicas frozen (cgroup freezer); TCP connects still succeed (the kernel completes "
-               "them), requests hang until the client's own timeout.")
-    seed_section = "000 How Servers Fail, 4. Scenario 1: SSH Works but App Not Responding"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("pause",)),)
-
-    kind: Literal["pause"] = "pause"
 
 
 @register
@@ -76,10 +64,10 @@ class PauseFault(Fault):
         return chosen
 
     def _pause(self, name: str) -> None:
-        container = self.ctx.stack.container(name)
+        container = self.ctx.containers.container(name)
         for attempt in range(1, PAUSE_ATTEMPTS + 1):
             try:
-                self.ctx.stack.call(f"pause {name}", container.pause)
+                self.ctx.containers.call(f"pause {name}", container.pause)
                 return
             except EnvironmentFailure as exc:
                 if "unable to freeze" not in str(exc) or attempt == PAUSE_ATTEMPTS:
@@ -91,8 +79,8 @@ class PauseFault(Fault):
         unpaused = []
         for name in list(self._victims):
             if container_state(self, name).get("Paused"):
-                container = self.ctx.stack.container(name)
-                self.ctx.stack.call(f"unpause {name}", container.unpause)
+                container = self.ctx.containers.container(name)
+                self.ctx.containers.call(f"unpause {name}", container.unpause)
                 unpaused.append(name)
             self._victims.remove(name)
         return unpaused

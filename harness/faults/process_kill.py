@@ -43,41 +43,15 @@ from __future__ import annotations
 import os
 import re
 import signal as signals
-from typing import Any, ClassVar, Literal
-
-from pydantic import Field, field_validator
+from typing import Any
 
 from harness.errors import EnvironmentFailure
 from harness.faults._cgroup import process_gone, process_start_time
 from harness.faults._effect import bounded_read
-from harness.faults.base import EffectRule, Fault, Reported
-from harness.faults.kill import ReplicaFaultSpec, Signal, choose_replicas
-from harness.faults._process import valid_process_regex
+from harness.faults.base import Fault
 from harness.faults.registry import register
-
-
-class ProcessKillSpec(ReplicaFaultSpec):
-    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), ``process`` (regex
-    over the command line; default: PID 1's children), ``signal`` (default SIGKILL) and
-    ``restart_timeout_s`` (grace of the container restart at revert)."""
-
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "cgroup_v1")
-
-    summary = ("Service not listening: the app process in some replicas dies while the container stays up; its port "
-               "refuses new connections, open ones are lost.")
-    seed_section = "000 How Servers Fail, 4. Scenario 2: Ping Works but Port Closed"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (Reported("killed_processes"),)
-
-    kind: Literal["process_kill"] = "process_kill"
-    process: str | None = Field(default=None, min_length=1, max_length=200,
-                                description="regex searched in each process's command line (PID 1 excluded); "
-                                            "default: the direct children of PID 1")
-    signal: Signal = Field(default="SIGKILL", description="signal sent to the app's processes from the host")
-    restart_timeout_s: int = Field(default=10, ge=0, le=300,
-                                   description="grace of the container restart that brings the app back at revert, s")
-
-    _regex = field_validator("process")(valid_process_regex)
+from harness.faults.replica import choose_replicas
+from harness.scenario.faults.process_kill import ProcessKillSpec
 
 
 def _processes(container: Any) -> list[tuple[int, int, str]]:
@@ -145,11 +119,11 @@ class ProcessKillFault(Fault):
             EnvironmentFailure: the container is not running, or no process matches (PID 1 is the
                 app itself, or ``process`` matches nothing).
         """
-        container = self.ctx.stack.container(name)
+        container = self.ctx.containers.container(name)
         init = int((container.attrs.get("State") or {}).get("Pid") or 0)
         if init <= 0:
             raise EnvironmentFailure(f"process_kill {self.spec.name}: {name} is not running")
-        procs = self.ctx.stack.call(f"top {name}", lambda: _processes(container))
+        procs = self.ctx.containers.call(f"top {name}", lambda: _processes(container))
         if self.spec.process is not None:
             pattern = re.compile(self.spec.process)
             pids = [pid for pid, _, args in procs if pid != init and pattern.search(args)]
@@ -174,7 +148,7 @@ class ProcessKillFault(Fault):
         targets = {name: self.app_pids(name) for name in chosen}  # all found before any is signalled
         for name, pids in targets.items():
             self._victims.append(name)  # recorded before the signal, so a failed one still reverts
-            container_id = self.ctx.stack.container(name).id
+            container_id = self.ctx.containers.container(name).id
             for pid in pids:
                 start_time = process_start_time(pid)  # before the signal: the process it reaches
                 if signal_in_container(pid, container_id, signum) and start_time is not None:
@@ -198,8 +172,8 @@ class ProcessKillFault(Fault):
         """Restart every victim's container (the app comes back); return them ([] when none)."""
         restarted = []
         for name in list(self._victims):
-            container = self.ctx.stack.container(name)
-            self.ctx.stack.call(f"restart {name}", lambda: container.restart(timeout=self.spec.restart_timeout_s))
+            container = self.ctx.containers.container(name)
+            self.ctx.containers.call(f"restart {name}", lambda: container.restart(timeout=self.spec.restart_timeout_s))
             restarted.append(name)
             self._victims.remove(name)
         self._signalled = []

@@ -24,47 +24,23 @@ deployment tool that stops on a failed readiness check.
 from __future__ import annotations
 
 import time
-from typing import ClassVar, Literal
 
-from pydantic import Field
-
-from harness.environment.stack import MIN_UP_S, _up_for_s
+from harness.environment.timing import MIN_UP_S, up_for_s
 from harness.errors import EnvironmentFailure
-from harness.faults.base import ContainerEvents, EffectRule, Fault
-from harness.faults.kill import ReplicaFaultSpec, choose_replicas, container_state
 from harness.faults.registry import register
+from harness.faults.replica import ReplicaFault, choose_replicas, container_state
+from harness.scenario.faults.restart import RestartSpec
 
 READY_POLL_S = 0.5
 """Seconds between two looks at a restarted victim's health during a rollout."""
 
 
-class RestartSpec(ReplicaFaultSpec):
-    """Parameters: ``service``, ``count`` or ``percent`` (default one replica), ``timeout_s`` (grace
-    before SIGKILL, ``docker restart -t``) and ``ready_timeout_s`` (how long a restarted victim
-    may take to be ready before the next one is restarted)."""
-
-    summary = "Restart / rolling deployment: replicas are restarted one at a time, each back before the next."
-    seed_section = "003 A critical production server goes down, 4. Immediate Mitigation: Restart Services"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("die", "restart")),)
-
-    kind: Literal["restart"] = "restart"
-    timeout_s: int = Field(default=10, ge=0, le=300,
-                           description="grace period between SIGTERM and SIGKILL, s (docker restart -t)")
-    ready_timeout_s: float = Field(default=60, gt=0, le=600,
-                                   description="max wait for a restarted victim to be ready before the next, s")
-
-
 @register
-class RestartFault(Fault):
+class RestartFault(ReplicaFault):
     """Restarts the chosen replicas one after the other; revert makes sure they all run."""
 
     spec_type = RestartSpec
     spec: RestartSpec
-
-    def __init__(self, spec, ctx):
-        super().__init__(spec, ctx)
-        self._victims: list[str] = []
 
     def _wait_ready(self, name: str) -> None:
         deadline = time.monotonic() + self.spec.ready_timeout_s
@@ -72,7 +48,7 @@ class RestartFault(Fault):
             state = container_state(self, name)
             health = (state.get("Health") or {}).get("Status")
             if state.get("Running") and (health == "healthy" or (
-                    health is None and _up_for_s(state.get("StartedAt", "")) >= MIN_UP_S)):
+                    health is None and up_for_s(state.get("StartedAt", "")) >= MIN_UP_S)):
                 return
             if time.monotonic() >= deadline:
                 raise EnvironmentFailure(
@@ -88,19 +64,10 @@ class RestartFault(Fault):
                 not ready within ``ready_timeout_s`` (the rest are left alone).
         """
         chosen = choose_replicas(self, self.spec)
-        self._victims.extend(chosen)  # recorded first: revert starts any left stopped
+        self.victims.extend(chosen)  # recorded first: revert starts any left stopped
         for i, name in enumerate(chosen):
-            container = self.ctx.stack.container(name)
-            self.ctx.stack.call(f"restart {name}", lambda: container.restart(timeout=self.spec.timeout_s))
+            container = self.ctx.containers.container(name)
+            self.ctx.containers.call(f"restart {name}", lambda: container.restart(timeout=self.spec.timeout_s))
             if i < len(chosen) - 1:
                 self._wait_ready(name)
         return chosen
-
-    def revert(self) -> list[str]:
-        """Start any victim that is not running; return those started ([] when all run)."""
-        started = []
-        for name in list(self._victims):
-            if self.ctx.stack.start(name):
-                started.append(name)
-            self._victims.remove(name)
-        return started

@@ -20,43 +20,22 @@ no-op, and it is still counted as touched.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import ClassVar, Literal
 
-from pydantic import Field
-
-from harness.faults.base import ContainerEvents, EffectRule, Fault
-from harness.faults.kill import ReplicaFaultSpec, choose_replicas
 from harness.faults.registry import register
-
-
-class StopSpec(ReplicaFaultSpec):
-    """Parameters: ``service``, ``count`` or ``percent`` (default one replica) and ``timeout_s``,
-    the grace period between SIGTERM and SIGKILL (``docker stop -t``)."""
-
-    summary = "Service stopped: replicas shut down (SIGTERM, then SIGKILL after a grace period) and stay down."
-    seed_section = "000 How Servers Fail, 4. Scenario 1: SSH Works but App Not Responding (Possible Causes: Service stopped)"
-
-    effect_rules: ClassVar[tuple[EffectRule, ...]] = (ContainerEvents(("die",)),)
-
-    kind: Literal["stop"] = "stop"
-    timeout_s: int = Field(default=10, ge=0, le=300,
-                           description="grace period between SIGTERM and SIGKILL, s (docker stop -t)")
+from harness.faults.replica import ReplicaFault, choose_replicas
+from harness.scenario.faults.stop import StopSpec
 
 
 @register
-class StopFault(Fault):
+class StopFault(ReplicaFault):
     """Stops the chosen replicas (concurrently); revert starts them."""
 
     spec_type = StopSpec
     spec: StopSpec
 
-    def __init__(self, spec, ctx):
-        super().__init__(spec, ctx)
-        self._victims: list[str] = []
-
     def _stop(self, name: str) -> None:
-        container = self.ctx.stack.container(name)
-        self.ctx.stack.call(f"stop {name}", lambda: container.stop(timeout=self.spec.timeout_s))
+        container = self.ctx.containers.container(name)
+        self.ctx.containers.call(f"stop {name}", lambda: container.stop(timeout=self.spec.timeout_s))
 
     def inject(self) -> list[str]:
         """Stop every victim at once; return their names once all have exited.
@@ -66,17 +45,8 @@ class StopFault(Fault):
                 are still stopped, and revert starts all of them).
         """
         chosen = choose_replicas(self, self.spec)
-        self._victims.extend(chosen)  # recorded before the stop, so a failed stop still reverts
+        self.victims.extend(chosen)  # recorded before the stop, so a failed stop still reverts
         with ThreadPoolExecutor(max_workers=len(chosen), thread_name_prefix=f"stop-{self.spec.name}") as pool:
             for future in [pool.submit(self._stop, name) for name in chosen]:
                 future.result()
         return chosen
-
-    def revert(self) -> list[str]:
-        """Start the victims that are not running; return those started ([] when none)."""
-        started = []
-        for name in list(self._victims):
-            if self.ctx.stack.start(name):
-                started.append(name)
-            self._victims.remove(name)
-        return started

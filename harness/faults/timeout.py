@@ -34,27 +34,9 @@ connection.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from harness.faults.base import NetworkFaultSpec
 from harness.faults.registry import register
 from harness.faults.toxic_fault import ToxicFault
-
-
-class TimeoutSpec(NetworkFaultSpec):
-    """Parameters: ``timeout_ms`` (0..600000): idle time after which the connection is closed;
-    0 = never close, drop data until revert."""
-
-    summary = ("Answers swallowed: data is dropped, the connection closed after timeout_ms idle (0: never). A server "
-               "that closes after answering (HTTP/1.0, Connection: close) gives an immediate EMPTY reply, not a hang: "
-               "use blackhole.")
-    seed_section = "002 Production Failures, 2. No Timeouts"
-
-    kind: Literal["timeout"] = "timeout"
-    timeout_ms: int = Field(ge=0, le=600_000,
-                            description="close the connection after this long without data, ms; 0 = never")
+from harness.scenario.faults.timeout import TimeoutSpec
 
 
 @register

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from harness.faults.base import Fault, NetworkFaultSpec
+from harness.faults.base import Fault
+from harness.scenario.faults import NetworkFaultSpec
 from harness.toxiproxy.client import ToxicConfig
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.analysis import evaluate, load_records, slice_windows
+from harness.analysis import load_records, slice_windows
 from harness.analysis.containers import container_frames, proxy_traffic, telemetry
 from harness.analysis.diagnosis import diagnose
 from harness.analysis.evidence import Evidence
@@ -14,8 +14,8 @@ from harness.analysis.recovery import summarize_fault
 from harness.analysis.series import request_series, service_series
 from harness.analysis.steady_state import Limit, derived_limits
 from harness.analysis.windows import Window, load_bounds
-from harness.checks import ExpectationResult
-from harness.checks.threshold import Threshold
+from harness.checks import ExpectationResult, evaluate, judge_for
+from harness.scenario.checks.threshold import Threshold
 from harness.journal import Event, read_events, utc_iso
 from harness.report.model import (
     ContainerLog,
@@ -57,7 +57,7 @@ def _steady_state(scenario: Scenario, evidence: Evidence) -> tuple[SteadyStateRe
         for check in checks:
             label = f"{check.metric} {check.operator} {check.limit:g}"
             one = check.model_copy(update={"window": window.name, "name": f"steady state {where}: {label}"})
-            results.extend(one.judge(_with_window(evidence, window)))
+            results.extend(judge_for(one).judge(_with_window(evidence, window)))
         return results
 
     report = SteadyStateReport(

@@ -21,9 +21,9 @@ from pydantic import (
     model_validator,
 )
 
-from harness.checks import check_spec_types
-from harness.checks.threshold import METRICS, Metric, Threshold  # noqa: F401  (re-exported for users)
-from harness.faults import FaultSpec, fault_spec_types
+from harness.scenario.checks import check_spec_types
+from harness.scenario.checks.threshold import METRICS, Metric, Threshold  # noqa: F401  (re-exported for users)
+from harness.scenario.faults import FaultSpec, fault_spec_types
 
 SCHEMA_VERSION = 1
 
@@ -282,8 +282,8 @@ def _expectation_union() -> Any:
 
 
 Expectation = _expectation_union()
-"""One expectation: the registered checks (``harness.checks``), discriminated by ``check``
-(default ``threshold``)."""
+"""One expectation: the registered check specs (:mod:`harness.scenario.checks`), discriminated
+by ``check`` (default ``threshold``)."""
 
 
 def _fault_union() -> Any:
@@ -293,7 +293,7 @@ def _fault_union() -> Any:
 
 
 FaultEntry = _fault_union()
-"""One fault: the registered spec types, discriminated by ``kind``."""
+"""One fault: the registered spec types (:mod:`harness.scenario.faults`), discriminated by ``kind``."""
 
 
 class Scenario(Model):

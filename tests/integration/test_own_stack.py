@@ -61,7 +61,7 @@ def edges_stack(docker_engine, tmp_path_factory):
     try:
         stack.up()
         stack.wait_healthy(120)
-        toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{stack.published_port('toxiproxy', 8474)}")
+        toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{stack.containers.published_port('toxiproxy', 8474)}")
         toxiproxy.wait_ready(60)
         yield stack, toxiproxy
     finally:
@@ -75,13 +75,13 @@ def test_the_copy_moves_names_and_keeps_replicas(edges_stack):
     assert plan.renamed == {"db": "db-upstream"}  # a service name moves by renaming the service
     assert plan.moved == {"db": "db", "cache.internal": "kv"}  # an alias moves off its service
     assert sorted(plan.networks) == ["left", "right"] and plan.networks["right"] == ["db", "cache.internal"]
-    assert len(stack.running_containers("db")) == 2  # the scenario's name still finds both replicas
+    assert len(stack.containers.running_containers("db")) == 2  # the scenario's name still finds both replicas
     assert {p["upstream"] for p in toxiproxy.proxies().values()} == {"db-upstream:8000", "kv:8001"}
 
 
 def test_clients_on_both_networks_go_through_the_proxy(edges_stack):
     stack, toxiproxy = edges_stack
-    left, right = stack.running_containers("client-left")[0], stack.running_containers("client-right")[0]
+    left, right = stack.containers.running_containers("client-left")[0], stack.containers.running_containers("client-right")[0]
     url_db, url_kv = "http://db:8000/get", "http://cache.internal:8001/get"
     before = {name: timed_get(c, url) for name, c, url in (("left", left, url_db), ("right", right, url_db),
                                                            ("kv", right, url_kv))}
@@ -98,11 +98,11 @@ def test_clients_on_both_networks_go_through_the_proxy(edges_stack):
 
 def test_both_replicas_serve_through_the_proxy(edges_stack):
     stack, _ = edges_stack
-    left = stack.running_containers("client-left")[0]
+    left = stack.containers.running_containers("client-left")[0]
     for _ in range(30):
         timed_get(left, "http://db:8000/anything")
     served = [subprocess.run(["docker", "logs", name], capture_output=True, text=True, timeout=30).stdout.count(
-        "/anything") for name in sorted(stack.running_containers("db"))]
+        "/anything") for name in sorted(stack.containers.running_containers("db"))]
     assert len(served) == 2 and all(n > 0 for n in served), f"requests per replica: {served}"
     assert sum(served) == 30
 

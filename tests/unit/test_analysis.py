@@ -4,7 +4,8 @@ journals and records."""
 import pandas as pd
 import pytest
 
-from harness.analysis import evaluate, slice_windows, window_metrics
+from harness.analysis import slice_windows, window_metrics
+from harness.checks import evaluate
 from harness.analysis.evidence import Evidence
 from harness.analysis.windows import Window
 from harness.journal import Event

@@ -50,16 +50,16 @@ class Live:
         """Build the fault a scenario entry ``spec`` describes (``name`` defaults to ``t-<kind>``)."""
         spec = {"name": f"t-{spec['kind']}", "at_s": 0, "duration_s": 1, **spec}
         parsed = TypeAdapter(FaultEntry).validate_python(spec)
-        ctx = FaultContext(toxiproxy=self.toxiproxy, stack=self.stack, rng=random.Random(seed))
+        ctx = FaultContext(toxiproxy=self.toxiproxy, containers=self.stack.containers, rng=random.Random(seed))
         return fault_for(parsed)(parsed, ctx)
 
     def container(self, service: str, index: int = 0) -> str:
         """Name of a running container of ``service``."""
-        return sorted(self.stack.running_containers(service))[index]
+        return sorted(self.stack.containers.running_containers(service))[index]
 
     def ip(self, service: str) -> str:
         """IP of ``service``'s first container on the run network."""
-        return self.stack.ips(self.container(service))[0]
+        return self.stack.containers.ips(self.container(service))[0]
 
     def wait_healthy(self, timeout_s: float = 90) -> None:
         """Wait until every container is running and healthy again."""
@@ -73,13 +73,13 @@ def live(docker_engine, tmp_path_factory) -> Live:
     stack = Stack(Target(compose="docker-compose.yml", profile="resilient"), REPO, run_id, run_dir, Journal(run_dir))
     try:
         stack.up()
-        port = stack.published_port("toxiproxy", 8474)
+        port = stack.containers.published_port("toxiproxy", 8474)
         toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{port}")
         toxiproxy.wait_ready(60)
         for proxy in PROXIES:
             toxiproxy.create_proxy(proxy)
         stack.wait_healthy(120)
-        lb_url = f"http://127.0.0.1:{stack.published_port('lb', 8080)}"
+        lb_url = f"http://127.0.0.1:{stack.containers.published_port('lb', 8080)}"
         yield Live(stack, toxiproxy, lb_url)
     finally:
         stack.down()

@@ -42,11 +42,11 @@ def health(ip: str, timeout_s: float = 2.0) -> int | str:
 
 
 def state(live, name: str) -> dict:
-    return live.stack.container(name).attrs["State"]
+    return live.stack.containers.container(name).attrs["State"]
 
 
 def ip_of(live, name: str) -> str:
-    return live.stack.ips(name)[0]
+    return live.stack.containers.ips(name)[0]
 
 
 def lb_answers(live, timeout_s: float = 15) -> None:
@@ -73,7 +73,7 @@ def test_kill_sigkills_a_replica_and_revert_starts_it(live):
     try:
         st = wait_until(lambda: (s := state(live, victim))["Status"] == "exited" and s)
         assert st["ExitCode"] == 137  # SIGKILL reached PID 1: no graceful shutdown
-        assert len(live.stack.running_containers("api")) == 1
+        assert len(live.stack.containers.running_containers("api")) == 1
     finally:
         assert fault.revert() == [victim]
     assert fault.revert() == []
@@ -85,7 +85,7 @@ def test_kill_sigkills_a_replica_and_revert_starts_it(live):
 def test_stop_shuts_a_replica_down_gracefully_and_its_address_stops_answering(live):
     fault = live.fault({"kind": "stop", "service": "api", "count": 1, "timeout_s": 5})
     assert_revert_is_safe_before_inject(fault)
-    ips = {name: ip_of(live, name) for name in live.stack.running_containers("api")}
+    ips = {name: ip_of(live, name) for name in live.stack.containers.running_containers("api")}
     started = time.monotonic()
     [victim] = fault.inject()
     took_s = time.monotonic() - started
@@ -104,7 +104,7 @@ def test_stop_shuts_a_replica_down_gracefully_and_its_address_stops_answering(li
 def test_restart_rolls_through_replicas_one_at_a_time(live):
     fault = live.fault({"kind": "restart", "service": "api", "percent": 100, "timeout_s": 5})
     assert_revert_is_safe_before_inject(fault)
-    before = {name: state(live, name)["StartedAt"] for name in live.stack.running_containers("api")}
+    before = {name: state(live, name)["StartedAt"] for name in live.stack.containers.running_containers("api")}
     victims = fault.inject()
     try:
         assert victims == sorted(before)
@@ -176,7 +176,7 @@ def test_crash_loop_kills_the_replica_each_time_it_comes_back_and_stops_at_rever
 def test_process_kill_closes_the_port_while_the_container_keeps_running(live):
     fault = live.fault({"kind": "process_kill", "service": "api", "count": 1})
     assert_revert_is_safe_before_inject(fault)
-    running = sorted(live.stack.running_containers("api"))
+    running = sorted(live.stack.containers.running_containers("api"))
     pid1 = {name: state(live, name)["Pid"] for name in running}
     with_pattern = live.fault({"kind": "process_kill", "service": "api", "process": r"shop\.api"})
     assert with_pattern.app_pids(running[0]) == fault.app_pids(running[0])  # the app, never PID 1

@@ -71,8 +71,8 @@ print("old", r, "new", n, flush=True)
 
 def run_in(live, container: str, argv: list[str], env: dict | None = None) -> str:
     """Run ``argv`` inside ``container`` (docker exec); return its stdout+stderr."""
-    c = live.stack.container(container)
-    result = live.stack.call("exec", lambda: c.exec_run(argv, environment=env))
+    c = live.stack.containers.container(container)
+    result = live.stack.containers.call("exec", lambda: c.exec_run(argv, environment=env))
     return result.output.decode()
 
 
@@ -105,7 +105,7 @@ def allowing_toxiproxy(live):
 def fault_on(live, stack, spec: dict):
     """``live.fault(spec)``, but acting through ``stack``."""
     parsed = TypeAdapter(FaultEntry).validate_python({"name": f"t-{spec['kind']}", "at_s": 0, "duration_s": 1, **spec})
-    return fault_for(parsed)(parsed, FaultContext(toxiproxy=live.toxiproxy, stack=stack, rng=random.Random(1)))
+    return fault_for(parsed)(parsed, FaultContext(toxiproxy=live.toxiproxy, containers=stack.containers, rng=random.Random(1)))
 
 
 def our_rules(live) -> dict[str, list[str]]:
@@ -113,9 +113,9 @@ def our_rules(live) -> dict[str, list[str]]:
     Toxiproxy container's included)."""
     out = {}
     stack = allowing_toxiproxy(live)
-    for service in stack.services():
-        for name in stack.running_containers(service):
-            rules = stack.nsenter_net(name, ["iptables", "-S"]).splitlines()
+    for service in stack.containers.services():
+        for name in stack.containers.running_containers(service):
+            rules = stack.containers.nsenter_net(name, ["iptables", "-S"]).splitlines()
             out[name] = [r for r in rules if f"harness:{live.stack.run_id}:" in r]
     return {k: v for k, v in out.items() if v}
 
@@ -131,8 +131,8 @@ def lb_ok(live) -> bool:
 
 
 def test_partition_times_out_both_ways_and_spares_everyone_else(live):
-    catalog, apis = live.container("catalog"), sorted(live.stack.running_containers("api"))
-    api_ips = [live.stack.ips(a)[0] for a in apis]
+    catalog, apis = live.container("catalog"), sorted(live.stack.containers.running_containers("api"))
+    api_ips = [live.stack.containers.ips(a)[0] for a in apis]
     assert connect(live, catalog, api_ips[0], 8080)[0] == "ok"
     fault = live.fault({"kind": "partition", "services_a": ["catalog"], "services_b": ["api"]})
     assert fault.revert() == []
@@ -210,7 +210,7 @@ def test_firewall_effect_counts_dropped_packets_and_nothing_when_no_traffic_hits
     """The proof analysis uses: 0 while nobody sends to the port from the blocked sources (the
     api reaches the catalog through Toxiproxy, never directly), > 0 once something does."""
     api = live.container("api")
-    sources = len(live.stack.running_containers("api"))  # one rule per source address
+    sources = len(live.stack.containers.running_containers("api"))  # one rule per source address
     fault = live.fault({"kind": "firewall", "service": "catalog", "port": 8080, "action": "drop",
                         "from_services": ["api"]})
     assert fault.effect_counters() == {}  # nothing injected, nothing to read
@@ -233,8 +233,8 @@ def established_then_inject(live, spec: dict) -> str:
     """Run ESTABLISHED in an api container, inject ``spec`` once its connection is open, and
     return its verdict line ("old <outcome> new <outcome>")."""
     api = live.container("api")
-    c = live.stack.container(api)
-    result = live.stack.call("exec", lambda: c.exec_run(["python3", "-c", ESTABLISHED], stream=True))
+    c = live.stack.containers.container(api)
+    result = live.stack.containers.call("exec", lambda: c.exec_run(["python3", "-c", ESTABLISHED], stream=True))
     fault = live.fault(spec)
     seen, injected = "", False
     try:
@@ -259,20 +259,20 @@ def test_firewall_drop_stalls_open_connections_unless_new_connections_only(live)
 
 def test_firewall_reject_refuses_at_once_and_the_lb_routes_around(live):
     fault = live.fault({"kind": "firewall", "service": "api", "port": 8080, "action": "reject", "count": 1}, seed=3)
-    apis = sorted(live.stack.running_containers("api"))
+    apis = sorted(live.stack.containers.running_containers("api"))
     catalog = live.container("catalog")
     try:
         [victim] = fault.inject()
         other = next(a for a in apis if a != victim)
-        outcome, took = connect(live, catalog, live.stack.ips(victim)[0], 8080)
+        outcome, took = connect(live, catalog, live.stack.containers.ips(victim)[0], 8080)
         assert (outcome, took < 0.5) == ("refused", True), (outcome, took)
-        assert connect(live, catalog, live.stack.ips(other)[0], 8080)[0] == "ok"
+        assert connect(live, catalog, live.stack.containers.ips(other)[0], 8080)[0] == "ok"
         assert all(lb_ok(live) for _ in range(10))  # retried on the other replica
     finally:
         assert fault.revert() == [victim]
     assert fault.revert() == []
     assert our_rules(live) == {}
-    assert connect(live, catalog, live.stack.ips(victim)[0], 8080)[0] == "ok"
+    assert connect(live, catalog, live.stack.containers.ips(victim)[0], 8080)[0] == "ok"
     live.wait_healthy()
 
 

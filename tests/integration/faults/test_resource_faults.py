@@ -79,7 +79,7 @@ def test_oom_kills_the_replica_with_oomkilled_and_revert_brings_it_back(live):
         touched = fault.inject()
         name = touched[0]
         assert touched == [name, f"{name}:OOMKilled"]
-        state = live.stack.container(name).attrs["State"]
+        state = live.stack.containers.container(name).attrs["State"]
         assert state["Status"] == "exited" and state["OOMKilled"] is True and state["ExitCode"] == 137
         helpers = helper_pids(fault)
         wait_until(lambda: all(gone(p) for p in helpers), 5)  # the helper left with the container
@@ -89,7 +89,7 @@ def test_oom_kills_the_replica_with_oomkilled_and_revert_brings_it_back(live):
         restarted = fault.revert()
     assert restarted == [name]
     assert fault.revert() == []
-    state = live.stack.container(name).attrs["State"]
+    state = live.stack.containers.container(name).attrs["State"]
     assert state["Status"] == "running"  # (the engine keeps OOMKilled true from the last exit)
     live.wait_healthy()
     assert requests.get(f"{live.lb_url}/products/1", timeout=5).status_code == 200
@@ -103,7 +103,7 @@ def steady_memory_mib(container, samples: int = 3) -> float:
 
 def test_memory_leak_grows_at_its_rate_up_to_its_limit_and_revert_frees_it(live):
     name = live.container("redis")
-    container = live.stack.container(name)
+    container = live.stack.containers.container(name)
     before = steady_memory_mib(container)
     fault = live.fault({"kind": "memory_leak", "service": "redis", "rate_mib_s": 16, "limit_mib": 40})
     try:
@@ -124,7 +124,7 @@ def test_memory_leak_grows_at_its_rate_up_to_its_limit_and_revert_frees_it(live)
     assert fault.revert() == []
     assert all(gone(p) for p in helpers)
     wait_until(lambda: steady_memory_mib(container, 2) < before + 8, 5)  # freed
-    assert live.stack.container(name).attrs["State"]["Status"] == "running"
+    assert live.stack.containers.container(name).attrs["State"]["Status"] == "running"
 
 
 def _schedstat_s(pid: int) -> tuple[float, float]:
@@ -135,7 +135,7 @@ def _schedstat_s(pid: int) -> tuple[float, float]:
 
 def test_cpu_load_shows_in_the_container_cpu_and_stops_on_revert(live):
     name = live.container("redis")
-    container = live.stack.container(name)
+    container = live.stack.containers.container(name)
     idle = cpu_percent(container, 1.0)
     fault = live.fault({"kind": "cpu", "service": "redis", "cores": 1, "cpu_percent": 50})
     try:
@@ -168,7 +168,7 @@ def test_cpu_load_shows_in_the_container_cpu_and_stops_on_revert(live):
 
 def test_cpu_throttle_caps_a_busy_process_in_the_container(live):
     name = live.container("api")
-    container = live.stack.container(name)
+    container = live.stack.containers.container(name)
     burn = ["python3", "-c", "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 1.5: pass\n"
             "print(time.process_time())"]
     fault = live.fault({"kind": "cpu", "service": "api", "mode": "throttle", "cores": 1, "cpu_percent": 10})
@@ -193,7 +193,7 @@ def test_cpu_throttle_caps_a_busy_process_in_the_container(live):
 
 def test_disk_full_gives_enospc_inside_the_container_and_revert_frees_the_space(live):
     name = live.container("redis")
-    container = live.stack.container(name)
+    container = live.stack.containers.container(name)
     probe = ["dd", "if=/dev/zero", "of=/var/lib/redis/probe", "bs=64k", "count=4"]
     fault = live.fault({"kind": "disk_full", "service": "redis", "path": "/var/lib/redis"})
     try:
@@ -246,18 +246,18 @@ def _http_health(ip: str, timeout_s: float) -> str:
 
 def _app_pid(live, name: str) -> int:
     """Host PID of the ``python3 -m shop.api`` process in an api container (PID 1 is a shell)."""
-    top = live.stack.container(name).top(ps_args="-o pid,args")
+    top = live.stack.containers.container(name).top(ps_args="-o pid,args")
     return next(int(pid) for pid, args in top["Processes"] if args.startswith("python3 -m shop.api"))
 
 
 def test_fd_limit_makes_new_connections_hang_with_emfile_and_revert_restores_it(live):
-    before = {name: _nofile(_app_pid(live, name)) for name in live.stack.running_containers("api")}
+    before = {name: _nofile(_app_pid(live, name)) for name in live.stack.containers.running_containers("api")}
     fault = live.fault({"kind": "fd_limit", "service": "api", "process": r"^python3 -m shop\.api"})
     try:
         touched = fault.inject()
         name = touched[0]
         assert len(touched) == 2 and touched[1].startswith(f"{name}:pid="), touched
-        pid, ip = _app_pid(live, name), live.stack.ips(name)[0]
+        pid, ip = _app_pid(live, name), live.stack.containers.ips(name)[0]
         soft, hard = _nofile(pid)
         answer = _http_health(ip, 2)  # the kernel accepts the connection, the app cannot accept() it
         logs = subprocess.run(["docker", "logs", "--since", "30s", name], capture_output=True, text=True,

@@ -93,7 +93,7 @@ class Toxi:
 
     def container(self) -> object:
         """The Toxiproxy container (Docker SDK; guarded by the run label)."""
-        return self.stack.container(self.stack.running_containers("toxiproxy")[0])
+        return self.stack.containers.container(self.stack.containers.running_containers("toxiproxy")[0])
 
 
 @pytest.fixture(scope="module")
@@ -104,12 +104,12 @@ def toxi(docker_engine, tmp_path_factory) -> Toxi:
     stack = Stack(Target(compose="compose.yml", allow_toxiproxy_faults=True), HERE, run_id, run_dir, Journal(run_dir))
     try:
         stack.up()
-        api_url = f"http://127.0.0.1:{stack.published_port('toxiproxy', 8474)}"
+        api_url = f"http://127.0.0.1:{stack.containers.published_port('toxiproxy', 8474)}"
         toxiproxy = ToxiproxyClient(api_url)
         toxiproxy.wait_ready(60)
         toxiproxy.create_proxy(ProxyConfig("api", "0.0.0.0:18474", "127.0.0.1:8474"))
         stack.wait_healthy(60)
-        yield Toxi(stack, toxiproxy, api_url, f"http://127.0.0.1:{stack.published_port('toxiproxy', 18474)}")
+        yield Toxi(stack, toxiproxy, api_url, f"http://127.0.0.1:{stack.containers.published_port('toxiproxy', 18474)}")
     finally:
         stack.down()
         assert leftovers(run_id) == CLEAN

@@ -2,7 +2,7 @@
 cut to its last bytes at a line boundary, redacted, one container's failure never stopping the
 others, and saving never raising (but for the teardown's own passthrough exception).
 
-Fakes at the edges: a stack with ``_containers(all=True)``, ``call(what, fn)`` and a ``journal``;
+Fakes at the edges: a stack with ``containers.listing(all=True)``, ``containers.call(what, fn)`` and a ``journal``;
 containers whose ``.logs(...)`` yields byte chunks."""
 
 from __future__ import annotations
@@ -73,21 +73,24 @@ class FakeJournal:
 
 
 class FakeStack:
-    """The parts of :class:`harness.environment.stack.Stack` that save_logs uses."""
+    """The parts of :class:`harness.environment.stack.Stack` that save_logs uses: its journal,
+    and its ``containers`` (:class:`harness.environment.containers.RunContainers`), which this
+    fake plays itself."""
 
     def __init__(self, containers: list[FakeContainer] | None = None, listing_error: BaseException | None = None,
                  journal: Any = None) -> None:
-        self.containers = containers or []
+        self.items = containers or []
+        self.containers = self
         self.listing_error = listing_error
         self.journal = journal if journal is not None else FakeJournal()
         self.listed_with: list[bool] = []
         self.calls: list[str] = []
 
-    def _containers(self, all: bool = False) -> list[FakeContainer]:
+    def listing(self, all: bool = False) -> list[FakeContainer]:
         self.listed_with.append(all)
         if self.listing_error is not None:
             raise self.listing_error
-        return list(self.containers)
+        return list(self.items)
 
     def call(self, what: str, fn: Callable[[], Any]) -> Any:
         self.calls.append(what)

@@ -191,7 +191,7 @@ class FakeStack:
 
 def build(stack, kind, seed=1, **fields):
     s = spec(**{**minimal(kind), **fields})
-    return fault_for(s)(s, FaultContext(toxiproxy=None, stack=stack, rng=random.Random(seed)))
+    return fault_for(s)(s, FaultContext(toxiproxy=None, containers=stack, rng=random.Random(seed)))
 
 
 # -- behaviour --------------------------------------------------------------------------------

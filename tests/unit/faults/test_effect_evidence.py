@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.faults import _effect
-from harness.faults._effect import NEVER_PROVEN, bounded_read, describe_evidence, describe_rule
-from harness.faults.base import ContainerEvents, FaultSpec, ProxyPathLive, ProxyTraffic, Reported
-from harness.faults.registry import describe_kinds, fault_spec_types
+from harness.faults._effect import bounded_read
+from harness.scenario.faults import ContainerEvents, FaultSpec, ProxyPathLive, ProxyTraffic, Reported, fault_spec_types
+from harness.scenario.faults import describe as words
+from harness.scenario.faults.describe import NEVER_PROVEN, describe_evidence, describe_kinds, describe_rule
 
 # -- bounded_read -----------------------------------------------------------------------------------
 
@@ -79,7 +80,7 @@ def test_evidence_joins_the_rules_and_adds_the_path_condition():
 
     text = describe_evidence(Both)
     assert text.startswith("Docker reported an oom event for a container it touched or its helpers held at least 1 MiB")
-    assert text.endswith(_effect.IN_PATH_WORDS)
+    assert text.endswith(words.IN_PATH_WORDS)
     assert describe_evidence(Nothing) == NEVER_PROVEN
 
 
@@ -89,7 +90,7 @@ def test_every_built_in_kind_can_prove_it_acted_and_its_counters_have_words():
         assert spec.effect_rules, f"{kind} has no effect rule: its windows would always be inconclusive"
         for rule in spec.effect_rules:
             if isinstance(rule, Reported):
-                assert rule.key in _effect.COUNTER_WORDS, f"{kind}: no plain words for {rule.key}"
+                assert rule.key in words.COUNTER_WORDS, f"{kind}: no plain words for {rule.key}"
 
 
 # -- describe_kinds and `harness faults` ------------------------------------------------------------
@@ -101,7 +102,7 @@ def test_describe_kinds_says_how_each_kind_is_proven():
     assert kinds["firewall"]["victim_in_path"] is False
     assert "iptables rules matched" in kinds["firewall"]["effect_evidence"]
     assert kinds["kill"]["effect_rules"] == [{"rule": "container_events", "actions": ["die"]}]
-    assert kinds["kill"]["effect_evidence"].endswith(_effect.IN_PATH_WORDS)
+    assert kinds["kill"]["effect_evidence"].endswith(words.IN_PATH_WORDS)
     assert kinds["timeout"]["effect_rules"] == [{"rule": "proxy_traffic"}]
     assert kinds["down"]["effect_rules"] == [{"rule": "proxy_path", "before_s": 10.0}]
     for k in kinds.values():

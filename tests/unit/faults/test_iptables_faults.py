@@ -18,7 +18,7 @@ from harness.faults.dns import dns_wire, hex_string
 from harness.faults import _iptables
 from harness.faults._effect import Deadline
 from harness.faults._iptables import rule_comment, rule_counters
-from harness.faults.base import Reported
+from harness.scenario.faults import Reported
 from harness.scenario.models import FaultEntry
 
 ENTRY = TypeAdapter(FaultEntry)
@@ -148,7 +148,7 @@ SERVICES = {"api": ["p-api-1", "p-api-2"], "redis": ["p-redis-1"], "lb": ["p-lb-
 def build(kind: str, stack: FakeStack | None = None, seed: int = 1, **params):
     stack = stack or FakeStack(SERVICES)
     parsed = spec(kind, **params)
-    ctx = FaultContext(toxiproxy=None, stack=stack, rng=random.Random(seed))  # type: ignore[arg-type]
+    ctx = FaultContext(toxiproxy=None, containers=stack, rng=random.Random(seed))  # type: ignore[arg-type]
     return fault_for(parsed)(parsed, ctx), stack
 
 

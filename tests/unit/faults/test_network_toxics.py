@@ -69,7 +69,7 @@ def spec(kind: str, **params):
 def build(kind: str, toxiproxy: FakeToxiproxy | None = None, **params):
     parsed = spec(kind, **params)
     toxiproxy = toxiproxy or FakeToxiproxy()
-    return fault_for(parsed)(parsed, FaultContext(toxiproxy=toxiproxy, stack=None)), toxiproxy
+    return fault_for(parsed)(parsed, FaultContext(toxiproxy=toxiproxy, containers=None)), toxiproxy
 
 
 def test_every_network_kind_is_registered_with_summary_and_seed_section():

@@ -24,7 +24,7 @@ from harness.faults import disk_full as disk_module
 from harness.faults import fd_limit as fd_module
 from harness.faults import memory_leak as leak_module
 from harness.faults import oom as oom_module
-from harness.faults.registry import describe_kinds
+from harness.scenario.faults.describe import describe_kinds
 from harness.scenario.models import FaultEntry
 
 KINDS = {
@@ -71,7 +71,7 @@ class FakeStack:
 
 def make(fields: dict, stack: FakeStack):
     s = spec(**fields)
-    return fault_for(s)(s, FaultContext(toxiproxy=None, stack=stack, rng=random.Random(1)))  # type: ignore[arg-type]
+    return fault_for(s)(s, FaultContext(toxiproxy=None, containers=stack, rng=random.Random(1)))  # type: ignore[arg-type]
 
 
 @pytest.fixture

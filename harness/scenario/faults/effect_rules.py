@@ -1,9 +1,10 @@
 """How analysis proves that a fault acted: the rules a fault kind declares in
-:attr:`harness.faults.FaultSpec.effect_rules` (any one of them proves it), judged by
+:attr:`harness.scenario.faults.FaultSpec.effect_rules` (any one of them proves it), judged by
 :mod:`harness.analysis.fault_effect` on what the run journalled.
 
-A leaf module (it imports nothing of the harness), so that analysis and checks can read the rules
-without importing the fault implementations.
+A leaf module (it imports nothing of the harness), so that specs, analysis and checks can read
+the rules without importing the fault implementations. ``harness.faults.effect_rules``
+re-exports it for older callers.
 """
 
 from __future__ import annotations
