@@ -201,17 +201,26 @@ PERCENTILES = (50, 90, 95, 99, 99.9)
 def _metrics(frame: pd.DataFrame, duration_s: float) -> WindowMetrics:
     if len(frame) == 0:
         return WindowMetrics()
-    return _metrics_of(frame["duration_ms"].to_numpy(dtype=np.float64), _failed(frame["error"]), frame["error"],
+    return _metrics_of(frame["duration_ms"].to_numpy(dtype=np.float64), failed_flags(frame["error"]), frame["error"],
                        frame["duration_ms"], duration_s)
 
 
-def _failed(errors: pd.Series) -> np.ndarray:
-    """``errors != ""`` as a numpy bool array (missing values count as pandas counts them)."""
+def failed_flags(errors: pd.Series) -> np.ndarray:
+    """Whether each request failed: ``errors != ""`` for a records frame's ``error`` column (an
+    empty error class means success, see :mod:`harness.load.records`), as a numpy bool array of
+    the column's length.
+
+    Compared in numpy when the values allow it: the same flags as pandas' string comparison,
+    much faster on millions of records. A missing value counts as pandas counts it: ``None``,
+    NaN or ``pd.NA`` in an ``object`` column is a failure (it is not the empty string);
+    ``pd.NA`` in a ``string`` column is not (pandas' comparison gives NA there, which a row mask
+    does not select). Raises nothing on these dtypes.
+    """
     values = errors.to_numpy()
     if values.dtype == object:
         try:
             return np.asarray(values != "", dtype=bool)
-        except TypeError:  # pd.NA among the values: pandas' comparison gives NA, taken as not failed
+        except TypeError:  # pd.NA among the values: pandas decides
             pass
     return (errors != "").to_numpy(dtype=bool, na_value=False)
 
@@ -299,7 +308,7 @@ def window_metrics(records: pd.DataFrame, t0: float, window: Window) -> tuple[Wi
     if len(frame) == 0:
         return WindowMetrics(), {}
     durations = frame["duration_ms"].to_numpy(dtype=np.float64)
-    failed = _failed(frame["error"])
+    failed = failed_flags(frame["error"])
     overall = _metrics_of(durations, failed, frame["error"], frame["duration_ms"], window.duration_s)
     groups = _name_groups(frame["name"].to_numpy())
     if groups is None:  # unusual names (missing, not text, very many): pandas groups them

@@ -17,7 +17,9 @@ windows' metrics and the per-second series.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import math
 
@@ -91,6 +93,127 @@ def _percentile_holds(operator: str, at_or_below: np.ndarray, below: np.ndarray,
     return below < ranks  # >=
 
 
+Comparison = Callable[[float, float], bool]
+"""A comparison ``(value, limit) -> bool``."""
+
+
+def _holds(operator: str) -> Comparison:
+    """The comparison ``value <operator> limit`` for one of ``<``, ``<=``, ``>``, ``>=``: the
+    operator table the threshold check states (the one thing this module takes from the checks'
+    specs). Raises KeyError on another operator."""
+    return COMPARE[operator]
+
+
+def _prefix(flags: np.ndarray) -> np.ndarray:
+    """Running counts of ``flags`` with a leading 0 (int64, ``len(flags) + 1`` long): the flags
+    set among ``flags[a:b]`` number ``out[b] - out[a]``."""
+    out = np.zeros(len(flags) + 1, dtype=np.int64)
+    np.cumsum(flags, out=out[1:])
+    return out
+
+
+class _Spans:
+    """The requests each step judges (see :func:`judge_steps`): step ``i`` covers the records
+    ``los[i]:his[i]`` (those that started in ``[step, min(step + SPAN_S, end_s))``), ``n[i]`` of
+    them over ``spans_s[i]`` seconds (at least ``STEP_S``). The running counts over the records
+    the steps cover (``base:top``) are made when a limit first needs them, then kept for the
+    next limits. ``steps`` must not be empty."""
+
+    def __init__(self, offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, steps: np.ndarray,
+                 end_s: float) -> None:
+        span_ends = np.minimum(steps + SPAN_S, end_s)
+        self.durations = durations
+        self.errors = errors
+        self.los = np.searchsorted(offsets, steps)
+        self.his = np.searchsorted(offsets, span_ends)
+        self.spans_s = np.maximum(span_ends - steps, STEP_S)
+        self.n = self.his - self.los
+        self.base = int(self.los.min())
+        self.top = int(self.his.max())
+
+    def total(self, running: np.ndarray, todo: np.ndarray) -> np.ndarray:
+        """Per step of ``todo`` (indices), the flags set among its records, from ``running``
+        (the :func:`_prefix` of flags over the records ``base:top``)."""
+        return running[self.his[todo] - self.base] - running[self.los[todo] - self.base]
+
+    @cached_property
+    def failures(self) -> np.ndarray:
+        """Running count of the failed records (``errors`` read as bool)."""
+        return _prefix(np.asarray(self.errors[self.base:self.top], dtype=bool))
+
+    @cached_property
+    def window_ms(self) -> np.ndarray:
+        """The durations (ms, float64) of the records the steps cover."""
+        return np.asarray(self.durations[self.base:self.top], dtype=np.float64)
+
+    @cached_property
+    def counted(self) -> np.ndarray:
+        """Per step (all of them), how many of its durations are not NaN."""
+        return self.total(_prefix(~np.isnan(self.window_ms)), np.arange(len(self.n)))
+
+    def value(self, metric: str, i: int) -> float | None:
+        """Step ``i``'s value of ``metric`` by :func:`_value` (None when it has none)."""
+        lo, hi = self.los[i], self.his[i]
+        return _value(metric, self.durations[lo:hi], self.errors[lo:hi], float(self.spans_s[i]))
+
+
+def _counted_values(spans: _Spans, metric: str, todo: np.ndarray) -> np.ndarray:
+    """Per step of ``todo``, ``rps``, ``requests``, ``error_rate`` or ``success_rate`` from
+    counts (the same IEEE divisions as :func:`_value`); the rates need bool ``errors``."""
+    k = spans.n[todo]
+    if metric == "rps":
+        return k / spans.spans_s[todo]
+    if metric == "requests":
+        return k.astype(np.float64)
+    rate = spans.total(spans.failures, todo).astype(np.float64) / k
+    return rate if metric == "error_rate" else 1 - rate
+
+
+def _broken_by_count(spans: _Spans, limit: Limit, holds: Comparison, todo: np.ndarray) -> np.ndarray:
+    """The steps of ``todo`` whose counted value (:func:`_counted_values`) breaks ``limit``
+    (``holds``: its operator's comparison)."""
+    values = _counted_values(spans, limit.metric, todo)
+    bad = ~np.asarray([holds(float(v), limit.value) for v in values.tolist()], dtype=bool)
+    return todo[bad]
+
+
+def _broken_by_percentile(spans: _Spans, limit: Limit, pct: float, todo: np.ndarray) -> np.ndarray:
+    """The steps of ``todo`` whose ``pct`` percentile breaks ``limit`` (a number, not NaN),
+    decided by counting the durations ``<=`` and ``<`` the limit (see :func:`judge_steps`). A
+    step whose durations are all NaN has no percentile, hence no verdict."""
+    at_or_below = _prefix(spans.window_ms <= limit.value)
+    below = _prefix(spans.window_ms < limit.value)
+    valid = todo[spans.counted[todo] > 0]
+    holds = _percentile_holds(limit.operator, spans.total(at_or_below, valid), spans.total(below, valid),
+                              nearest_ranks(spans.counted[valid], pct))
+    return valid[~holds]
+
+
+def _broken_one_by_one(spans: _Spans, limit: Limit, holds: Comparison, todo: np.ndarray) -> np.ndarray:
+    """The steps of ``todo`` whose :func:`_value` breaks ``limit`` (``holds``: its operator's
+    comparison), one step at a time; a step without a value breaks nothing."""
+    broken = []
+    for i in todo.tolist():
+        value = spans.value(limit.metric, i)
+        if value is not None and not holds(value, limit.value):
+            broken.append(i)
+    return np.asarray(broken, dtype=np.intp)
+
+
+def _broken(spans: _Spans, limit: Limit, todo: np.ndarray) -> np.ndarray:
+    """The steps of ``todo`` (indices) that break ``limit``: by counts when the metric allows
+    it, by counting durations for a percentile, else one step at a time. Raises KeyError on
+    an unknown operator."""
+    holds = _holds(limit.operator)
+    metric = limit.metric
+    if metric in ("rps", "requests") or (metric in ("error_rate", "success_rate") and spans.errors.dtype == np.bool_):
+        return _broken_by_count(spans, limit, holds, todo)
+    pct = metric_percent(metric)
+    if pct is not None and not math.isnan(limit.value):
+        return _broken_by_percentile(spans, limit, pct, todo)
+    return _broken_one_by_one(spans, limit, holds, todo)
+
+
 def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, steps: np.ndarray, end_s: float,
                  limits: list[Limit]) -> np.ndarray:
     """Whether each step (start offsets ``steps``, see :func:`degraded_steps`) broke a limit.
@@ -102,7 +225,7 @@ def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, 
     step's ``k`` non-NaN durations (:func:`harness.analysis.percentile.nearest_ranks`, the rank
     :func:`~harness.analysis.percentile.percentile_ms` uses), and ``x[r] <= v`` exactly when at
     least ``r`` durations are ``<= v``. No step needs the percentile itself, except with a NaN
-    limit (the per-step comparison then decides).
+    limit (the per-step comparison then decides). A step already degraded is not judged again.
 
     Args:
         offsets: request start offsets (s), sorted ascending; ``durations`` (ms) and
@@ -112,66 +235,20 @@ def judge_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarray, 
 
     Returns:
         bool array, shape ``steps.shape``: True where the step broke a limit or had no request.
+
+    Raises:
+        KeyError: a limit's operator is not one of ``<``, ``<=``, ``>``, ``>=``.
     """
     degraded = np.zeros(len(steps), dtype=bool)
     if not len(steps):
         return degraded
-    span_ends = np.minimum(steps + SPAN_S, end_s)
-    los = np.searchsorted(offsets, steps)
-    his = np.searchsorted(offsets, span_ends)
-    spans = np.maximum(span_ends - steps, STEP_S)
-    n = his - los
-    degraded |= n == 0
-    base = int(los.min())
-    top = int(his.max())
-
-    def prefix(flags: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(flags) + 1, dtype=np.int64)
-        np.cumsum(flags, out=out[1:])
-        return out
-
-    err_prefix: np.ndarray | None = None
-    window: np.ndarray | None = None  # the durations the steps span
-    counted: np.ndarray | None = None  # per step: how many of its durations are not NaN
+    spans = _Spans(offsets, durations, errors, steps, end_s)
+    degraded |= spans.n == 0
     for limit in limits:
         todo = np.flatnonzero(~degraded)
         if not len(todo):
             break
-        compare = COMPARE[limit.operator]
-        metric = limit.metric
-        k = n[todo]
-        vector_errors = errors.dtype == np.bool_
-        if metric in ("rps", "requests") or (metric in ("error_rate", "success_rate") and vector_errors):
-            if metric == "rps":
-                values = k / spans[todo]
-            elif metric == "requests":
-                values = k.astype(np.float64)
-            else:
-                if err_prefix is None:
-                    err_prefix = prefix(np.asarray(errors[base:top], dtype=bool))
-                rate = (err_prefix[his[todo] - base] - err_prefix[los[todo] - base]).astype(np.float64) / k
-                values = rate if metric == "error_rate" else 1 - rate
-            bad = ~np.asarray([compare(float(v), limit.value) for v in values.tolist()], dtype=bool)
-            degraded[todo[bad]] = True
-            continue
-        pct = metric_percent(metric)
-        if pct is not None and not math.isnan(limit.value):
-            lo_t, hi_t = los - base, his - base
-            if window is None or counted is None:
-                window = np.asarray(durations[base:top], dtype=np.float64)
-                numbers = prefix(~np.isnan(window))
-                counted = numbers[hi_t] - numbers[lo_t]
-            at_or_below = prefix(window <= limit.value)
-            below = prefix(window < limit.value)
-            valid = todo[counted[todo] > 0]  # a step of NaN durations only has no percentile: no verdict
-            holds = _percentile_holds(limit.operator, at_or_below[hi_t[valid]] - at_or_below[lo_t[valid]],
-                                      below[hi_t[valid]] - below[lo_t[valid]], nearest_ranks(counted[valid], pct))
-            degraded[valid[~holds]] = True
-            continue
-        for i in todo.tolist():
-            value = _value(metric, durations[los[i]:his[i]], errors[los[i]:his[i]], float(spans[i]))
-            if value is not None and not compare(value, limit.value):
-                degraded[i] = True
+        degraded[_broken(spans, limit, todo)] = True
     return degraded
 
 
