@@ -20,10 +20,11 @@ class ShedJudge(Judge):
     spec: ShedCheck
 
     def judge_window(self, evidence, window) -> Verdict:
-        frame = evidence.frame(window, self.spec.request)
+        spec = self.spec
+        frame = evidence.frame(window, spec.request)
         if len(frame) == 0:
-            return self.no_requests(evidence, window, self.spec.reject_p99_ms, "<=", "reject_p99_ms")
-        rejected = frame[frame["status"].isin(self.spec.statuses)]
+            return self.no_requests(evidence, window, spec.reject_p99_ms, "<=", "reject_p99_ms")
+        rejected = frame[frame["status"].isin(spec.statuses)]
         accepted = frame[frame["error"] == ""]
         timeouts = int((frame["error"] == "timeout").sum())
         reject_p99 = percentile_ms(rejected, 99)
@@ -33,19 +34,20 @@ class ShedJudge(Judge):
 
     def _verdict(self, window, frame, rejected, accepted, timeouts: int, reject_p99: float | None,
                  accepted_p99: float | None) -> Verdict:
+        spec = self.spec
         served = len(accepted) >= MIN_REQUESTS  # shedding everything is an outage, not backpressure
-        held = (len(rejected) >= self.spec.min_rejected and timeouts <= self.spec.max_timeouts and served
-                and (reject_p99 is None or reject_p99 <= self.spec.reject_p99_ms)
-                and accepted_p99 is not None and accepted_p99 <= self.spec.accepted_p99_ms)
+        held = (len(rejected) >= spec.min_rejected and timeouts <= spec.max_timeouts and served
+                and (reject_p99 is None or reject_p99 <= spec.reject_p99_ms)
+                and accepted_p99 is not None and accepted_p99 <= spec.accepted_p99_ms)
         return Verdict(
-            held, reject_p99, self.spec.reject_p99_ms, "<=", "reject_p99_ms",
-            f"{len(rejected)} of {len(frame)} requests were rejected with {'/'.join(map(str, self.spec.statuses))} in "
-            f"{window.name} (p99 {_ms(reject_p99)}, bound {self.spec.reject_p99_ms:g} ms); {len(accepted)} accepted had "
-            f"p99 {_ms(accepted_p99)} (bound {self.spec.accepted_p99_ms:g} ms); {timeouts} timed out (at most "
-            f"{self.spec.max_timeouts}); at least {self.spec.min_rejected} rejections were needed"
+            held, reject_p99, spec.reject_p99_ms, "<=", "reject_p99_ms",
+            f"{len(rejected)} of {len(frame)} requests were rejected with {'/'.join(map(str, spec.statuses))} in "
+            f"{window.name} (p99 {_ms(reject_p99)}, bound {spec.reject_p99_ms:g} ms); {len(accepted)} accepted had "
+            f"p99 {_ms(accepted_p99)} (bound {spec.accepted_p99_ms:g} ms); {timeouts} timed out (at most "
+            f"{spec.max_timeouts}); at least {spec.min_rejected} rejections were needed"
             + ("" if served else f", and at least {MIN_REQUESTS} accepted requests (shedding everything is an outage)")
             + ".",
-            evidence=(f"{len(rejected)} requests rejected with {'/'.join(map(str, self.spec.statuses))} in {window.name}",))
+            evidence=(f"{len(rejected)} requests rejected with {'/'.join(map(str, spec.statuses))} in {window.name}",))
 
 
 @register_judge

@@ -46,26 +46,28 @@ class FailoverJudge(Judge):
         return [w for w in evidence.windows_for(self.spec.window) if w.kind == "fault"]
 
     def judge_window(self, evidence, window) -> Verdict:
-        frame = evidence.frame(window, self.spec.request)
+        spec = self.spec
+        frame = evidence.frame(window, spec.request)
         if len(frame) == 0:
-            return self.no_requests(evidence, window, self.spec.within_s, "<=", "symptoms_stop_s")
-        bad = frame[(frame["error"] != "") | (frame["duration_ms"] > self.spec.slow_ms)]
+            return self.no_requests(evidence, window, spec.within_s, "<=", "symptoms_stop_s")
+        bad = frame[(frame["error"] != "") | (frame["duration_ms"] > spec.slow_ms)]
         failed = len(failures(frame))
         last = float(bad["offset_s"].max() - window.start_s) if len(bad) else 0.0
         symptoms = (f"{failed} failed and {len(bad) - failed} slow requests in {window.name}; the last started "
-                    f"{last:.1f} s after the fault took effect (at most {self.spec.within_s:g} s allowed)")
+                    f"{last:.1f} s after the fault took effect (at most {spec.within_s:g} s allowed)")
         moved, signal = self._moved_away(evidence, window)
         if moved is None:
-            return Verdict(False, round(last, 3), self.spec.within_s, "<=", "symptoms_stop_s",
+            return Verdict(False, round(last, 3), spec.within_s, "<=", "symptoms_stop_s",
                            f"Inconclusive: {signal}; {symptoms}.", inconclusive=True, evidence=(signal,))
-        held = last <= self.spec.within_s and moved
-        verdict = Verdict(held, round(last, 3), self.spec.within_s, "<=", "symptoms_stop_s", f"{symptoms}; {signal}.",
+        held = last <= spec.within_s and moved
+        verdict = Verdict(held, round(last, 3), spec.within_s, "<=", "symptoms_stop_s", f"{symptoms}; {signal}.",
                           evidence=(signal,))
         return verdict.powered(len(frame), MIN_REQUESTS)
 
     def _moved_away(self, evidence, window) -> tuple[bool | None, str]:
         """Whether the traffic moved from the victims to the other replicas, and the sentence
         with the rates that show it (None: they could not be measured)."""
+        spec = self.spec
         from harness.analysis.fault_effect import IN_PATH_LOOKBACK_S  # pandas: loaded lazily (see _evidence_tools)
 
         occurrence = evidence.occurrence_of(window)
@@ -76,7 +78,7 @@ class FailoverJudge(Judge):
 
         survivors = _peers(evidence, victims)
         before_span = (max(0.0, occurrence.inject_call_s - IN_PATH_LOOKBACK_S), occurrence.inject_call_s)
-        after_span = (window.start_s + self.spec.within_s, window.end_s)
+        after_span = (window.start_s + spec.within_s, window.end_s)
         if after_span[1] - after_span[0] < MIN_RATE_SPAN_S:
             return None, (f"the fault lasted {window.duration_s:g} s, under {MIN_RATE_SPAN_S:g} s past within_s: too "
                           "short to see where the traffic went")
@@ -93,7 +95,7 @@ class FailoverJudge(Judge):
         taken = peers_after - peers_before >= TAKEN_OVER_SHARE * victim_before
         moved = left and taken
         return moved, (f"{names} received {victim_before:.0f} B/s before the inject and {victim_after:.0f} B/s from "
-                       f"{self.spec.within_s:g} s into the fault, the other replicas {peers_before:.0f} then "
+                       f"{spec.within_s:g} s into the fault, the other replicas {peers_before:.0f} then "
                        f"{peers_after:.0f} B/s: traffic {'moved to them' if moved else 'did not move to them'} (the "
                        f"victims at most {MOVED_AWAY_SHARE:.0%} of before, the others up by at least "
                        f"{TAKEN_OVER_SHARE:.0%} of the victims' share)")
@@ -120,6 +122,7 @@ class HealthCheckJudge(FailoverJudge):
                        f"{verdict.explanation[:-1]}; {signal}.", evidence=verdict.evidence)
 
     def _marked(self, evidence, window) -> tuple[bool | None, str]:
+        spec = self.spec
         occurrence = evidence.occurrence_of(window)
         victims = _containers(occurrence.touched if occurrence else [])
         events = evidence.container_events
@@ -130,13 +133,13 @@ class HealthCheckJudge(FailoverJudge):
                 first = rows.iloc[0]
                 return True, f"Docker marked {first['container']} unhealthy {first['offset_s'] - window.start_s:.1f} s in"
         samples = evidence.service_metrics
-        if self.spec.balancer and not samples.empty:
-            samples = samples[samples["service"] == self.spec.balancer]
-        exported = not samples.empty and bool((samples["metric"] == self.spec.unhealthy_metric).any())
-        grown = counter_increase(evidence, self.spec.unhealthy_metric, window, self.spec.balancer) if exported else None
+        if spec.balancer and not samples.empty:
+            samples = samples[samples["service"] == spec.balancer]
+        exported = not samples.empty and bool((samples["metric"] == spec.unhealthy_metric).any())
+        grown = counter_increase(evidence, spec.unhealthy_metric, window, spec.balancer) if exported else None
         if grown is None:
             return None, (f"no unhealthy mark could be seen: Docker reported none for {', '.join(victims) or 'the victims'} "
-                          f"and no scraped service exports {self.spec.unhealthy_metric} (scrape the load balancer)")
+                          f"and no scraped service exports {spec.unhealthy_metric} (scrape the load balancer)")
         if grown >= 1:
-            return True, f"{self.spec.unhealthy_metric} grew by {grown:g}: a health check marked a replica down"
-        return False, f"no health check marked a victim down ({self.spec.unhealthy_metric} grew by 0, no Docker unhealthy mark)"
+            return True, f"{spec.unhealthy_metric} grew by {grown:g}: a health check marked a replica down"
+        return False, f"no health check marked a victim down ({spec.unhealthy_metric} grew by 0, no Docker unhealthy mark)"

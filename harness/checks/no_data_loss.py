@@ -38,6 +38,7 @@ class NoDataLossJudge(Judge):
         """Whether enough writes were sent while a fault that acted was in place (acknowledged
         or refused: a refusal is the right answer, an acknowledgement must then be stored), and
         the sentence saying so."""
+        spec = self.spec
         windows = [w for w in evidence.windows if w.kind == "fault" and (e := evidence.effect_for(w)) and e.seen]
         attempted = acknowledged = 0
         for window in windows:
@@ -46,5 +47,5 @@ class NoDataLossJudge(Judge):
             attempted += len(writes)
             acknowledged += int((writes["error"] == "").sum())
         names = ", ".join(w.name for w in windows) or "no fault window whose fault acted"
-        return attempted >= self.spec.min_writes, (f"{attempted} writes were sent while a fault was in effect, {acknowledged} "
-                                              f"of them acknowledged ({names}; at least {self.spec.min_writes} needed)")
+        return attempted >= spec.min_writes, (f"{attempted} writes were sent while a fault was in effect, {acknowledged} "
+                                              f"of them acknowledged ({names}; at least {spec.min_writes} needed)")

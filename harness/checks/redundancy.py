@@ -20,15 +20,16 @@ class RedundancyJudge(Judge):
     spec: RedundancyCheck
 
     def judge_window(self, evidence, window) -> Verdict:
-        m = evidence.metrics_of(window, self.spec.request)
+        spec = self.spec
+        m = evidence.metrics_of(window, spec.request)
         if m.requests == 0:
-            return self.no_requests(evidence, window, self.spec.max_error_rate, "<=", "error_rate")
+            return self.no_requests(evidence, window, spec.max_error_rate, "<=", "error_rate")
         failed = sum(m.errors.values())
-        expected = evidence.expected_requests(window, self.spec.request)
+        expected = evidence.expected_requests(window, spec.request)
         lost = f"with a replica lost ({window.name}), {failed} of {m.requests} requests failed ({m.error_rate:.2%}; " \
-               f"at most {self.spec.max_error_rate:.2%} allowed)"
+               f"at most {spec.max_error_rate:.2%} allowed)"
         if expected <= 0:
-            verdict = Verdict(m.error_rate <= self.spec.max_error_rate, m.error_rate, self.spec.max_error_rate, "<=",
+            verdict = Verdict(m.error_rate <= spec.max_error_rate, m.error_rate, spec.max_error_rate, "<=",
                               "error_rate", lost + ".", evidence=(f"{m.requests} requests started, no baseline",))
             if verdict.held:
                 return verdict.unproven("there is no baseline to tell whether the other replicas carried the load")
@@ -36,7 +37,7 @@ class RedundancyJudge(Judge):
         flowing = m.requests >= MIN_FLOW * expected
         flow = f"{m.requests} requests started ({m.rps:g}/s), {m.requests / expected:.0%} of the baseline's rate"
         verdict = Verdict(
-            m.error_rate <= self.spec.max_error_rate and flowing, m.error_rate, self.spec.max_error_rate, "<=", "error_rate",
+            m.error_rate <= spec.max_error_rate and flowing, m.error_rate, spec.max_error_rate, "<=", "error_rate",
             lost + ("" if flowing else f", and only {flow}: the other replicas did not carry the load") + ".",
             evidence=(f"the survivors carried the load: {flow}" if flowing else flow,))
-        return verdict.powered(m.requests, needed_requests("error_rate", "<=", self.spec.max_error_rate))
+        return verdict.powered(m.requests, needed_requests("error_rate", "<=", spec.max_error_rate))

@@ -18,16 +18,17 @@ class ThresholdJudge(Judge):
     spec: Threshold
 
     def judge_window(self, evidence, window) -> Verdict:
-        metrics = evidence.metrics_of(window, self.spec.request)
-        observed = getattr(metrics, self.spec.metric)
+        spec = self.spec
+        metrics = evidence.metrics_of(window, spec.request)
+        observed = getattr(metrics, spec.metric)
         if observed is None or metrics.requests == 0:
-            return self.no_requests(evidence, window, self.spec.limit, self.spec.operator, self.spec.metric)
-        held = self.spec.holds(observed)
-        scope = f" for {self.spec.request}" if self.spec.request else ""
+            return self.no_requests(evidence, window, spec.limit, spec.operator, spec.metric)
+        held = spec.holds(observed)
+        scope = f" for {spec.request}" if spec.request else ""
         verdict = Verdict(
-            held, float(observed), self.spec.limit, self.spec.operator, self.spec.metric,
-            f"{self.spec.metric}{scope} was {observed:g} in {window.name} ({metrics.requests} requests, "
-            f"{window.start_s:g}-{window.end_s:g} s); it had to be {WORDS[self.spec.operator]} {self.spec.limit:g}, "
+            held, float(observed), spec.limit, spec.operator, spec.metric,
+            f"{spec.metric}{scope} was {observed:g} in {window.name} ({metrics.requests} requests, "
+            f"{window.start_s:g}-{window.end_s:g} s); it had to be {WORDS[spec.operator]} {spec.limit:g}, "
             f"so the expectation {'held' if held else 'failed'}.",
             evidence=(f"{metrics.requests} requests{scope} measured in {window.name}",))
-        return verdict.powered(metrics.requests, needed_requests(self.spec.metric, self.spec.operator, self.spec.limit))
+        return verdict.powered(metrics.requests, needed_requests(spec.metric, spec.operator, spec.limit))

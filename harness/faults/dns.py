@@ -87,9 +87,9 @@ def hex_string(data: bytes) -> str:
     return f"|{data.hex()}|"
 
 
-
 def dns_rules(spec: DnsSpec) -> list[Rule]:
-    """The one rule each client container gets (see the module docstring for the matches)."""
+    """The one rule each client container of ``spec`` gets (see the module docstring for the
+    matches)."""
     wire = dns_wire(spec.hostname)
     string = ("-m", "string", "--algo", "bm", "--icase", "--from", str(QUESTION_OFFSET),
               "--to", str(QUESTION_OFFSET + len(wire)), "--hex-string", hex_string(wire))

@@ -65,8 +65,8 @@ from harness.scenario.faults.firewall import FirewallSpec
 
 
 def firewall_rules(spec: FirewallSpec, source_ips: dict[str, list[str]] | None) -> list[Rule]:
-    """The one rule (per chosen container) this spec stands for, given the source IPs of
-    ``from_services`` (None: every non-loopback source)."""
+    """The one rule each chosen container of ``spec`` gets, given the source IPs of
+    ``from_services`` by container (None: every non-loopback source)."""
     origin = ("-s", sources(source_ips)) if source_ips is not None else ("!", "-i", "lo")
     state = ("-m", "conntrack", "--ctstate", "NEW") if spec.new_connections_only else ()
     target = ("-j", "DROP") if spec.action == "drop" else ("-j", "REJECT", "--reject-with", "tcp-reset")

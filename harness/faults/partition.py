@@ -77,8 +77,8 @@ from harness.scenario.faults.partition import PartitionSpec
 
 
 def partition_rules(spec: PartitionSpec, side: Literal["a", "b"], peer_ips: dict[str, list[str]]) -> list[Rule]:
-    """The rule(s) for a container of ``side``, dropping what comes from ``peer_ips`` (the
-    other side's containers and their IPs): everything, or with ``ports_b`` only TCP to
+    """The rule(s) ``spec`` gives a container of ``side``, dropping what comes from ``peer_ips``
+    (the other side's containers and their IPs): everything, or with ``ports_b`` only TCP to
     (side B) or from (side A) those ports."""
     matches: tuple[str, ...] = ("-s", sources(peer_ips))
     if spec.ports_b:

@@ -96,26 +96,27 @@ def lb_connects(live, host: str, port: int) -> bool:
 
 
 def allowing_toxiproxy(live):
-    """The live stack as a scenario with ``target.allow_toxiproxy_faults: true`` sees it."""
-    view = copy.copy(live.stack)
-    view.target = live.stack.target.model_copy(update={"allow_toxiproxy_faults": True})
+    """The live stack's containers as a scenario with ``target.allow_toxiproxy_faults: true``
+    sees them."""
+    view = copy.copy(live.stack.containers)
+    view.allow_toxiproxy_faults = True
     return view
 
 
-def fault_on(live, stack, spec: dict):
-    """``live.fault(spec)``, but acting through ``stack``."""
+def fault_on(live, containers, spec: dict):
+    """``live.fault(spec)``, but acting through ``containers``."""
     parsed = TypeAdapter(FaultEntry).validate_python({"name": f"t-{spec['kind']}", "at_s": 0, "duration_s": 1, **spec})
-    return fault_for(parsed)(parsed, FaultContext(toxiproxy=live.toxiproxy, containers=stack.containers, rng=random.Random(1)))
+    return fault_for(parsed)(parsed, FaultContext(toxiproxy=live.toxiproxy, containers=containers, rng=random.Random(1)))
 
 
 def our_rules(live) -> dict[str, list[str]]:
     """Rules tagged ``harness:<this run>:`` in every running container's filter table (the
     Toxiproxy container's included)."""
     out = {}
-    stack = allowing_toxiproxy(live)
-    for service in stack.containers.services():
-        for name in stack.containers.running_containers(service):
-            rules = stack.containers.nsenter_net(name, ["iptables", "-S"]).splitlines()
+    containers = allowing_toxiproxy(live)
+    for service in containers.services():
+        for name in containers.running_containers(service):
+            rules = containers.nsenter_net(name, ["iptables", "-S"]).splitlines()
             out[name] = [r for r in rules if f"harness:{live.stack.run_id}:" in r]
     return {k: v for k, v in out.items() if v}
 
