@@ -33,6 +33,30 @@ def import_modules(package: str, core: set[str], entry_point_group: str | None =
             raise TypeError(f"plugin {ep.name!r} ({ep.value}) of {entry_point_group} failed to load: {exc}") from exc
 
 
+def spec_name(spec_type: object, base: type, field: str, owner: str | None = None) -> str:
+    """The name a spec class registers under: the default of its ``field`` literal (``kind`` of a
+    fault spec, ``check`` of a check spec), e.g. ``kind: Literal["latency"] = "latency"``.
+
+    Args:
+        spec_type: the spec class (for an injector or a judge: its ``spec_type``).
+        base: the class every such spec derives from.
+        field: the discriminating field.
+        owner: the injector or judge being registered, named in the error instead.
+
+    Raises:
+        TypeError: ``spec_type`` is not a subclass of ``base``, or ``field`` has no non-empty
+            string default.
+    """
+    if not (isinstance(spec_type, type) and issubclass(spec_type, base)):
+        if owner is not None:
+            raise TypeError(f"{owner} has no spec_type")
+        raise TypeError(f"{getattr(spec_type, '__name__', spec_type)!r} is not a {base.__name__}")
+    name = spec_type.model_fields[field].default  # type: ignore[attr-defined]  (pydantic models)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{spec_type.__name__}.{field} needs a string default, e.g. {field}: Literal['x'] = 'x'")
+    return name
+
+
 class Registry(Generic[T]):
     """Name -> registered class, filled lazily by :func:`import_modules` on first read.
 

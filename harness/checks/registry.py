@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.checks.base import ExpectationResult, Judge
-from harness.plugins import Registry
+from harness.plugins import Registry, spec_name
 from harness.scenario.checks import CheckSpec
 
 if TYPE_CHECKING:
@@ -29,13 +29,8 @@ def register_judge(judge_type: type[Judge]) -> type[Judge]:
         TypeError: no ``spec_type`` that is a :class:`CheckSpec` with a string ``check``
             default, or another judge holds the name (both modules named).
     """
-    spec_type = getattr(judge_type, "spec_type", None)
-    if not (isinstance(spec_type, type) and issubclass(spec_type, CheckSpec)):
-        raise TypeError(f"judge {judge_type.__module__}.{judge_type.__name__} has no spec_type")
-    name = spec_type.model_fields["check"].default
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"{spec_type.__name__}.check needs a string default")
-    return JUDGES.add(name, judge_type)
+    owner = f"judge {judge_type.__module__}.{judge_type.__name__}"
+    return JUDGES.add(spec_name(getattr(judge_type, "spec_type", None), CheckSpec, "check", owner), judge_type)
 
 
 def judge_names() -> list[str]:

@@ -9,7 +9,7 @@ thing that runs at import.
 from __future__ import annotations
 
 from harness.faults.base import Fault
-from harness.plugins import Registry
+from harness.plugins import Registry, spec_name
 from harness.scenario.faults import FaultSpec
 
 ENTRY_POINT_GROUP = "harness.faults"
@@ -28,13 +28,8 @@ def register(fault_type: type[Fault]) -> type[Fault]:
         TypeError: the class has no ``spec_type`` that is a :class:`FaultSpec`, its ``kind`` is
             not a single string literal, or another class holds the kind (both modules named).
     """
-    spec_type = getattr(fault_type, "spec_type", None)
-    if not (isinstance(spec_type, type) and issubclass(spec_type, FaultSpec)):
-        raise TypeError(f"fault {fault_type.__module__}.{fault_type.__name__} has no spec_type")
-    kind = spec_type.model_fields["kind"].default
-    if not isinstance(kind, str) or not kind:
-        raise TypeError(f"{spec_type.__name__}.kind needs a string default, e.g. kind: Literal['x'] = 'x'")
-    return FAULTS.add(kind, fault_type)
+    owner = f"fault {fault_type.__module__}.{fault_type.__name__}"
+    return FAULTS.add(spec_name(getattr(fault_type, "spec_type", None), FaultSpec, "kind", owner), fault_type)
 
 
 def fault_kinds() -> list[str]:

@@ -8,7 +8,7 @@ of the same checks register themselves apart, in :mod:`harness.checks.registry` 
 
 from __future__ import annotations
 
-from harness.plugins import Registry
+from harness.plugins import Registry, spec_name
 from harness.scenario.checks.base import CheckSpec
 
 SPEC_ENTRY_POINT_GROUP = "harness.check_specs"
@@ -26,12 +26,7 @@ def register_check_spec(spec_type: type[CheckSpec]) -> type[CheckSpec]:
         TypeError: not a :class:`CheckSpec`, no string default for ``check``, or the name is
             taken by another class (both modules named).
     """
-    if not (isinstance(spec_type, type) and issubclass(spec_type, CheckSpec)):
-        raise TypeError(f"{getattr(spec_type, '__name__', spec_type)!r} is not a CheckSpec")
-    name = spec_type.model_fields["check"].default
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"{spec_type.__name__}.check needs a string default")
-    return CHECK_SPECS.add(name, spec_type)
+    return CHECK_SPECS.add(spec_name(spec_type, CheckSpec, "check"), spec_type)
 
 
 def check_spec_types() -> list[type[CheckSpec]]:

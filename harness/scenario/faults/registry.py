@@ -9,7 +9,7 @@ described without importing any of them.
 
 from __future__ import annotations
 
-from harness.plugins import Registry
+from harness.plugins import Registry, spec_name
 from harness.scenario.faults.base import FaultSpec
 
 SPEC_ENTRY_POINT_GROUP = "harness.fault_specs"
@@ -28,12 +28,7 @@ def register_fault_spec(spec_type: type[FaultSpec]) -> type[FaultSpec]:
         TypeError: not a :class:`FaultSpec`, its ``kind`` has no non-empty string default (write
             ``kind: Literal['x'] = 'x'``), or another spec holds the kind (both modules named).
     """
-    if not (isinstance(spec_type, type) and issubclass(spec_type, FaultSpec)):
-        raise TypeError(f"{getattr(spec_type, '__name__', spec_type)!r} is not a FaultSpec")
-    kind = spec_type.model_fields["kind"].default
-    if not isinstance(kind, str) or not kind:
-        raise TypeError(f"{spec_type.__name__}.kind needs a string default, e.g. kind: Literal['x'] = 'x'")
-    return FAULT_SPECS.add(kind, spec_type)
+    return FAULT_SPECS.add(spec_name(spec_type, FaultSpec, "kind"), spec_type)
 
 
 def fault_kinds() -> list[str]:
