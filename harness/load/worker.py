@@ -1,17 +1,19 @@
-"""The load child: runs Locust headless and streams one record per request on stdout.
+"""The load child's entry point: runs Locust headless and streams one record per request on stdout.
 
 Never imported by the orchestrator (importing locust monkey-patches the process with gevent).
-Three roles, one module:
+Three roles, one command; this module reads the arguments and the start signal, then hands over
+to the role (each built on :mod:`harness.load.child`):
 
 - ``python -m harness.load.worker SPEC.json``: the child the driver starts. With
-  ``workers == 0`` and no ``master_bind`` it runs the users itself (Locust ``LocalRunner``);
-  otherwise it is a Locust master that starts ``workers`` worker processes on this machine
-  (see :mod:`harness.load.worker_distributed`) and streams their records.
+  ``workers == 0`` and no ``master_bind`` it runs the users itself (Locust ``LocalRunner``,
+  :mod:`harness.load.worker_local`); otherwise it is a Locust master that starts ``workers``
+  worker processes on this machine (see :mod:`harness.load.worker_distributed`) and streams
+  their records.
 - ``python -m harness.load.worker --worker HOST:PORT SPEC.json``: a Locust worker that joins the
   master at ``HOST:PORT``, on this machine or on another one (same spec, same locustfile).
 
 Protocol on stdout (the parent reads it with :class:`harness.load.stream.StreamReader`), one
-line each, written in batches every FLUSH_INTERVAL_S:
+line each, written in batches every :data:`harness.load.child.FLUSH_INTERVAL_S`:
 
 - ``R\\t<record>``: a request record (:mod:`harness.load.records` format);
 - ``E\\t<json>``: an event:
@@ -55,151 +57,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import gevent
-from locust import events
-from locust.env import Environment
 from locust.log import setup_logging
 
-from harness.load.hook import RecordHook
-from harness.load.inflight import IN_FLIGHT_EVERY_S, InFlight
-from harness.load.records import EVENT_PREFIX
-from harness.load.timeouts import stop_timeout_s
-from harness.load.worker_users import Arrivals, user_classes
+from harness.load.child import Output, open_model
+from harness.load.worker_distributed import run_master, run_worker
+from harness.load.worker_local import run_local
 
-FLUSH_INTERVAL_S = 0.05
-"""Records are batched and written every 50 ms: cheap, and fresh enough for live progress."""
-
-LOCUST_PERCENTILES = (("locust_p50_ms", 0.50), ("locust_p95_ms", 0.95), ("locust_p99_ms", 0.99))
-
-
-class Output:
-    """The protocol channel: a batch buffer, written to a private fd by :meth:`flush`.
-
-    Args:
-        fd: file descriptor of the pipe to the parent.
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buffer: list[str] = []
-
-    @classmethod
-    def take_stdout(cls) -> "Output":
-        """Keep the original stdout for the protocol only; send fd 1 and ``sys.stdout`` to stderr."""
-        sys.stdout.flush()
-        out = cls(os.dup(1))
-        os.dup2(2, 1)
-        sys.stdout = sys.stderr
-        return out
-
-    def event(self, **fields: object) -> None:
-        """Write an event line, after every record buffered before it."""
-        self.buffer.append(EVENT_PREFIX + json.dumps(fields) + "\n")
-        self.flush()
-
-    def flush(self) -> None:
-        """Write everything buffered (blocks while the pipe is full: back-pressure, never a drop)."""
-        if not self.buffer:
-            return
-        data = "".join(self.buffer).encode("utf-8")
-        self.buffer.clear()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
-
-    def run(self) -> None:
-        """Flush every FLUSH_INTERVAL_S (a greenlet)."""
-        while True:
-            gevent.sleep(FLUSH_INTERVAL_S)
-            self.flush()
-
-
-def locust_totals(env: Environment) -> dict:
-    """Locust's own request totals and rounded percentiles (``None`` without requests)."""
-    total = env.stats.total
-    fields: dict = {"locust_requests": total.num_requests, "locust_failures": total.num_failures}
-    for key, fraction in LOCUST_PERCENTILES:
-        fields[key] = float(total.get_response_time_percentile(fraction)) if total.num_requests else None
-    return fields
-
-
-def sleep_until(deadline_s: float) -> None:
-    """Sleep until epoch ``deadline_s`` by the wall clock. (A single ``gevent.sleep`` can end
-    early: the loop's cached time is stale when its first timer is armed.)"""
-    while (left := deadline_s - time.time()) > 0:
-        gevent.sleep(min(left, 0.25))
-
-
-def open_model(spec: dict) -> bool:
-    """True when the spec asks for a fixed arrival rate."""
-    return bool(spec.get("rate_rps"))
-
-
-def spawn_rate(spec: dict) -> float:
-    """Users per second: the spec's for the closed model; the whole pool at once for the open
-    model (a pool still ramping up would show as latency of the first arrivals)."""
-    return float(spec["users"]) if open_model(spec) else float(spec["spawn_rate"])
-
-
-def environment(spec: dict, arrivals: Arrivals | None, in_flight: InFlight,
-                seed_scope: Callable[[], str] = lambda: "") -> Environment:
-    """Locust's environment for the spec's users (:func:`harness.load.worker_users.user_classes`
-    with ``arrivals`` and ``seed_scope``), counting their requests in ``in_flight``. Stopping
-    users finish their request in flight for up to :func:`harness.load.timeouts.stop_timeout_s`
-    seconds (Locust's ``stop_timeout``) before they are killed."""
-    return Environment(user_classes=user_classes(spec, arrivals, seed_scope, in_flight), events=events,
-                       host=spec["host"], stop_timeout=stop_timeout_s(spec["request_timeout_s"]))
-
-
-def report_in_flight(send: Callable[..., None], in_flight: InFlight,
-                     offset_s: Callable[[], float] = lambda: 0.0) -> None:
-    """Forever (a greenlet): every IN_FLIGHT_EVERY_S, ``send(n=int, oldest_start_s=epoch_s |
-    None)`` from ``in_flight``, the oldest start shifted by ``offset_s()`` seconds."""
-    while True:
-        gevent.sleep(IN_FLIGHT_EVERY_S)
-        send(**in_flight.snapshot(offset_s()))
-
-
-def run_local(spec: dict, out: Output) -> int:
-    """One process: users, hook and output here (Locust ``LocalRunner``)."""
-    rate = float(spec["rate_rps"]) if open_model(spec) else 0.0
-    arrivals = Arrivals(lambda: rate) if rate else None
-    in_flight = InFlight()
-    env = environment(spec, arrivals, in_flight)
-    hook = RecordHook(out.buffer.append)
-    env.events.request.add_listener(hook)
-    runner = env.create_local_runner()
-    gevent.spawn(out.run)
-    t0, cpu0 = time.time(), time.process_time()
-    if arrivals:
-        arrivals.start(t0, t0 + spec["duration_s"])
-    runner.start(spec["users"], spawn_rate=spawn_rate(spec))
-    out.event(event="started", t=t0)
-    reporter = gevent.spawn(report_in_flight, lambda **snap: out.event(event="inflight", **snap), in_flight)
-    stop_requested_t: float | None = None
-
-    def finish() -> None:
-        nonlocal stop_requested_t
-        sleep_until(t0 + spec["duration_s"])
-        stop_requested_t = time.time()
-        in_flight.stopping()
-        if arrivals:
-            arrivals.stop()
-        runner.quit()  # users finish their request in flight (Locust's stop_timeout)
-
-    gevent.spawn(finish)
-    runner.greenlet.join()
-    reporter.kill()
-    out.flush()
-    out.event(event="stopped", t=time.time(), stop_requested_t=stop_requested_t, records=hook.count,
-              unsent=arrivals.unsent if arrivals else 0, killed_in_flight=in_flight.killed,
-              killed_after_stop=in_flight.killed_after_stop,
-              cpu_s=round(time.process_time() - cpu0, 3), **locust_totals(env))
-    return 0
+USAGE = "usage: python -m harness.load.worker [--worker HOST:PORT] SPEC.json"
 
 
 def distributed(spec: dict) -> bool:
@@ -213,33 +79,24 @@ def wait_for_go() -> bool:
     return sys.stdin.buffer.readline().strip() == b"go"
 
 
-def main(argv: list[str]) -> int:
-    """Entry point (see the module docstring for the arguments); returns the exit code."""
+def parse_args(argv: list[str]) -> tuple[str | None, str] | None:
+    """``(master "HOST:PORT" or None, spec path)`` from the command line's arguments (see the
+    module docstring), or None when they match neither form."""
     worker_of = None
     if len(argv) == 3 and argv[0] == "--worker":
         worker_of, argv = argv[1], argv[2:]
     if len(argv) != 1:
-        print("usage: python -m harness.load.worker [--worker HOST:PORT] SPEC.json", file=sys.stderr)
-        return 2
-    spec_path = argv[0]
-    spec = json.loads(Path(spec_path).read_text())
-    out = Output.take_stdout()  # first: nothing (logging config included) may hold the real stdout
-    setup_logging("INFO")  # to stderr: locust.log
-    if worker_of is not None:
-        from harness.load.worker_distributed import run_worker
+        return None
+    return worker_of, argv[0]
 
-        host, _, port = worker_of.rpartition(":")
-        os.close(out.fd)  # a worker talks to its master only
-        return run_worker(spec, host, int(port))
-    if not wait_for_go():
-        print("load child: stdin closed before 'go'; no load started", file=sys.stderr)
-        return 3
+
+def run_child(spec: dict, spec_path: str, out: Output) -> int:
+    """The child the driver starts, once it said ``go``: the local load or the master; returns
+    the exit code. Any error is reported to the parent as one ``error`` event (exit code 2)."""
     try:
         if open_model(spec) and spec.get("locustfile"):
             raise ValueError("rate_rps (open model) drives the request mix; it cannot drive a locustfile's own tasks")
         if distributed(spec):
-            from harness.load.worker_distributed import run_master
-
             return run_master(spec, spec_path, out)
         return run_local(spec, out)
     except Exception as exc:  # reported to the parent as one line
@@ -247,14 +104,31 @@ def main(argv: list[str]) -> int:
         return 2
 
 
+def main(argv: list[str]) -> int:
+    """Entry point (see the module docstring for the arguments); returns the exit code: 2 for
+    bad arguments or a failed load, 3 when stdin ends before ``go``."""
+    args = parse_args(argv)
+    if args is None:
+        print(USAGE, file=sys.stderr)
+        return 2
+    worker_of, spec_path = args
+    spec = json.loads(Path(spec_path).read_text())
+    out = Output.take_stdout()  # first: nothing (logging config included) may hold the real stdout
+    setup_logging("INFO")  # to stderr: locust.log
+    if worker_of is not None:
+        host, _, port = worker_of.rpartition(":")
+        os.close(out.fd)  # a worker talks to its master only
+        return run_worker(spec, host, int(port))
+    if not wait_for_go():
+        print("load child: stdin closed before 'go'; no load started", file=sys.stderr)
+        return 3
+    return run_child(spec, spec_path, out)
+
+
 if __name__ == "__main__":
-    # Run the canonical module's main, so harness.load.worker_distributed (which imports
-    # harness.load.worker) shares its classes instead of a second copy of this file.
     import gc
 
-    from harness.load.worker import main as _main
-
-    code = _main(sys.argv[1:])
+    code = main(sys.argv[1:])
     # Everything went out through unbuffered file descriptors; the orchestrator waits for this
     # process to exit, so spare it the interpreter's final garbage collections (Locust, gevent).
     gc.freeze()

@@ -46,6 +46,7 @@ locustfile) on their machine; they count toward nothing in advance (the master w
 local ones, then redistributes users when another worker joins).
 """
 
+
 from __future__ import annotations
 
 import ctypes
@@ -59,15 +60,16 @@ from dataclasses import dataclass
 
 import gevent
 import gevent.event
+from locust.env import Environment
 
+from harness.load.child import (FLUSH_INTERVAL_S, Output, environment, locust_totals, open_model, report_in_flight,
+                                spawn_rate)
 from harness.load.clock import (CLOCK_PROBE_TIMEOUT_S, CLOCK_PROBES, ClockSample, best_sample, clock_refusal,
                                 clock_report, shift_lines)
 from harness.load.hook import RecordHook
 from harness.load.inflight import IN_FLIGHT_EVERY_S, InFlight, merge_snapshots
 from harness.load.open_model import interleave_offset_s, worker_rate_rps
 from harness.load.timeouts import WORKER_EXIT_TIMEOUT_S, stop_handshake_timeout_s
-from harness.load.worker import (FLUSH_INTERVAL_S, Output, environment, locust_totals, open_model, report_in_flight,
-                                 spawn_rate)
 from harness.load.worker_users import Arrivals
 
 WORKERS_READY_TIMEOUT_S = 45.0
@@ -150,6 +152,102 @@ def report_merged_in_flight(out: Output, workers: dict[str, WorkerCounts]) -> No
         out.event(event="inflight", **merge_snapshots(snapshots))
 
 
+class MasterSide:
+    """The master's side of the custom messages (see the module docstring): what it knows of
+    each worker, why it refuses a worker's clock, and the load's common start.
+
+    Args:
+        spec: the load spec (``duration_s``, seconds).
+        runner: Locust's ``MasterRunner``; only ``send_message``, ``register_message`` and
+            ``get_worker_index`` are used here.
+        out: the protocol channel; the workers' record batches go into its buffer as they are.
+    """
+
+    def __init__(self, spec: dict, runner, out: Output) -> None:
+        self.spec, self.runner, self.out = spec, runner, out
+        self.workers: dict[str, WorkerCounts] = {}
+        """By Locust client id, in the order the master first heard of them."""
+        self.refusals: list[str] = []
+        """Why a worker's clock offset cannot be bounded (:func:`harness.load.clock.clock_refusal`)."""
+        self.t0: float | None = None
+        """The load's start, epoch s (master clock); None until it starts."""
+
+    def listen(self, env: Environment) -> None:
+        """Register the message handlers on the runner and the stats listener on ``env``."""
+        self.runner.register_message("harness_clock", self.on_clock)
+        self.runner.register_message("harness_hello", self.on_hello)
+        self.runner.register_message("harness_records", self.on_records)
+        self.runner.register_message("harness_inflight", self.on_in_flight)
+        self.runner.register_message("harness_stopped", self.on_stopped)
+        env.events.worker_report.add_listener(self.on_report)
+
+    def counts(self, client_id: str) -> WorkerCounts:
+        """The worker's counts, made (with its Locust worker index) when first heard of."""
+        if client_id not in self.workers:
+            self.workers[client_id] = WorkerCounts(self.runner.get_worker_index(client_id))
+        return self.workers[client_id]
+
+    def ready_ids(self) -> list[str]:
+        """Client ids of the workers that said hello with a bounded clock offset."""
+        return [c for c, w in self.workers.items() if w.ready]
+
+    def send_t0(self, client_id: str) -> None:
+        """Send one worker ``harness_t0``: the load's start and end (epoch s, master clock)."""
+        self.runner.send_message("harness_t0", {"t0": self.t0, "end": self.t0 + self.spec["duration_s"]},
+                                 client_id=client_id)
+
+    def on_clock(self, environment, msg, **_kw) -> None:
+        """``harness_clock``: answer the probe with this clock on receipt (t2) and on reply (t3)."""
+        t2 = time.time()
+        self.runner.send_message("harness_clock_reply", {"t1": msg.data["t1"], "t2": t2, "t3": time.time()},
+                                 client_id=msg.node_id)
+
+    def on_hello(self, environment, msg, **_kw) -> None:
+        """``harness_hello``: note the worker's clock; refuse it (:attr:`refusals`) or count it
+        as ready, and send a worker joining a running load the common start."""
+        c = self.counts(msg.node_id)
+        report = msg.data or {}
+        c.clock_offset_ms, c.rtt_ms = report.get("clock_offset_ms"), report.get("rtt_ms")
+        refusal = clock_refusal(c.index, report)
+        if refusal:
+            self.refusals.append(refusal)
+            return
+        c.ready = True
+        if self.t0 is not None:
+            self.send_t0(msg.node_id)
+
+    def on_records(self, environment, msg, **_kw) -> None:
+        """``harness_records``: append the batch to the output as is and count its records."""
+        self.out.buffer.append(msg.data["lines"])
+        self.counts(msg.node_id).records += msg.data["n"]
+
+    def on_in_flight(self, environment, msg, **_kw) -> None:
+        """``harness_inflight``: keep the worker's latest snapshot."""
+        self.counts(msg.node_id).in_flight = msg.data
+
+    def on_stopped(self, environment, msg, **_kw) -> None:
+        """``harness_stopped``: the worker's final counts; it has stopped."""
+        c = self.counts(msg.node_id)
+        c.unsent, c.cpu_s, c.stopped = msg.data["unsent"], msg.data.get("cpu_s"), True
+        c.killed_in_flight = msg.data.get("killed_in_flight", 0)
+
+    def on_report(self, client_id: str, data: dict, **_kw) -> None:
+        """Locust's ``worker_report`` event: add the report's requests to the worker's total."""
+        self.counts(client_id).locust_requests += data["stats_total"]["num_requests"]
+
+    def missing(self, client_ids: list[str]) -> list[int]:
+        """Worker indexes, sorted, of those among ``client_ids`` that have not stopped."""
+        return sorted(self.workers[c].index for c in client_ids if not self.workers[c].stopped)
+
+    def stopped_fields(self) -> dict:
+        """The ``stopped`` event's sums over the workers (``records``, ``unsent``,
+        ``killed_in_flight``) and its ``workers`` list, by worker index."""
+        workers = self.workers.values()
+        return {"records": sum(c.records for c in workers), "unsent": sum(c.unsent for c in workers),
+                "killed_in_flight": sum(c.killed_in_flight for c in workers),
+                "workers": [c.as_event() for c in sorted(workers, key=lambda c: c.index)]}
+
+
 def run_master(spec: dict, spec_path: str, out: Output) -> int:
     """The master: start local workers, wait for them (and their clock measurement), dispatch
     users, merge the workers' records into ``out``, stop everyone after the duration; return
@@ -164,109 +262,93 @@ def run_master(spec: dict, spec_path: str, out: Output) -> int:
     runner = env.create_master_runner(master_bind_host=host, master_bind_port=port)
     port = runner.server.port
     out.event(event="master", host=host, port=port)
-    workers: dict[str, WorkerCounts] = {}
-    refusals: list[str] = []
-    t0: float | None = None
-
-    def counts(client_id: str) -> WorkerCounts:
-        if client_id not in workers:
-            workers[client_id] = WorkerCounts(runner.get_worker_index(client_id))
-        return workers[client_id]
-
-    def on_clock(environment, msg, **_kw) -> None:
-        t2 = time.time()
-        runner.send_message("harness_clock_reply", {"t1": msg.data["t1"], "t2": t2, "t3": time.time()},
-                            client_id=msg.node_id)
-
-    def on_records(environment, msg, **_kw) -> None:
-        out.buffer.append(msg.data["lines"])
-        counts(msg.node_id).records += msg.data["n"]
-
-    def on_in_flight(environment, msg, **_kw) -> None:
-        counts(msg.node_id).in_flight = msg.data
-
-    def on_stopped(environment, msg, **_kw) -> None:
-        c = counts(msg.node_id)
-        c.unsent, c.cpu_s, c.stopped = msg.data["unsent"], msg.data.get("cpu_s"), True
-        c.killed_in_flight = msg.data.get("killed_in_flight", 0)
-
-    def on_report(client_id: str, data: dict, **_kw) -> None:
-        counts(client_id).locust_requests += data["stats_total"]["num_requests"]
-
-    def on_hello(environment, msg, **_kw) -> None:
-        c = counts(msg.node_id)
-        report = msg.data or {}
-        c.clock_offset_ms, c.rtt_ms = report.get("clock_offset_ms"), report.get("rtt_ms")
-        refusal = clock_refusal(c.index, report)
-        if refusal:
-            refusals.append(refusal)
-            return
-        c.ready = True
-        if t0 is not None:  # a worker joining a running load gets the common start
-            runner.send_message("harness_t0", {"t0": t0, "end": t0 + spec["duration_s"]}, client_id=msg.node_id)
-
-    runner.register_message("harness_clock", on_clock)
-    runner.register_message("harness_hello", on_hello)
-    runner.register_message("harness_records", on_records)
-    runner.register_message("harness_inflight", on_in_flight)
-    runner.register_message("harness_stopped", on_stopped)
-    env.events.worker_report.add_listener(on_report)
+    master = MasterSide(spec, runner, out)
+    master.listen(env)
     gevent.spawn(out.run)
-
-    local = int(spec.get("workers") or 0)
-    cmd = [sys.executable, "-m", "harness.load.worker", "--worker", f"{_local_connect_host(host)}:{port}", spec_path]
-    env_vars = {**os.environ, LOCAL_WORKER_ENV: str(os.getpid())}
-    procs = [subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env_vars)
-             for _ in range(local)]
-    quit_done = False
+    procs = start_local_workers(int(spec.get("workers") or 0), f"{_local_connect_host(host)}:{port}", spec_path)
     try:
-        expected = max(local, 1)
-        deadline = time.monotonic() + WORKERS_READY_TIMEOUT_S
-        while sum(c.ready for c in workers.values()) < expected:
-            if refusals:
-                raise Refused(refusals[0])
-            dead = [p.returncode for p in procs if p.poll() is not None]
-            if dead:
-                raise RuntimeError(f"a local worker exited with {dead[0]} before joining (see locust.log)")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{sum(c.ready for c in workers.values())} of {expected} workers joined "
-                                   f"within {WORKERS_READY_TIMEOUT_S:.0f} s")
-            gevent.sleep(0.05)
-        t0, cpu0 = time.time(), time.process_time()
-        for client_id in [c for c, w in workers.items() if w.ready]:
-            runner.send_message("harness_t0", {"t0": t0, "end": t0 + spec["duration_s"]}, client_id=client_id)
-        gevent.spawn(runner.start, spec["users"], spawn_rate(spec))
-        out.event(event="started", t=t0, workers=runner.worker_count)
-        reporter = gevent.spawn(report_merged_in_flight, out, workers)
-        sleep_until_or_refused(t0 + spec["duration_s"], refusals)
-        stop_requested_t = time.time()
-
-        asked = [c for c, w in workers.items() if w.ready]
-        for client_id in asked:
-            runner.send_message("harness_stop", None, client_id=client_id)
-        deadline = time.monotonic() + stop_handshake_timeout_s(spec["request_timeout_s"])
-        while not all(workers[c].stopped for c in asked) and time.monotonic() < deadline:
-            gevent.sleep(0.02)
-        reporter.kill()
-        missing = sorted(workers[c].index for c in asked if not workers[c].stopped)
-        out.flush()
-        out.event(event="stopped", t=time.time(), stop_requested_t=stop_requested_t,
-                  records=sum(c.records for c in workers.values()), unsent=sum(c.unsent for c in workers.values()),
-                  killed_in_flight=sum(c.killed_in_flight for c in workers.values()),
-                  workers=[c.as_event() for c in sorted(workers.values(), key=lambda c: c.index)],
-                  missing_workers=missing, cpu_s=round(time.process_time() - cpu0, 3), **locust_totals(env))
-        runner.quit()
-        quit_done = True
-        return 0
+        wait_for_workers(master, procs)
+        drive(master, env)
     finally:
-        if not quit_done:  # refused or failed: no worker (remote ones included) keeps loading the target
-            runner.quit()
-        for p in procs:
-            try:
-                p.wait(timeout=WORKER_EXIT_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        runner.quit()  # also when refused or failed: no worker (remote ones included) keeps loading the target
+        reap_local_workers(procs)
+    return 0
+
+
+def start_local_workers(count: int, master_address: str, spec_path: str) -> list[subprocess.Popen]:
+    """Start ``count`` worker processes on this machine (``python -m harness.load.worker
+    --worker master_address spec_path``), tied to this process by LOCAL_WORKER_ENV."""
+    cmd = [sys.executable, "-m", "harness.load.worker", "--worker", master_address, spec_path]
+    env_vars = {**os.environ, LOCAL_WORKER_ENV: str(os.getpid())}
+    return [subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env_vars)
+            for _ in range(count)]
+
+
+def wait_for_workers(master: MasterSide, procs: list[subprocess.Popen]) -> None:
+    """Wait until as many workers as were started locally (at least one) are ready.
+
+    Raises:
+        Refused: a worker's clock offset cannot be bounded.
+        RuntimeError: a local worker exited, or WORKERS_READY_TIMEOUT_S went by.
+    """
+    expected = max(len(procs), 1)
+    deadline = time.monotonic() + WORKERS_READY_TIMEOUT_S
+    while len(master.ready_ids()) < expected:
+        if master.refusals:
+            raise Refused(master.refusals[0])
+        dead = [p.returncode for p in procs if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"a local worker exited with {dead[0]} before joining (see locust.log)")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(master.ready_ids())} of {expected} workers joined "
+                               f"within {WORKERS_READY_TIMEOUT_S:.0f} s")
+        gevent.sleep(0.05)
+
+
+def drive(master: MasterSide, env: Environment) -> None:
+    """Send every ready worker the common start, dispatch the users, wait out the duration, run
+    the stop handshake; writes the ``started``, ``inflight`` and ``stopped`` events.
+
+    Raises:
+        Refused: a worker that joined during the load has an unbounded clock offset.
+    """
+    spec, runner, out = master.spec, master.runner, master.out
+    master.t0, cpu0 = time.time(), time.process_time()
+    for client_id in master.ready_ids():
+        master.send_t0(client_id)
+    gevent.spawn(runner.start, spec["users"], spawn_rate(spec))
+    out.event(event="started", t=master.t0, workers=runner.worker_count)
+    reporter = gevent.spawn(report_merged_in_flight, out, master.workers)
+    sleep_until_or_refused(master.t0 + spec["duration_s"], master.refusals)
+    stop_requested_t = time.time()
+    asked = stop_workers(master)
+    reporter.kill()
+    missing = master.missing(asked)
+    out.flush()
+    out.event(event="stopped", t=time.time(), stop_requested_t=stop_requested_t, **master.stopped_fields(),
+              missing_workers=missing, cpu_s=round(time.process_time() - cpu0, 3), **locust_totals(env))
+
+
+def stop_workers(master: MasterSide) -> list[str]:
+    """Ask every ready worker to stop (``harness_stop``) and wait for their ``harness_stopped``,
+    at most :func:`harness.load.timeouts.stop_handshake_timeout_s`; return the ids asked."""
+    asked = master.ready_ids()
+    for client_id in asked:
+        master.runner.send_message("harness_stop", None, client_id=client_id)
+    deadline = time.monotonic() + stop_handshake_timeout_s(master.spec["request_timeout_s"])
+    while not all(master.workers[c].stopped for c in asked) and time.monotonic() < deadline:
+        gevent.sleep(0.02)
+    return asked
+
+
+def reap_local_workers(procs: list[subprocess.Popen]) -> None:
+    """Wait for each local worker to exit, up to WORKER_EXIT_TIMEOUT_S each; kill a late one."""
+    for p in procs:
+        try:
+            p.wait(timeout=WORKER_EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 class ClockProbe:
@@ -312,92 +394,137 @@ class ClockProbe:
         return best.offset_s if best else None
 
 
+class WorkerSide:
+    """A worker's side of the custom messages (see the module docstring): its users and their
+    records, batched and moved into the master's clock, its clock probe, the common start and
+    the stop handshake.
+
+    Args:
+        spec: the load spec, the same as the master's.
+    """
+
+    def __init__(self, spec: dict) -> None:
+        self.runner = None
+        """Locust's ``WorkerRunner``, once :meth:`connect` made it."""
+        self.total_users = int(spec["users"])
+        self.rate_rps = float(spec["rate_rps"]) if open_model(spec) else 0.0
+        """The whole load's arrival rate (0: closed model); this worker makes its share."""
+        self.arrivals = Arrivals(self.my_rate_rps, self.my_offset_s) if self.rate_rps else None
+        self.in_flight = InFlight()
+        self.env = environment(spec, self.arrivals, self.in_flight, self.seed_scope)
+        self.batch: list[str] = []
+        self.hook = RecordHook(self.batch.append)
+        self.env.events.request.add_listener(self.hook)
+        self.clock: ClockProbe | None = None
+        self.offset_s: float | None = None
+        """Master clock minus ours, once measured: nothing is sent to the master before."""
+        self.sent = 0
+        """Records sent to the master so far."""
+        self.cpu0 = 0.0
+
+    def my_rate_rps(self) -> float:
+        """This worker's share of the rate, requests/s, from the users the master gave it."""
+        if not self.runner:
+            return 0.0
+        return worker_rate_rps(self.rate_rps, self.runner.target_user_count or 0, self.total_users)
+
+    def my_offset_s(self, worker_rate: float) -> float:
+        """This worker's schedule offset, seconds (:func:`harness.load.open_model.interleave_offset_s`)."""
+        return interleave_offset_s(self.rate_rps, worker_rate, max(self.runner.worker_index, 0)) if self.runner else 0.0
+
+    def seed_scope(self) -> str:
+        """What sets this worker's request mix apart from the others': its Locust worker index."""
+        return f"worker:{self.runner.worker_index if self.runner else -1}:"
+
+    def connect(self, master_host: str, master_port: int) -> None:
+        """Make the worker runner (it connects to the master) and the clock probe that uses it."""
+        self.runner = self.env.create_worker_runner(master_host, master_port)
+        self.clock = ClockProbe(lambda data: self.runner.send_message("harness_clock", data))
+        self.cpu0 = time.process_time()
+
+    def listen(self) -> None:
+        """Register the message handlers and the stats listener; then start the greenlets that
+        say hello, flush the records and report the requests in flight."""
+        # Listeners run in order before the stats message is sent: records always precede the
+        # stats report that counts them.
+        self.env.events.report_to_master.add_listener(lambda client_id, data: self.flush())
+        self.runner.register_message("harness_clock_reply", self.clock.on_reply)
+        self.runner.register_message("harness_t0", self.on_t0)
+        # concurrent: the stop waits for the users' last requests; the worker keeps receiving meanwhile
+        self.runner.register_message("harness_stop", self.on_stop, concurrent=True)
+        # Only now may the master answer our probes and send us the start: a message that arrives
+        # before its handler is registered is dropped by Locust.
+        gevent.spawn(self.hello)
+        gevent.spawn(self.flusher)
+        gevent.spawn(report_in_flight, self.send_in_flight, self.in_flight, lambda: self.offset_s or 0.0)
+
+    def flush(self, **_kw) -> None:
+        """Send the batch to the master (``harness_records``), once the clock offset is known."""
+        if self.batch and self.offset_s is not None:
+            lines, n = "".join(self.batch), self.hook.count - self.sent  # records only: the batch may hold acks
+            self.batch.clear()
+            self.runner.send_message("harness_records", {"n": n, "lines": lines})
+            self.sent += n
+
+    def flusher(self) -> None:
+        """Forever (a greenlet): :meth:`flush` every FLUSH_INTERVAL_S."""
+        while True:
+            gevent.sleep(FLUSH_INTERVAL_S)
+            self.flush()
+
+    def send_in_flight(self, **snapshot) -> None:
+        """Send an in-flight snapshot to the master (``harness_inflight``), once the offset is known."""
+        if self.offset_s is not None:
+            self.runner.send_message("harness_inflight", snapshot)
+
+    def hello(self) -> None:
+        """Measure the clock against the master's, then say ``harness_hello`` with the result."""
+        report = self.clock.measure()
+        if self.clock.offset_s is not None:
+            # records of users the master dispatched before the offset was known (a worker that
+            # joins a running load), then every later one, move into the master's clock
+            self.batch[:] = shift_lines(self.batch, self.clock.offset_s)
+            self.hook.offset_s = self.offset_s = self.clock.offset_s
+        self.runner.send_message("harness_hello", report)
+
+    def on_t0(self, environment, msg, **_kw) -> None:
+        """``harness_t0``: the load starts; the open model's arrivals count from the master's
+        t0 to its end, moved into this worker's clock."""
+        self.cpu0 = time.process_time()
+        if self.arrivals:
+            offset_s = self.offset_s or 0.0
+            self.arrivals.start(msg.data["t0"] - offset_s, msg.data["end"] - offset_s)
+
+    def on_stop(self, environment, msg, **_kw) -> None:
+        """``harness_stop``: stop the arrivals and the users (each finishes its request in flight,
+        up to Locust's stop timeout), send the last records, the stats, then ``harness_stopped``."""
+        self.in_flight.stopping()
+        unsent = self.arrivals.stop() if self.arrivals else 0
+        self.runner.stop()  # users finish their request in flight (Locust's stop_timeout)
+        self.runner._send_stats()  # flushes the records (report_to_master listener), then the stats
+        self.runner.send_message("harness_stopped", {"records": self.sent, "unsent": unsent,
+                                                     "killed_in_flight": self.in_flight.killed,
+                                                     "cpu_s": round(time.process_time() - self.cpu0, 3)})
+
+
+def _tied_to_local_master() -> bool:
+    """For a worker its master started (LOCAL_WORKER_ENV set): die with the master from now on;
+    False when the master already died. True for any other worker."""
+    if not os.environ.get(LOCAL_WORKER_ENV):
+        return True
+    _die_with_parent()
+    return str(os.getppid()) == os.environ[LOCAL_WORKER_ENV]
+
+
 def run_worker(spec: dict, master_host: str, master_port: int) -> int:
     """A worker: measure its clock against the master's, run the users the master dispatches,
     send their records (moved into the master's clock) to the master in batches, answer the
-    stop handshake; return the exit code when the master says quit."""
-    if os.environ.get(LOCAL_WORKER_ENV):
-        _die_with_parent()
-        if str(os.getppid()) != os.environ[LOCAL_WORKER_ENV]:  # the master died before prctl
-            return 1
-    runner = None
-    total_users = int(spec["users"])
-    rate = float(spec["rate_rps"]) if open_model(spec) else 0.0
-
-    def my_rate() -> float:
-        return worker_rate_rps(rate, runner.target_user_count or 0, total_users) if runner else 0.0
-
-    def my_offset(worker_rate: float) -> float:
-        return interleave_offset_s(rate, worker_rate, max(runner.worker_index, 0)) if runner else 0.0
-
-    arrivals = Arrivals(my_rate, my_offset) if rate else None
-    in_flight = InFlight()
-    scope = lambda: f"worker:{runner.worker_index if runner else -1}:"  # noqa: E731
-    env = environment(spec, arrivals, in_flight, scope)
-    batch: list[str] = []
-    hook = RecordHook(batch.append)
-    env.events.request.add_listener(hook)
-    runner = env.create_worker_runner(master_host, master_port)
-    clock = ClockProbe(lambda data: runner.send_message("harness_clock", data))
-    offset_s: float | None = None
-    """Master clock minus ours, once measured: nothing is sent to the master before."""
-    sent = 0
-
-    def flush(**_kw) -> None:
-        nonlocal sent
-        if batch and offset_s is not None:
-            lines, n = "".join(batch), hook.count - sent  # records only: the batch may hold ack events
-            batch.clear()
-            runner.send_message("harness_records", {"n": n, "lines": lines})
-            sent += n
-
-    def flusher() -> None:
-        while True:
-            gevent.sleep(FLUSH_INTERVAL_S)
-            flush()
-
-    def send_in_flight(**snapshot) -> None:
-        if offset_s is not None:
-            runner.send_message("harness_inflight", snapshot)
-
-    def hello() -> None:
-        nonlocal offset_s
-        report = clock.measure()
-        if clock.offset_s is not None:
-            # records of users the master dispatched before the offset was known (a worker that
-            # joins a running load), then every later one, move into the master's clock
-            batch[:] = shift_lines(batch, clock.offset_s)
-            hook.offset_s = offset_s = clock.offset_s
-        runner.send_message("harness_hello", report)
-
-    cpu0 = time.process_time()
-
-    def on_t0(environment, msg, **_kw) -> None:
-        nonlocal cpu0
-        cpu0 = time.process_time()
-        if arrivals:  # the master's t0 and end, in our clock
-            arrivals.start(msg.data["t0"] - (offset_s or 0.0), msg.data["end"] - (offset_s or 0.0))
-
-    def on_stop(environment, msg, **_kw) -> None:
-        in_flight.stopping()
-        unsent = arrivals.stop() if arrivals else 0
-        runner.stop()  # users finish their request in flight (Locust's stop_timeout)
-        runner._send_stats()  # flushes the records (report_to_master listener), then the stats
-        runner.send_message("harness_stopped", {"records": sent, "unsent": unsent,
-                                                "killed_in_flight": in_flight.killed,
-                                                "cpu_s": round(time.process_time() - cpu0, 3)})
-
-    # Listeners run in order before the stats message is sent: records always precede the stats
-    # report that counts them.
-    env.events.report_to_master.add_listener(lambda client_id, data: flush())
-    runner.register_message("harness_clock_reply", clock.on_reply)
-    runner.register_message("harness_t0", on_t0)
-    # concurrent: the stop waits for the users' last requests; the worker keeps receiving meanwhile
-    runner.register_message("harness_stop", on_stop, concurrent=True)
-    # Only now may the master answer our probes and send us the start: a message that arrives
-    # before its handler is registered is dropped by Locust.
-    gevent.spawn(hello)
-    gevent.spawn(flusher)
-    gevent.spawn(report_in_flight, send_in_flight, in_flight, lambda: offset_s or 0.0)
-    runner.greenlet.join()
+    stop handshake; return the exit code when the master says quit (1: the master that started
+    it died before it could be tied to it)."""
+    if not _tied_to_local_master():
+        return 1
+    worker = WorkerSide(spec)
+    worker.connect(master_host, master_port)
+    worker.listen()
+    worker.runner.greenlet.join()
     return 0
