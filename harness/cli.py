@@ -210,13 +210,14 @@ def _print_verdicts(report) -> None:  # noqa: ANN001 (harness.report.Report, imp
 
 def _run_repeated(loaded, repeat: int, quorum: int, out_dir: Optional[Path], seed: Optional[int],  # noqa: ANN001
                   strict: bool = False) -> None:
-    from harness.report.repeat import run_repeated
+    from harness.run import execute
+    from harness.run.repeat import run_repeated
 
     def progress(i: int, result) -> None:  # noqa: ANN001
         err.print(f"[bold]repeat {i} of {repeat}[/]: {result.report.status} ({result.run_dir})", highlight=False)
 
     try:
-        agg, paths = run_repeated(loaded, repeat, quorum, out_dir=out_dir, seed=seed, console=err,
+        agg, paths = run_repeated(loaded, repeat, quorum, out_dir=out_dir, seed=seed, console=err, execute=execute,
                                   on_result=progress, strict=strict)
     except ScenarioError as exc:
         _print_problems(exc.problems)

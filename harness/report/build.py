@@ -1,16 +1,20 @@
 """Build the :class:`Report` from a run directory's journal and request records (pure: reads files
-only, never Docker)."""
+only, never Docker), in three steps: gather the analysis (:func:`analyse`), decide the status
+(:func:`harness.report.status.decide_status`), assemble the model."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.analysis import load_records, slice_windows
 from harness.analysis.containers import container_frames, proxy_traffic, telemetry
 from harness.analysis.diagnosis import diagnose
 from harness.analysis.evidence import Evidence
 from harness.analysis.fault_effect import EffectView, FaultEffect, fault_effects, occurrences
-from harness.analysis.recovery import summarize_fault
+from harness.analysis.metrics import WindowMetrics
+from harness.analysis.recovery import FaultSummary, summarize_fault
 from harness.analysis.series import request_series, service_series
 from harness.analysis.steady_state import Limit, derived_limits
 from harness.analysis.windows import Window, load_bounds
@@ -27,7 +31,11 @@ from harness.report.model import (
     TimelineEntry,
     WindowReport,
 )
+from harness.report.status import decide_status
 from harness.scenario.models import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 END_WINDOW_S = 10.0
 """Without a recovery window at the end, the steady state is judged on the load's last 10 s."""
@@ -102,63 +110,70 @@ def record_loss(stop: dict | None, parsed: int) -> str | None:
     return ("requests were lost: " + "; ".join(problems)) if problems else None
 
 
-def decide_status(ended: str, error: str | None, *, measure: bool, results: list[ExpectationResult],
-                  steady: SteadyStateReport | None, effects: list[FaultEffect], lost: str | None,
-                  strict: bool = False) -> tuple[str, str | None]:
-    """Every status rule of a run, in order; returns ``(status, error)``.
+@dataclass(frozen=True)
+class _Marks:
+    """The journal's landmarks: ``run.start``, ``run.end`` and ``load.start`` (None: absent),
+    and ``t0``, the load's start (the run's start when the load never started), epoch s."""
 
-    1. a run cut short keeps what ``run.end`` said: ``error``, ``interrupted``, ``aborted``;
-    2. ``error``: request records were lost (``lost``, see :func:`record_loss`);
-    3. ``inconclusive``: a stated steady state did not hold on the baseline (nothing to compare with);
-    4. ``measured``: the scenario is a measurement (``mode: measure``): nothing is judged;
-    5. ``failed``: an expectation failed, or a stated steady state failed at the end;
-    6. ``inconclusive``: an expectation could not be judged, or a fault never took effect;
-    7. ``passed``: every expectation held on evidence.
-
-    With ``strict``, ``inconclusive`` becomes ``failed`` (the reason says so).
-    """
-    if ended != "completed":
-        return ended, error
-    if lost:
-        return "error", lost
-    if steady is not None and any(not r.held for r in steady.at_start):
-        failed = "; ".join(r.explanation for r in steady.at_start if not r.held)
-        return _strict("inconclusive", f"the steady-state hypothesis did not hold on the baseline: {failed}", strict)
-    if measure:
-        return "measured", None
-    at_end = steady.at_end if steady and not steady.derived else []
-    if any(not r.held and not r.inconclusive for r in results + at_end):
-        return "failed", None
-    unproven = [f"{r.name}: {r.explanation}" for r in results + at_end if r.inconclusive]
-    unproven += [f"fault {e.window} never took effect: {e.evidence}" for e in effects if not e.seen]
-    if unproven:
-        return _strict("inconclusive", "; ".join(unproven), strict)
-    return "passed", None
+    start: Event
+    end: Event | None
+    load_start: Event | None
+    t0: float
 
 
-def _strict(status: str, reason: str, strict: bool) -> tuple[str, str]:
-    return ("failed", f"strict: inconclusive counts as failed: {reason}") if strict else (status, reason)
+@dataclass
+class Analysis:
+    """What the analysis found in a run whose load started: the report's ``windows``,
+    ``faults`` (recovery summaries), ``fault_effects``, ``steady_state``, ``totals``,
+    ``series``, and the ``expectations``' verdicts (only for a completed run). ``records`` are
+    the request records (with ``offset_s`` once analysed)."""
+
+    records: pd.DataFrame
+    windows: list[WindowReport] = field(default_factory=list)
+    results: list[ExpectationResult] = field(default_factory=list)
+    faults: list[FaultSummary] = field(default_factory=list)
+    effects: list[FaultEffect] = field(default_factory=list)
+    steady: SteadyStateReport | None = None
+    totals: WindowMetrics | None = None
+    series: Series = field(default_factory=Series)
 
 
 def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Report:
-    """Analyse a run directory and return its report; the status follows :func:`decide_status`
-    (``strict``: inconclusive fails). A run whose load never started gets no windows and no
-    verdicts.
+    """Analyse a run directory and return its report; the status follows
+    :func:`harness.report.status.decide_status` (``strict``: inconclusive fails). A run whose
+    load never started gets no windows and no verdicts.
 
     Raises:
         ValueError: the journal has no ``run.start`` event.
     """
     events = read_events(run_dir)
+    marks = _marks(events, run_dir)
+    ended = marks.end.fields.get("status") if marks.end else None
+    records = load_records(run_dir / "requests.tsv")
+    if marks.load_start is not None:
+        found = analyse(events, records, scenario, marks.t0, judge=ended == "completed")
+    else:
+        found = Analysis(records=records)
+    stop = _first(events, "load.stop")
+    status, error = decide_status(ended, marks.end.fields.get("error") if marks.end else None,
+                                  measure=scenario.mode == "measure", results=found.results, steady=found.steady,
+                                  effects=found.effects, lost=record_loss(stop.fields if stop else None,
+                                                                          len(found.records)), strict=strict)
+    return _assemble(events, marks, scenario, found, status, error)
+
+
+def _marks(events: list[Event], run_dir: Path) -> _Marks:
+    """The journal's landmarks. Raises ValueError when it has no ``run.start``."""
     start = _first(events, "run.start")
-    end = _first(events, "run.end")
     if start is None:
         raise ValueError(f"{run_dir}: journal has no run.start event")
-    status = end.fields.get("status") if end else "error"
-    error = end.fields.get("error") if end else "the run ended without a run.end record"
     load_start = _first(events, "load.start")
-    t0 = load_start.t if load_start else start.t
+    return _Marks(start, _first(events, "run.end"), load_start, load_start.t if load_start else start.t)
 
-    timeline = [
+
+def _timeline(events: list[Event], t0: float) -> list[TimelineEntry]:
+    """One entry per fault inject and revert (failed ones included), ``t0`` the load's start."""
+    return [
         TimelineEntry(
             at=utc_iso(e.t),
             offset_s=round(e.t - t0, 3),
@@ -172,68 +187,78 @@ def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Rep
         if e.name in ("fault.inject", "fault.revert", "fault.inject_failed", "fault.revert_failed")
     ]
 
-    records = load_records(run_dir / "requests.tsv")
-    windows_out: list[WindowReport] = []
-    results: list[ExpectationResult] = []
-    fault_summaries = []
-    effects: list[FaultEffect] = []
-    steady = None
-    totals = None
-    series = Series()
-    if load_start is not None:
-        windows, run = slice_windows(events, scenario.analysis.recovery_grace_s)
-        records = records.assign(offset_s=records["start_s"] - t0).sort_values("offset_s", kind="stable")
-        stats, docker_events, samples = container_frames(events, t0)
-        traffic = proxy_traffic(events, t0)
-        found = occurrences(events, t0, windows)
-        specs = {f.name: f for f in scenario.faults}
-        judged = fault_effects(specs, found, EffectView(traffic, docker_events, stats, records))
-        effects = list(judged.values())
-        evidence = Evidence(windows=windows, run=run, metrics={}, records=records, t0=t0,
-                            faults=specs, containers=stats,
-                            container_events=docker_events, service_metrics=samples,
-                            readback=(_first(events, "readback").fields if _first(events, "readback") else None),
-                            effects=judged, traffic=traffic, occurrences=found,
-                            ack_requests=[r.label for r in scenario.load.requests if r.ack_id])
-        baseline = evidence.metrics_of(windows[0]) if windows and windows[0].kind == "baseline" else None
-        steady, limits = _steady_state(scenario, evidence)
-        for w in windows:
-            if w.kind == "fault":
-                summary = summarize_fault(w, records, run.end_s, limits, scenario.analysis.recovered_after_s)
-                fault_summaries.append(summary)
-                evidence.fault_summaries.setdefault(summary.fault, []).append(summary)
-        for w in windows:
-            overall = evidence.metrics_of(w)
-            seen = judged.get(w.name) if w.kind == "fault" else None
-            acting = specs.get(w.fault or "") if seen is not None and seen.seen else None
-            containers = telemetry(stats, docker_events, w)
-            windows_out.append(
-                WindowReport(
-                    name=w.name,
-                    kind=w.kind,  # type: ignore[arg-type]
-                    fault=w.fault,
-                    start_s=w.start_s,
-                    end_s=w.end_s,
-                    metrics=overall,
-                    by_request=evidence.metrics[w.name][1],
-                    diagnosis=(diagnose(overall, baseline, fault=acting, acted=seen.evidence if acting else None,
-                                        telemetry=containers) if w.kind != "baseline" else None),
-                    containers=containers,
-                )
-            )
-        totals = evidence.metrics_of(run)
-        series = Series(requests=request_series(records, run.end_s), containers=service_series(stats))
-        if status == "completed":
-            results = evaluate(list(scenario.expectations), evidence)
+
+def analyse(events: list[Event], records: pd.DataFrame, scenario: Scenario, t0: float, judge: bool) -> Analysis:
+    """Slice the run into windows and analyse them: fault effects, the steady state, recovery
+    summaries, per-window metrics and diagnoses, totals, series; and, with ``judge`` (a
+    completed run), the expectations. ``t0``: the load's start, epoch s."""
+    windows, run = slice_windows(events, scenario.analysis.recovery_grace_s)
+    records = records.assign(offset_s=records["start_s"] - t0).sort_values("offset_s", kind="stable")
+    evidence = _evidence(events, records, scenario, t0, windows, run)
+    baseline = evidence.metrics_of(windows[0]) if windows and windows[0].kind == "baseline" else None
+    steady, limits = _steady_state(scenario, evidence)
+    summaries = []
+    for w in windows:
+        if w.kind == "fault":
+            summary = summarize_fault(w, records, run.end_s, limits, scenario.analysis.recovered_after_s)
+            summaries.append(summary)
+            evidence.fault_summaries.setdefault(summary.fault, []).append(summary)
+    reports = [_window_report(w, evidence, baseline) for w in windows]
+    totals = evidence.metrics_of(run)
+    series = Series(requests=request_series(records, run.end_s), containers=service_series(evidence.containers))
+    results = evaluate(list(scenario.expectations), evidence) if judge else []
+    return Analysis(records=records, windows=reports, results=results, faults=summaries,
+                    effects=list(evidence.effects.values()), steady=steady, totals=totals, series=series)
+
+
+def _evidence(events: list[Event], records: pd.DataFrame, scenario: Scenario, t0: float, windows: list[Window],
+              run: Window) -> Evidence:
+    """Everything the checks may judge: windows, records, container telemetry, proxy traffic,
+    fault occurrences and whether each acted, the read-back."""
+    stats, docker_events, samples = container_frames(events, t0)
+    traffic = proxy_traffic(events, t0)
+    found = occurrences(events, t0, windows)
+    specs = {f.name: f for f in scenario.faults}
+    judged = fault_effects(specs, found, EffectView(traffic, docker_events, stats, records))
+    readback = _first(events, "readback")
+    return Evidence(windows=windows, run=run, metrics={}, records=records, t0=t0,
+                    faults=specs, containers=stats,
+                    container_events=docker_events, service_metrics=samples,
+                    readback=readback.fields if readback else None,
+                    effects=judged, traffic=traffic, occurrences=found,
+                    ack_requests=[r.label for r in scenario.load.requests if r.ack_id])
+
+
+def _window_report(w: Window, evidence: Evidence, baseline: WindowMetrics | None) -> WindowReport:
+    """One window's metrics (overall and by request), container telemetry and, but for the
+    baseline, a diagnosis against the baseline naming the fault when it acted."""
+    overall = evidence.metrics_of(w)
+    seen = evidence.effects.get(w.name) if w.kind == "fault" else None
+    acting = evidence.faults.get(w.fault or "") if seen is not None and seen.seen else None
+    containers = telemetry(evidence.containers, evidence.container_events, w)
+    return WindowReport(
+        name=w.name,
+        kind=w.kind,  # type: ignore[arg-type]
+        fault=w.fault,
+        start_s=w.start_s,
+        end_s=w.end_s,
+        metrics=overall,
+        by_request=evidence.metrics[w.name][1],
+        diagnosis=(diagnose(overall, baseline, fault=acting, acted=seen.evidence if acting else None,
+                            telemetry=containers) if w.kind != "baseline" else None),
+        containers=containers,
+    )
+
+
+def _assemble(events: list[Event], marks: _Marks, scenario: Scenario, found: Analysis, status: str,
+              error: str | None) -> Report:
+    """The report model from the journal's landmarks, the analysis and the status."""
+    start, end, load_start = marks.start, marks.end, marks.load_start
     stop = _first(events, "load.stop")
     logs = next((e for e in reversed(events) if e.name == "logs.saved"), None)  # the last (a fast teardown's)
-    status, error = decide_status(status, error, measure=scenario.mode == "measure", results=results, steady=steady,
-                                  effects=effects, lost=record_loss(stop.fields if stop else None, len(records)),
-                                  strict=strict)
-
     load = LoadSummary(
-        recorded=len(records),
-        duration_s=round(load_bounds(events)[1] - t0, 3) if load_start else None,
+        recorded=len(found.records),
+        duration_s=round(load_bounds(events)[1] - marks.t0, 3) if load_start else None,
         host=load_start.fields.get("host") if load_start else None,
         **LoadSummary.stop_fields(stop.fields if stop else {}),
     )
@@ -247,22 +272,30 @@ def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Rep
             overrides=start.fields.get("overrides", []),
             profile=start.fields.get("profile"),
         ),
-        status=status,
+        status=status,  # type: ignore[arg-type]
         error=error,
         started_at=utc_iso(start.t),
         ended_at=utc_iso(end.t if end else events[-1].t),
         environment=start.fields.get("environment", {}) | (end.fields.get("environment", {}) if end else {}),
-        timeline=timeline,
-        windows=windows_out,
-        totals=totals,
+        timeline=_timeline(events, marks.t0),
+        windows=found.windows,
+        totals=found.totals,
         load=load,
-        steady_state=steady,
-        faults=fault_summaries,
-        fault_effects=effects,
-        expectations=results,
-        series=series,
-        container_logs=[ContainerLog(container=f["container"], path=f["path"], size_bytes=f["size_bytes"],
-                                     truncated=f.get("truncated", False))
-                        for f in (logs.fields.get("files") or [] if logs else [])],
-        container_logs_failed=list(logs.fields.get("failed") or []) if logs else [],
+        steady_state=found.steady,
+        faults=found.faults,
+        fault_effects=found.effects,
+        expectations=found.results,
+        series=found.series,
+        **_container_logs(logs),
     )
+
+
+def _container_logs(logs: Event | None) -> dict:
+    """The report's ``container_logs`` and ``container_logs_failed`` from the last
+    ``logs.saved`` event (none: both empty)."""
+    return {
+        "container_logs": [ContainerLog(container=f["container"], path=f["path"], size_bytes=f["size_bytes"],
+                                        truncated=f.get("truncated", False))
+                           for f in (logs.fields.get("files") or [] if logs else [])],
+        "container_logs_failed": list(logs.fields.get("failed") or []) if logs else [],
+    }

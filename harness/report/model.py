@@ -25,7 +25,7 @@ from harness.checks import ExpectationResult
 REPORT_SCHEMA_VERSION = 1
 
 Status = Literal["passed", "failed", "inconclusive", "measured", "error", "aborted", "interrupted"]
-"""How a run ended (the rules: :func:`harness.report.build.decide_status`): ``passed`` every
+"""How a run ended (the rules: :func:`harness.report.status.decide_status`): ``passed`` every
 expectation held on evidence; ``failed`` one did not; ``inconclusive`` nothing failed but some
 verdict lacked its evidence (a fault that never took effect, a pattern signal that could not be
 read, too few requests, a baseline that broke the steady state); ``measured`` a measurement run

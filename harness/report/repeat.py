@@ -1,13 +1,9 @@
-"""``harness run --repeat N --quorum K``: run one scenario N times and pass if K runs passed, to
-tame flaky verdicts (one unlucky second should not fail a pipeline; a real regression fails most
-repeats).
+"""The aggregate of ``harness run --repeat N --quorum K`` (the repeats themselves are run by
+:mod:`harness.run.repeat`): ``OUT/aggregate.json`` (the source of truth), ``OUT/aggregate.md``
+and ``OUT/aggregate.html``, next to each repeat's own reports in ``OUT/repeat-<i>/``.
 
-Layout: each repeat is a full run with its own reports in ``OUT/repeat-<i>/`` (``report.json``,
-``report.html``, ...); the aggregate goes to ``OUT/aggregate.json`` (the source of truth),
-``OUT/aggregate.md`` and ``OUT/aggregate.html``. Every repeat uses the same seed, so the request
-mix, fault schedule and kill victims are the same; only timing varies.
-
-The aggregate status, and the exit code with it:
+The aggregate status, and the exit code with it (the rules:
+:func:`harness.report.status.decide_aggregate_status`):
 
 - ``passed`` (0): at least K repeats passed;
 - ``failed`` (1): quorum missed and the repeats that *failed* (an expectation failed, or an
@@ -24,19 +20,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from harness.report.html import ENV
 from harness.report.markdown import MAX_LINES, code_span, md_escape
 from harness.report.model import Report
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from harness.run import RunResult
-    from harness.scenario import LoadedScenario
+from harness.report.status import PASSING, decide_aggregate_status
 
 AGGREGATE_SCHEMA_VERSION = 1
 
@@ -77,7 +68,8 @@ class Aggregate(BaseModel):
     expectations: list[ExpectationTally] = Field(default_factory=list)
 
 
-def _now() -> str:
+def now_iso() -> str:
+    """The current UTC time as ISO-8601 with milliseconds and ``Z`` (as the reports write it)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -88,19 +80,8 @@ def aggregate(scenario: str, reports: list[tuple[str, Report]], repeat: int, quo
     runs = [RepeatRun(index=i + 1, run_id=r.run_id, dir=d, status=r.status, error=r.error,
                       failed=[e.name for e in r.expectations if not e.held])
             for i, (d, r) in enumerate(reports)]
-    passed = sum(1 for r in runs if r.status in ("passed", "measured"))
-    failed = sum(1 for r in runs if r.status in ("failed", "aborted"))
-    if any(r.status == "interrupted" for r in runs) or len(runs) < repeat:
-        status, reason = "interrupted", f"interrupted after {len(runs)} of {repeat} repeats"
-    elif passed >= quorum:
-        status, reason = "passed", f"{passed} of {repeat} repeats passed (quorum {quorum})"
-    elif failed > repeat - quorum:
-        status, reason = "failed", (f"{passed} of {repeat} repeats passed, quorum {quorum}: {failed} failed, "
-                                    f"so the quorum was out of reach")
-    else:
-        status = "error" if any(r.status == "error" for r in runs) else "inconclusive"
-        reason = (f"{passed} of {repeat} repeats passed, quorum {quorum}: {repeat - passed - failed} repeats that "
-                  "proved nothing (inconclusive or error) decide nothing")
+    passed = sum(1 for r in runs if r.status in PASSING)
+    status, reason = decide_aggregate_status([r.status for r in runs], repeat, quorum)
     tallies: dict[str, ExpectationTally] = {}
     for _, r in reports:
         for e in r.expectations:
@@ -108,8 +89,8 @@ def aggregate(scenario: str, reports: list[tuple[str, Report]], repeat: int, quo
             t.judged += 1
             t.held += int(e.held)
     return Aggregate(scenario=scenario, repeat=repeat, quorum=quorum, passed=passed, status=status, reason=reason,
-                     started_at=started_at or (reports[0][1].started_at if reports else _now()),
-                     ended_at=ended_at or (reports[-1][1].ended_at if reports else _now()),
+                     started_at=started_at or (reports[0][1].started_at if reports else now_iso()),
+                     ended_at=ended_at or (reports[-1][1].ended_at if reports else now_iso()),
                      runs=runs, expectations=list(tallies.values()))
 
 
@@ -154,44 +135,6 @@ def write_aggregate(agg: Aggregate, out_dir: Path) -> dict[str, Path]:
              "html": render_aggregate_html(agg)}
     written = write_files(out_dir, {f"aggregate.{fmt}": text for fmt, text in texts.items()})
     return {fmt: written[f"aggregate.{fmt}"] for fmt in texts}
-
-
-def run_repeated(loaded: LoadedScenario, repeat: int, quorum: int, out_dir: Path | None = None,
-                 seed: int | None = None, console: Console | None = None,
-                 execute: Callable[..., RunResult] | None = None,
-                 on_result: Callable[[int, RunResult], None] | None = None,
-                 strict: bool = False) -> tuple[Aggregate, dict[str, Path]]:
-    """Run ``loaded`` ``repeat`` times into ``out_dir/repeat-<i>``; write and return the aggregate
-    (``strict``: each repeat counts inconclusive as failed).
-
-    ``out_dir`` defaults to ``reports/<first run id>-x<N>``. ``execute`` is
-    :func:`harness.run.execute` (injectable for tests); ``on_result`` is called after each repeat.
-    A Ctrl-C between repeats stops the series (status ``interrupted``).
-    """
-    from harness.run import DEFAULT_REPORTS_DIR, new_run_id
-    from harness.run import execute as real_execute
-
-    if not 1 <= quorum <= repeat:
-        raise ValueError(f"quorum must be between 1 and the repeat count {repeat} (got {quorum})")
-    run = execute or real_execute
-    out = (out_dir or DEFAULT_REPORTS_DIR / f"{new_run_id()}-x{repeat}").resolve()
-    seed = seed if seed is not None else loaded.scenario.seed
-    started = _now()
-    reports: list[tuple[str, Report]] = []
-    for i in range(1, repeat + 1):
-        try:
-            result = run(loaded, out_dir=out / f"repeat-{i}", seed=seed, console=console, strict=strict)
-        except KeyboardInterrupt:
-            break
-        if seed is None:  # the first repeat drew one: keep it for the others
-            seed = result.report.seed
-        reports.append((f"repeat-{i}", result.report))
-        if on_result:
-            on_result(i, result)
-        if result.report.status == "interrupted":
-            break
-    agg = aggregate(loaded.scenario.name, reports, repeat, quorum, started, _now())
-    return agg, write_aggregate(agg, out)
 
 
 def regenerate_aggregate(out_dir: Path) -> dict[str, Path]:

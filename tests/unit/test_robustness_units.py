@@ -9,7 +9,7 @@ import pytest
 
 from harness.environment.ledger import Ledger, replay
 from harness.errors import ScenarioError
-from harness.guards import tripped
+from harness.run.guards import tripped
 from harness.journal import Journal
 from harness.redact import Redactor
 from harness.scenario import load_scenario

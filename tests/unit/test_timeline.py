@@ -12,7 +12,7 @@ from harness.faults import FaultContext
 from harness.faults.kill import KillFault, KillSpec
 from harness.faults.latency import LatencySpec
 from harness.journal import Journal
-from harness.timeline import Timeline
+from harness.run.timeline import Timeline
 
 
 class Clock:

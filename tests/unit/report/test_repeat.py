@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from harness.cli import app
 from harness.report import write_reports
 from harness.report.markdown import MAX_LINES
-from harness.report.repeat import aggregate, render_aggregate_html, render_aggregate_md, run_repeated
+from harness.report.repeat import aggregate, render_aggregate_html, render_aggregate_md
+from harness.run.repeat import run_repeated
 from harness.run import RunResult
 from tests.unit.report.conftest import expectation, make_report, with_expectations
 

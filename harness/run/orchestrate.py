@@ -1,0 +1,112 @@
+"""One run, end to end: the phases in order (:func:`execute`).
+
+1. prepare (:mod:`harness.run.prepare`): preflight, run directory, journal, ledger, ``run.start``;
+2. start (:mod:`harness.run.start`): stack up, proxies, load child spawned, healthy, monitor,
+   timeline, watchdog, ``load.start``; each part's undo pushed as it starts;
+3. drive (:mod:`harness.run.drive`): the scheduler loop until the load's end, read-back,
+   ``load.stop``;
+4. teardown (:mod:`harness.run.teardown`): always, also after an error, an abort or
+   Ctrl-C/SIGTERM: every undo step, last started first, whatever the others raised; then
+   ``run.end`` with the status;
+5. report (:mod:`harness.run.report`): built from the journal alone, always written.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from harness.errors import HarnessError
+from harness.progress import Progress
+from harness.run.drive import Aborted, drive
+from harness.run.harness_log import write_traceback
+from harness.run.parts import Started
+from harness.run.prepare import Prepared, prepare
+from harness.run.report import RunInfo, warm_up_reports, write_report
+from harness.run.signals import Interrupted, handle_signals, raise_interrupted, restore_signals
+from harness.run.start import start
+from harness.run.teardown import unwind
+from harness.run.undo import UndoStack
+from harness.scenario import LoadedScenario
+
+if TYPE_CHECKING:
+    from harness.report import Report
+
+
+@dataclass
+class RunResult:
+    """The report and where its files were written."""
+
+    report: Report
+    run_dir: Path
+    paths: dict[str, Path]
+
+
+def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
+            console: Console | None = None, strict: bool = False) -> RunResult:
+    """Run a validated scenario and write its reports.
+
+    Args:
+        loaded: the scenario (validated; nothing has been touched yet).
+        out_dir: report directory (default ``reports/<run id>``).
+        seed: overrides the scenario's seed; with neither, a random seed is drawn and recorded.
+        console: where progress goes (stderr by default).
+        strict: an inconclusive run is reported ``failed`` (exit 1).
+
+    Returns:
+        The report (status ``passed``, ``failed``, ``inconclusive``, ``measured``, ``error``,
+        ``aborted`` or ``interrupted``; see :func:`harness.report.status.decide_status`) and its
+        paths. Errors of the environment never raise: they end the run with status ``error``.
+
+    Raises:
+        ScenarioError: the preflight found the compose file or a service reference invalid;
+            nothing was started.
+        OutputDirError: ``out_dir`` is not a writable directory; nothing was started.
+    """
+    console = console or Console(stderr=True)
+    run = prepare(loaded, out_dir, seed)
+    previous = handle_signals(raise_interrupted)
+    started, undo = Started(), UndoStack()
+    # The health wait mostly waits on Docker: the analysis and the report renderer load
+    # meanwhile (started once `up` returned: during `up` it slowed compose down; joined before
+    # the report is built, since matplotlib is not thread-safe).
+    warming = threading.Thread(target=warm_up_reports, name="report-warm-up", daemon=True)
+    with Progress(console, run.scenario.name) as progress:
+        status, error = "completed", None
+        try:
+            start(run, started, undo, progress, on_up=warming.start)
+            drive(run, started, progress)
+        except Exception as exc:  # noqa: BLE001 - every failure ends the run with its status
+            status, error = outcome(exc, run)
+        finally:
+            status, error = unwind(undo, run.journal, progress, status, error)
+            run.journal.record("run.end", status=status, error=error,
+                               environment={k: v for k, v in started.environment.items() if v})
+            run.journal.close()
+            restore_signals(previous)
+    if warming.ident is not None:  # started
+        warming.join()
+    report, paths = write_report(run.run_dir, loaded, run.redact,
+                                 RunInfo(run.run_id, run.seed, run.started_t, status, error), strict)
+    return RunResult(report, run.run_dir, paths)
+
+
+def outcome(exc: Exception, run: Prepared) -> tuple[str, str]:
+    """The run's ``(status, error)`` when the start or drive phase raised ``exc``:
+    ``interrupted`` (a signal), ``aborted`` (journalled as ``run.abort``), ``error`` (the
+    environment or the harness failed; a harness bug's traceback goes to ``harness.log``, and a
+    bug is never a pass)."""
+    if isinstance(exc, Interrupted):
+        return "interrupted", f"interrupted by {exc}"
+    if isinstance(exc, Aborted):
+        run.journal.record("run.abort", condition=str(exc))
+        return "aborted", f"abort condition tripped: {exc}"
+    if isinstance(exc, HarnessError):
+        return "error", str(exc)
+    write_traceback(run.run_dir)
+    return "error", f"internal error: {type(exc).__name__}: {exc}"
+

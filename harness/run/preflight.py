@@ -1,0 +1,87 @@
+"""Before anything starts: the preflight of a run (:func:`check_services`) and ``harness run
+--dry-run`` (:func:`dry_run`). Neither needs a Docker engine, only ``docker compose config``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.environment.own_stack import load_target, stack_problems
+from harness.environment.project import edges_of, make_copy
+from harness.environment.stack import copy_options, resolve_compose
+from harness.errors import EnvironmentFailure, ScenarioError
+from harness.faults.host_needs import host_problems
+from harness.redact import Redactor
+from harness.scenario import LoadedScenario
+
+DRY_RUN_PROJECT = "harness-dry-run"
+"""The compose project name a dry run shows (a real run's is ``harness-<run id>``)."""
+
+
+def check_services(loaded: LoadedScenario) -> dict:
+    """Preflight, before anything is started: the compose file resolves, every service a fault
+    names exists in it, the stack is fit for the run (own_stack.py: no ``container_name``,
+    edges that can be inserted, a load host that can be published), and this host gives what
+    the faults need (faults/host_needs.py: root, a local engine, cgroup v1, nsenter...).
+
+    Returns:
+        The resolved compose config (``compose config --format json``).
+
+    Raises:
+        ScenarioError: one ``file:line:col`` line per problem (exit 2).
+    """
+    target = loaded.scenario.target
+    try:
+        config = resolve_compose(target, loaded.scenario.base_dir)
+    except EnvironmentFailure as exc:
+        raise ScenarioError([loaded.problem("target.compose", str(exc))]) from None
+    problems = _fault_reference_problems(loaded, set(config.get("services") or {}))
+    problems += [loaded.problem(field, message) for field, message in stack_problems(config, loaded.scenario)]
+    problems += [loaded.problem(f"faults.{i}.kind", message) for i, message in host_problems(loaded.scenario.faults)]
+    if problems:
+        raise ScenarioError(problems)
+    return config
+
+
+def _fault_reference_problems(loaded: LoadedScenario, services: set[str]) -> list[str]:
+    """One problem per service a fault names that the compose project lacks, or that is the
+    harness's own Toxiproxy (unless ``target.allow_toxiproxy_faults``)."""
+    target = loaded.scenario.target
+    inserted = any(p.is_edge for p in loaded.scenario.proxies)
+    problems = []
+    for i, fault in enumerate(loaded.scenario.faults):
+        for ref in fault.service_refs():
+            if ref == target.toxiproxy_service and not target.allow_toxiproxy_faults:
+                problems.append(loaded.problem(f"faults.{i}", f"{ref!r} is the harness's Toxiproxy; faults may not "
+                                               "target it unless target.allow_toxiproxy_faults is true"))
+            elif ref not in services and not (inserted and ref == target.toxiproxy_service):
+                field = next((k for k, v in fault.model_dump().items() if v == ref or (isinstance(v, list) and ref in v)),
+                             "service")
+                problems.append(loaded.problem(f"faults.{i}.{field}",
+                                               f"no service {ref!r} in the compose file (services: {', '.join(sorted(services))})"))
+    return problems
+
+
+def dry_run(loaded: LoadedScenario) -> str:
+    """The compose project a run of ``loaded`` would bring up (YAML, secrets masked), after the
+    same preflight as a run, followed by the inserted Toxiproxy's proxy list as a YAML comment
+    when the scenario has edges; starts nothing and needs no Docker engine (only ``docker
+    compose config``).
+
+    Raises:
+        ScenarioError: the preflight found a problem (exit 2).
+    """
+    import yaml
+
+    check_services(loaded)
+    scenario = loaded.scenario
+    config = resolve_compose(scenario.target, scenario.base_dir, DRY_RUN_PROJECT)
+    options = copy_options(scenario.target, DRY_RUN_PROJECT, "dry-run", edges_of(scenario.proxies),
+                           load_target(scenario.load.host, config.get("services") or {}),
+                           Path("reports", "dry-run", "toxiproxy-edges.json").resolve())
+    copy, plan = make_copy(config, options)
+    text = yaml.safe_dump(copy, sort_keys=False, default_flow_style=False, width=120)
+    if plan is not None:
+        text += "# toxiproxy-edges.json (the inserted Toxiproxy's -config):\n"
+        text += "".join(f"#   {json.dumps(p)}\n" for p in plan.proxies)
+    return Redactor(loaded.secrets)(text)

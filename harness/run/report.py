@@ -1,0 +1,103 @@
+"""The report phase: the report is built from the run's journal alone and always written (a
+minimal one when building it fails).
+
+This module leaves the analysis and the renderers (pandas, numpy, matplotlib) out of its own
+imports, so that a run starts its stack sooner; :func:`warm_up_reports` loads them in a thread
+during the health wait.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.redact import Redactor
+from harness.run.harness_log import append_traceback
+from harness.scenario import LoadedScenario
+
+if TYPE_CHECKING:
+    from harness.report import Report
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a minimal report needs when the full one cannot be built: the run's id and seed,
+    ``started_t`` (epoch s of ``run.start``), and its ``status`` and ``error`` at ``run.end``."""
+
+    run_id: str
+    seed: int
+    started_t: float
+    status: str
+    error: str | None
+
+
+def warm_up_reports() -> None:
+    """:func:`harness.report.warm_up`, for a background thread: it imports the analysis and the
+    renderers. Errors are left to the report step, which meets them again."""
+    try:
+        from harness.report import warm_up
+
+        warm_up()
+    except Exception:  # noqa: BLE001 - see the docstring
+        pass
+
+
+def minimal_report(loaded: LoadedScenario, info: RunInfo, failure: str) -> Report:
+    """A report with no analysis; its status and error follow
+    :func:`harness.report.status.decide_status` for a report that could not be built
+    (``error``, but ``interrupted`` and ``aborted`` are kept; the error names ``failure`` after
+    the run's own)."""
+    from harness.journal import utc_iso
+    from harness.report.model import Report, ScenarioInfo
+    from harness.report.status import decide_status
+
+    status, error = decide_status(info.status, info.error, unbuilt=failure)
+    return Report(
+        run_id=info.run_id, seed=info.seed, status=status, error=error,  # type: ignore[arg-type]
+        scenario=ScenarioInfo(name=loaded.scenario.name, path=str(loaded.path), sha256=loaded.sha256,
+                              overrides=list(loaded.overrides), profile=loaded.scenario.target.profile),
+        started_at=utc_iso(info.started_t), ended_at=utc_iso(time.time()),
+    )
+
+
+def _write_minimal(report: Report, run_dir: Path) -> dict[str, Path]:
+    """Write ``report.json`` and a short ``report.md`` for :func:`minimal_report`, each whole or
+    not at all (:func:`harness.report.files.write_atomic`). Raises ``OSError``."""
+    from harness.report.files import write_atomic
+
+    paths = {"json": run_dir / "report.json", "md": run_dir / "report.md"}
+    write_atomic(paths["json"], report.model_dump_json(indent=2) + "\n")
+    write_atomic(paths["md"],
+                 f"# {report.scenario.name}: run {report.run_id}\n\n**Status: {report.status.upper()}**: {report.error}\n\n"
+                 "The full report could not be built (the traceback is in harness.log); journal.jsonl holds "
+                 "everything the run did.\n")
+    return paths
+
+
+def write_report(run_dir: Path, loaded: LoadedScenario, redact: Redactor, info: RunInfo,
+                 strict: bool = False) -> tuple[Report, dict[str, Path]]:
+    """Build the report from the run's journal and write it (json, md, html, junit);
+    ``strict``: inconclusive counts as failed.
+
+    If building or writing it raises, a :func:`minimal_report` is written instead (report.json
+    and report.md; the traceback appended to ``harness.log``). Never raises for the report's
+    own errors (an unwritable ``run_dir`` still raises OSError).
+
+    Returns:
+        The report (redacted) and its paths by format.
+    """
+    try:
+        from harness.report import Report, build_report, write_reports
+
+        report = build_report(run_dir, loaded.scenario, strict=strict)
+        if redact:
+            report = Report.model_validate_json(redact(report.model_dump_json()))
+        return report, write_reports(report, run_dir)
+    except Exception as exc:  # noqa: BLE001 - a harness bug: the run is inconclusive, its report minimal
+        append_traceback(run_dir, "building the report")
+        report = minimal_report(loaded, info, f"{type(exc).__name__}: {exc}")
+        if redact:
+            report = type(report).model_validate_json(redact(report.model_dump_json()))
+        return report, _write_minimal(report, run_dir)

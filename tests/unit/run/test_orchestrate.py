@@ -1,0 +1,96 @@
+"""execute() with fake phases: whatever the start or drive phase raises becomes the run's status,
+the undo stack is always unwound before ``run.end``, the signal handlers are put back, and the
+report is written after the warm-up thread ended."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from harness.errors import EnvironmentFailure
+from harness.run import orchestrate
+from harness.run.drive import Aborted
+from harness.run.orchestrate import RunResult, execute, outcome
+from harness.run.signals import Interrupted, raise_interrupted
+from harness.scenario import load_scenario
+from tests.unit.run import fakes
+
+
+@pytest.fixture
+def phases(tmp_path, monkeypatch):
+    """Fake prepare/start/drive/write_report; ``phases.raises`` is what drive raises."""
+
+    class Phases:
+        raises: BaseException | None = None
+        run = fakes.prepared(tmp_path)
+        seen: dict = {}
+
+    def start(run, started, undo, progress, on_up):
+        Phases.seen["handler"] = signal.getsignal(signal.SIGINT)
+        undo.push("part.stop", lambda: run.journal.record("part.stopped"))
+        started.environment.update(toxiproxy="2.12.0", images={})
+        on_up()
+
+    def drive(run, started, progress):
+        if Phases.raises is not None:
+            raise Phases.raises
+
+    def warm_up():
+        time.sleep(0.2)
+        Phases.seen["warm"] = True
+
+    def write_report(run_dir, loaded, redact, info, strict=False):
+        Phases.seen.update(info=info, strict=strict, warm_before_report=Phases.seen.get("warm"))
+        return "the report", {"json": run_dir / "report.json"}
+
+    monkeypatch.setattr(orchestrate, "prepare", lambda loaded, out_dir, seed: Phases.run)
+    monkeypatch.setattr(orchestrate, "start", start)
+    monkeypatch.setattr(orchestrate, "drive", drive)
+    monkeypatch.setattr(orchestrate, "warm_up_reports", warm_up)
+    monkeypatch.setattr(orchestrate, "write_report", write_report)
+    return Phases
+
+
+@pytest.mark.parametrize("raised, status, error", [
+    (None, "completed", None),
+    (Interrupted("SIGINT"), "interrupted", "interrupted by SIGINT"),
+    (Aborted("error_rate > 0.5 for 3 s"), "aborted", "abort condition tripped: error_rate > 0.5 for 3 s"),
+    (EnvironmentFailure("the engine went away"), "error", "the engine went away"),
+    (KeyError("k"), "error", "internal error: KeyError: 'k'"),
+])
+def test_the_phases_outcome_is_unwound_then_ended_then_reported(phases, raised, status, error):
+    before = signal.getsignal(signal.SIGINT)
+    phases.raises = raised
+    result = execute(phases.run.loaded, strict=True)
+    assert isinstance(result, RunResult) and result.report == "the report" and result.run_dir == phases.run.run_dir
+    names = [e["event"] for e in fakes.events(phases.run.journal)]
+    assert names == (["run.abort"] if isinstance(raised, Aborted) else []) + ["part.stopped", "run.end"]
+    end = fakes.events(phases.run.journal)[-1]
+    assert (end["status"], end["error"], end["environment"]) == (status, error, {"toxiproxy": "2.12.0"})
+    info = phases.seen["info"]
+    assert (info.run_id, info.seed, info.status, info.error) == (phases.run.run_id, 42, status, error)
+    assert phases.seen["strict"] is True and phases.seen["warm_before_report"] is True
+    assert phases.seen["handler"] is raise_interrupted and signal.getsignal(signal.SIGINT) is before
+    assert (phases.run.run_dir / "harness.log").exists() == isinstance(raised, KeyError)
+
+
+def test_a_bug_in_the_harness_leaves_its_traceback_in_harness_log(tmp_path):
+    run = fakes.prepared(tmp_path)
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError as exc:
+        assert outcome(exc, run) == ("error", "internal error: ZeroDivisionError: division by zero")
+    assert "ZeroDivisionError" in (tmp_path / "harness.log").read_text()
+
+
+def test_the_real_prepare_refuses_a_scenario_before_anything_starts(tmp_path):
+    """No fakes: a compose file that does not exist stops the run in the preflight (exit 2)."""
+    from harness.errors import ScenarioError
+
+    (tmp_path / "s.yaml").write_text((fakes.QUICKSTART.read_text()).replace("../docker-compose.yml",
+                                                                            str(tmp_path / "absent.yml")))
+    with pytest.raises(ScenarioError):
+        execute(load_scenario(tmp_path / "s.yaml"), out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
