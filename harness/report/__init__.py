@@ -1,5 +1,6 @@
-"""Reports: ``report.json`` (the source of truth) and renderings of it: ``report.md`` (a PR
-comment), ``report.html`` (one self-contained page) and ``junit.xml`` (for CI).
+"""Reports: ``report.json`` (the source of truth) and renderings of it, one module per format
+(:mod:`harness.report.formats`): ``report.md`` (a PR comment), ``report.html`` (one
+self-contained page) and ``junit.xml`` (for CI).
 
 Every rendering is a pure function of the :class:`Report`, so ``harness report RUN_DIR``
 regenerates all of them from ``report.json`` alone (:func:`regenerate`).
@@ -18,19 +19,20 @@ from harness.report.files import (
     validate_json,
     write_files,
 )
+from harness.report.formats import report_formats
 from harness.report.markdown import render_markdown
 from harness.report.model import REPORT_SCHEMA_VERSION, Report
 
-RENDERED = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
-"""Formats rendered from report.json, and their file names in a run directory."""
+
+def rendered_files() -> dict[str, str]:
+    """Formats rendered from report.json, and their file names in a run directory
+    (``{"md": "report.md", "html": "report.html", "junit": "junit.xml", ...}``)."""
+    return {f.name: f.file_name for f in report_formats()}
 
 
 def render_all(report: Report) -> dict[str, str]:
-    """Every rendered format's text, by format (``md``, ``html``, ``junit``)."""
-    from harness.report.html import render_html
-    from harness.report.junit import render_junit
-
-    return {"md": render_markdown(report), "html": render_html(report), "junit": render_junit(report)}
+    """Every registered format's text, by format name (``md``, ``html``, ``junit``...)."""
+    return {f.name: f.render(report) for f in report_formats()}
 
 
 def warm_up() -> None:
@@ -42,11 +44,9 @@ def warm_up() -> None:
     ``bench/run_overhead.py``, overlaps that wait instead of following the teardown. Call it
     from one thread at a time (matplotlib is not thread-safe) and join that thread before
     building a report."""
-    from harness.report.html import warm_up as warm_html
-    from harness.report.markdown import warm_up as warm_markdown
-
-    warm_markdown()
-    warm_html()
+    for fmt in report_formats():
+        if fmt.warm_up is not None:
+            fmt.warm_up()
 
 
 def write_rendered(report: Report, out_dir: Path) -> dict[str, Path]:
@@ -57,9 +57,9 @@ def write_rendered(report: Report, out_dir: Path) -> dict[str, Path]:
     Raises:
         ReportWriteError: ``out_dir`` cannot be created or written (one line).
     """
-    texts = render_all(report)
-    written = write_files(out_dir, {RENDERED[fmt]: text for fmt, text in texts.items()})
-    return {fmt: written[RENDERED[fmt]] for fmt in texts}
+    texts, names = render_all(report), rendered_files()
+    written = write_files(out_dir, {names[fmt]: text for fmt, text in texts.items()})
+    return {fmt: written[names[fmt]] for fmt in texts}
 
 
 def write_reports(report: Report, out_dir: Path) -> dict[str, Path]:
@@ -71,7 +71,7 @@ def write_reports(report: Report, out_dir: Path) -> dict[str, Path]:
         ReportWriteError: ``out_dir`` cannot be created or written (one line).
     """
     texts = {"json": report.model_dump_json(indent=2) + "\n", **render_all(report)}
-    names = {"json": "report.json", **RENDERED}
+    names = {"json": "report.json", **rendered_files()}
     written = write_files(out_dir, {names[fmt]: text for fmt, text in texts.items()})
     return {fmt: written[names[fmt]] for fmt in texts}
 
@@ -108,5 +108,5 @@ def regenerate(path: Path) -> dict[str, Path]:
     return write_rendered(load_report(file), file.parent)
 
 
-__all__ = ["MAX_JSON_BYTES", "RENDERED", "Report", "ReportFileError", "ReportWriteError", "build_report", "load_report",
-           "regenerate", "render_all", "render_markdown", "warm_up", "write_rendered", "write_reports"]
+__all__ = ["MAX_JSON_BYTES", "Report", "ReportFileError", "ReportWriteError", "build_report", "load_report",
+           "regenerate", "render_all", "render_markdown", "rendered_files", "warm_up", "write_rendered", "write_reports"]

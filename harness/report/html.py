@@ -19,6 +19,7 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from harness import __version__
+from harness.report.formats import report_format
 from harness.report.markdown import kib, link_target, num
 from harness.report.model import Report
 from harness.report.plots import report_plots, warm_up_plots
@@ -68,6 +69,7 @@ def warm_up() -> None:
     warm_up_plots()
 
 
+@report_format("html", "report.html", warm_up=warm_up)
 def render_html(report: Report) -> str:
     """The HTML page of ``report``."""
     return ENV.get_template("report.html.j2").render(

@@ -35,6 +35,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 
 from harness.checks import ExpectationResult
+from harness.report.formats import report_format
 from harness.report.markdown import num
 from harness.report.model import Report
 
@@ -73,6 +74,7 @@ def _case(suite: ET.Element, classname: str, e: ExpectationResult) -> ET.Element
     return case
 
 
+@report_format("junit", "junit.xml")
 def render_junit(report: Report) -> str:
     """The JUnit XML text of ``report`` (see the module docstring)."""
     classname = report.scenario.name

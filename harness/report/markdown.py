@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from harness.report.formats import report_format
 from harness.report.model import Report
 
 MAX_LINES = 60
@@ -137,6 +138,7 @@ def _lines(text: str) -> int:
     return len(text.splitlines())
 
 
+@report_format("md", "report.md", warm_up=warm_up)
 def render_markdown(report: Report, max_lines: int = MAX_LINES) -> str:
     """The Markdown text of ``report``, at most ``max_lines`` lines (see the module docstring)."""
     n_exp, n_win = len(report.expectations), len(report.windows)

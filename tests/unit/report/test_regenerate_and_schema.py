@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.report import RENDERED, ReportFileError, load_report, regenerate, write_reports
+from harness.report import ReportFileError, load_report, regenerate, rendered_files, write_reports
 from harness.report.postmortem import build_postmortem
 from tests.unit.report.conftest import make_report
 
@@ -31,7 +31,7 @@ def test_every_format_is_regenerated_from_report_json_alone(tmp_path):
     again.mkdir()
     shutil.copy(first / "report.json", again / "report.json")
     regenerate(again)
-    for name in RENDERED.values():
+    for name in rendered_files().values():
         assert (again / name).read_text() == (first / name).read_text(), name
     assert load_report(again) == load_report(first)
 
