@@ -3,6 +3,7 @@ and fail under CI=true (a CI run that skipped them would prove nothing)."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,15 @@ def _engine_answers() -> bool:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+@pytest.fixture
+def restore_signal_handlers():
+    """Put SIGINT's and SIGTERM's handlers back after a test that installs the run's own."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """``kill``: send a signal to ``count`` (or ``percent``) of a compose service's running replicas.
 
-Mechanism: ``docker kill --signal`` on each victim (``Stack.kill``), i.e. the engine signals the
+Mechanism: ``docker kill --signal`` on each victim (``RunContainers.kill``), i.e. the engine signals the
 container's PID 1. With SIGKILL (the default) the process dies at once, with no graceful
 shutdown: the container exits with code 137.
 

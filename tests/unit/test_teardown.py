@@ -15,12 +15,7 @@ from harness.scenario import load_scenario
 from tests.conftest import REPO
 
 
-@pytest.fixture(autouse=True)
-def restore_signal_handlers():
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    yield
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
+pytestmark = pytest.mark.usefixtures("restore_signal_handlers")
 
 
 class Recorder:

@@ -3,8 +3,7 @@
 :mod:`harness.analysis.fault_effect` on what the run journalled.
 
 A leaf module (it imports nothing of the harness), so that specs, analysis and checks can read
-the rules without importing the fault implementations. ``harness.faults.effect_rules``
-re-exports it for older callers.
+the rules without importing the fault implementations.
 """
 
 from __future__ import annotations

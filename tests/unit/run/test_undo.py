@@ -16,12 +16,7 @@ from tests.unit.run import fakes
 from tests.unit.run.fakes import FakeProgress
 
 
-@pytest.fixture(autouse=True)
-def restore_signal_handlers():
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    yield
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
+pytestmark = pytest.mark.usefixtures("restore_signal_handlers")
 
 
 def stack_of(calls, raising=None):
