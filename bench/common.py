@@ -127,7 +127,7 @@ def stack(compose: Path, work: Path, proxies: tuple[tuple[str, str, str], ...] =
         the_stack.up()
         client = None
         if proxies or toxiproxy_is_target:
-            client = ToxiproxyClient(f"http://127.0.0.1:{the_stack.published_port('toxiproxy', 8474)}")
+            client = ToxiproxyClient(f"http://127.0.0.1:{the_stack.containers.published_port('toxiproxy', 8474)}")
             client.wait_ready(60)
             for name, listen, upstream in proxies:
                 client.create_proxy(ProxyConfig(name, listen, upstream))

@@ -33,7 +33,10 @@ ORDER = "CHHC" * 2
 def _compose_alone(work: Path) -> dict:
     """Time ``up -d --wait`` and ``down`` of the shop, labelled as a run project."""
     from harness.environment.compose import compose_command
-    from harness.environment.stack import Stack, docker_client, label_config, loopback_ports, sweep
+    from harness.environment.containers import docker_client
+    from harness.environment.labels import label_config
+    from harness.environment.project import loopback_ports
+    from harness.environment.stack import Stack, sweep
     from harness.journal import Journal
     from harness.run import new_run_id
     from harness.scenario.models import Target
