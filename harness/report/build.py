@@ -125,10 +125,10 @@ class _Marks:
 class Analysis:
     """What the analysis found in a run whose load started: the report's ``windows``,
     ``faults`` (recovery summaries), ``fault_effects``, ``steady_state``, ``totals``,
-    ``series``, and the ``expectations``' verdicts (only for a completed run). ``records`` are
-    the request records (with ``offset_s`` once analysed)."""
+    ``series``, and the ``expectations``' verdicts (only for a completed run). ``recorded``:
+    how many request records ``requests.tsv`` held."""
 
-    records: pd.DataFrame
+    recorded: int
     windows: list[WindowReport] = field(default_factory=list)
     results: list[ExpectationResult] = field(default_factory=list)
     faults: list[FaultSummary] = field(default_factory=list)
@@ -149,16 +149,16 @@ def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Rep
     events = read_events(run_dir)
     marks = _marks(events, run_dir)
     ended = marks.end.fields.get("status") if marks.end else None
-    records = load_records(run_dir / "requests.tsv")
+    records_file = run_dir / "requests.tsv"
     if marks.load_start is not None:
-        found = analyse(events, records, scenario, marks.t0, judge=ended == "completed")
+        found = analyse(events, records_file, scenario, marks.t0, judge=ended == "completed")
     else:
-        found = Analysis(records=records)
+        found = Analysis(recorded=len(load_records(records_file)))
     stop = _first(events, "load.stop")
     status, error = decide_status(ended, marks.end.fields.get("error") if marks.end else None,
                                   measure=scenario.mode == "measure", results=found.results, steady=found.steady,
                                   effects=found.effects, lost=record_loss(stop.fields if stop else None,
-                                                                          len(found.records)), strict=strict)
+                                                                          found.recorded), strict=strict)
     return _assemble(events, marks, scenario, found, status, error)
 
 
@@ -188,11 +188,15 @@ def _timeline(events: list[Event], t0: float) -> list[TimelineEntry]:
     ]
 
 
-def analyse(events: list[Event], records: pd.DataFrame, scenario: Scenario, t0: float, judge: bool) -> Analysis:
+def analyse(events: list[Event], records_file: Path, scenario: Scenario, t0: float, judge: bool) -> Analysis:
     """Slice the run into windows and analyse them: fault effects, the steady state, recovery
     summaries, per-window metrics and diagnoses, totals, series; and, with ``judge`` (a
-    completed run), the expectations. ``t0``: the load's start, epoch s."""
+    completed run), the expectations. ``records_file``: the run's ``requests.tsv``, read here so
+    that only its sorted copy stays in memory (5 M records take ~200 MiB a copy:
+    ``bench/analysis_5m.py``); ``t0``: the load's start, epoch s."""
     windows, run = slice_windows(events, scenario.analysis.recovery_grace_s)
+    records = load_records(records_file)
+    recorded = len(records)
     records = records.assign(offset_s=records["start_s"] - t0).sort_values("offset_s", kind="stable")
     evidence = _evidence(events, records, scenario, t0, windows, run)
     baseline = evidence.metrics_of(windows[0]) if windows and windows[0].kind == "baseline" else None
@@ -207,7 +211,7 @@ def analyse(events: list[Event], records: pd.DataFrame, scenario: Scenario, t0: 
     totals = evidence.metrics_of(run)
     series = Series(requests=request_series(records, run.end_s), containers=service_series(evidence.containers))
     results = evaluate(list(scenario.expectations), evidence) if judge else []
-    return Analysis(records=records, windows=reports, results=results, faults=summaries,
+    return Analysis(recorded=recorded, windows=reports, results=results, faults=summaries,
                     effects=list(evidence.effects.values()), steady=steady, totals=totals, series=series)
 
 
@@ -257,7 +261,7 @@ def _assemble(events: list[Event], marks: _Marks, scenario: Scenario, found: Ana
     stop = _first(events, "load.stop")
     logs = next((e for e in reversed(events) if e.name == "logs.saved"), None)  # the last (a fast teardown's)
     load = LoadSummary(
-        recorded=len(found.records),
+        recorded=found.recorded,
         duration_s=round(load_bounds(events)[1] - marks.t0, 3) if load_start else None,
         host=load_start.fields.get("host") if load_start else None,
         **LoadSummary.stop_fields(stop.fields if stop else {}),
