@@ -169,6 +169,11 @@ def test_init_writes_a_scenario_that_validates_and_runs(docker_engine, harness_c
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert proc.returncode in (0, 5), proc.stderr[-3000:]  # passed, or too few requests in a short window
     w = windows(report)
-    # the starter's latency fault, on the edge init found, reached the callers
-    assert 300 <= w["fault:httpbin-slow"]["p50_ms"] - w["baseline"]["p50_ms"] <= 300 * 1.02 + 5
+    # the starter's latency fault, on the edge init found, reached the callers. No answer beats
+    # the toxic, so the lower bound is on the absolute p50; the base time of a request varies by
+    # a few ms (the added time came out at 299.4 ms once, over a baseline p50 of 10.3 ms), so the
+    # added time is held within the harness's accuracy bound instead
+    slow, base = w["fault:httpbin-slow"]["p50_ms"], w["baseline"]["p50_ms"]
+    assert slow >= 300, (slow, base)
+    assert abs(slow - base - 300) <= 300 * 0.02 + 5, (slow, base)
     assert leftovers(report["run_id"]) == ""
