@@ -62,3 +62,15 @@ def test_fault_actions_make_the_timeline_with_offsets_from_the_load_start(tmp_pa
     assert [(t.action, t.fault, t.offset_s, t.touched, t.error) for t in report.timeline] == [
         ("inject", "f#2", 1.5, ["catalog"], None), ("revert_failed", "f", 3.0, [], "gone")]
     assert report.load.host == "http://127.0.0.1:1" and report.status == "error" and report.expectations == []
+
+
+def test_records_of_a_run_whose_load_never_started_are_still_counted(tmp_path):
+    """Requests the child sent before the run failed (its start signal raced a teardown) are
+    counted in the report even though nothing is analysed."""
+    from harness.load.records import RequestRecord
+
+    run_dir = run_dir_with(tmp_path, [START, ("run.end", 3.0, {"status": "error", "error": "x"})])
+    (run_dir / "requests.tsv").write_text("".join(
+        RequestRecord(T0 + i, 5.0, "GET /products/1", 200, "", 10).encode() for i in range(3)))
+    report = build_report(run_dir, Scenario.model_validate(SCENARIO))
+    assert report.windows == [] and report.load.recorded == 3
