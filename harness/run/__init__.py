@@ -40,13 +40,13 @@ from harness.run.signals import FastTeardown, Interrupted
 from harness.run.signals import raise_fast_teardown as _raise_fast_teardown
 from harness.run.signals import raise_interrupted as _raise_interrupted
 from harness.run.start import load_spec, resolve_host
-from harness.run.teardown import fast_steps, graceful_steps, run_steps, tear_down, unwind
+from harness.run.teardown import run_steps, unwind
 from harness.run.undo import TeardownStep, UndoStack
 
 __all__ = [
     "DEFAULT_REPORTS_DIR", "DRY_RUN_PROJECT", "LOAD_END_GRACE_S", "RUN_FILES", "TICK_S", "Aborted", "EnvironmentFailure",
     "FastTeardown", "Interrupted", "Prepared", "RunInfo", "RunResult", "Started", "TeardownStep", "UndoStack",
     "_raise_fast_teardown", "_raise_interrupted", "check_services", "create_proxies", "dry_run", "execute",
-    "fast_steps", "graceful_steps", "load_spec", "minimal_report", "new_run_id", "prepare_run_dir",
-    "resolve_host", "run_steps", "tear_down", "unwind", "watch_proxies", "write_report",
+    "load_spec", "minimal_report", "new_run_id", "prepare_run_dir",
+    "resolve_host", "run_steps", "unwind", "watch_proxies", "write_report",
 ]

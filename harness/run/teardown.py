@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from harness.run.harness_log import append_traceback
-from harness.run.parts import Started
 from harness.run.signals import FastTeardown, handle_signals, raise_fast_teardown
 from harness.run.undo import TeardownStep, UndoStack
 
@@ -156,46 +155,3 @@ def unwind(undo: UndoStack, journal: Journal, progress: Progress, status: str,
 def _announced(progress: Progress, phase: str, steps: list[TeardownStep]) -> list[TeardownStep]:
     """``steps`` after a first ``progress`` step announcing ``phase``."""
     return [("progress", lambda: progress.phase(phase)), *steps]
-
-
-# -- the teardown of a record of parts -------------------------------------------------------
-
-
-def undo_of(started: Started, journal: Journal, t0: float) -> UndoStack:
-    """The undo stack the start phase pushes for ``started``'s parts, in the order it starts
-    them (stack, driver, proxy watch, monitor, timeline, watchdog), skipping those that are
-    None: the teardown of a run held as a record of its parts."""
-    undo = UndoStack()
-    if started.stack is not None:
-        push_stack(undo, started.stack, journal)
-    if started.driver is not None:
-        push_driver(undo, started.driver, journal)
-    if started.proxy_watch is not None:
-        push_proxy_watch(undo, started.proxy_watch)
-    if started.monitor is not None:
-        push_monitor(undo, started.monitor)
-    if started.timeline is not None:
-        push_timeline(undo, started.timeline, lambda: t0)
-    if started.watchdog is not None:
-        push_watchdog(undo, started.watchdog)
-    return undo
-
-
-def graceful_steps(started: Started, journal: Journal, progress: Progress, t0: float) -> list[TeardownStep]:
-    """The graceful teardown of ``started``, in order (see the module docstring); ``t0``: the
-    load's start, epoch seconds."""
-    return _announced(progress, GRACEFUL_PHASE, undo_of(started, journal, t0).graceful_steps())
-
-
-def fast_steps(started: Started, progress: Progress) -> list[TeardownStep]:
-    """The fast teardown of ``started`` after a second signal, in order (see the module
-    docstring): no graceful stops, no reverts (the containers that hold the faults are
-    removed). Its steps never journal."""
-    return _announced(progress, FAST_PHASE, undo_of(started, None, 0.0).fast_steps())  # type: ignore[arg-type]
-
-
-def tear_down(started: Started, journal: Journal, progress: Progress, t0: float, status: str,
-              error: str | None) -> tuple[str, str | None]:
-    """:func:`unwind` for a record of parts (:func:`undo_of`); ``t0``: the load's start, epoch
-    seconds. Never raises; returns the run's ``(status, error)`` after teardown."""
-    return unwind(undo_of(started, journal, t0), journal, progress, status, error)

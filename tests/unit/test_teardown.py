@@ -10,7 +10,9 @@ import pytest
 from harness import run
 from harness.journal import Journal
 from harness.redact import Redactor
-from harness.run import FastTeardown, RunInfo, Started, tear_down, write_report
+from harness.run import FastTeardown, RunInfo, Started, write_report
+from harness.run.teardown import push_driver, push_monitor, push_stack, push_timeline, push_watchdog, unwind
+from harness.run.undo import UndoStack
 from harness.scenario import load_scenario
 from tests.conftest import REPO
 
@@ -89,6 +91,22 @@ def started(rec, **raises):
                    FakeMonitor(rec, "monitor", raises.get("monitor")),
                    FakeDriver(rec, "driver", raises.get("driver")),
                    FakeStack(rec, "stack", raises.get("stack")))
+
+
+def undo_of(parts, journal, t0=0.0):
+    """The undo stack the start phase pushes for these parts, in the order it starts them."""
+    undo = UndoStack()
+    push_stack(undo, parts.stack, journal)
+    push_driver(undo, parts.driver, journal)
+    push_monitor(undo, parts.monitor)
+    push_timeline(undo, parts.timeline, lambda: t0)
+    push_watchdog(undo, parts.watchdog)
+    return undo
+
+
+def tear_down(parts, journal, progress, t0, status, error):
+    """The run's teardown (:func:`harness.run.teardown.unwind`) of these parts."""
+    return unwind(undo_of(parts, journal, t0), journal, progress, status, error)
 
 
 def events(journal):
@@ -195,7 +213,8 @@ def test_a_minimal_report_keeps_the_runs_own_error_and_is_redacted(tmp_path, mon
 def test_logs_are_saved_before_the_stack_comes_down(tmp_path):
     """Both teardowns save the containers' logs, and do it before ``stack.down`` removes them."""
     rec = Recorder()
-    graceful = [name for name, _ in run.graceful_steps(started(rec), Journal(tmp_path), FakeProgress(), 0.0)]
-    fast = [name for name, _ in run.fast_steps(started(rec), FakeProgress())]
+    undo = undo_of(started(rec), Journal(tmp_path))
+    graceful = [name for name, _ in undo.graceful_steps()]
+    fast = [name for name, _ in undo.fast_steps()]
     for names in (graceful, fast):
         assert names.index("logs.save") == names.index("stack.down") - 1

@@ -10,7 +10,6 @@ import pytest
 from harness.errors import EnvironmentFailure
 from harness.run import start as start_module
 from harness.run.parts import Started
-from harness.run.teardown import undo_of
 from harness.run.undo import UndoStack
 from tests.unit.run import fakes
 from tests.unit.run.fakes import CALLS, FakeDriver, FakePart, FakeProgress, FakeStack, FakeTimeline, FakeToxiproxy
@@ -65,7 +64,6 @@ def test_each_undo_is_pushed_as_its_part_starts_in_the_teardown_order(tmp_path):
     run, started, undo, _ = run_start(tmp_path)
     assert undo.names() == GRACEFUL
     assert [name for name, _ in undo.fast_steps()] == FAST
-    assert undo_of(started, run.journal, started.t0).names() == GRACEFUL  # the record's teardown is the same
 
 
 def test_it_journals_the_proxies_and_the_load_start_and_ledgers_the_load_child(tmp_path):
