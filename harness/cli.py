@@ -230,6 +230,90 @@ def _run_repeated(loaded, repeat: int, quorum: int, out_dir: Optional[Path], see
 
 
 @app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML file.")],
+    vary: Annotated[Optional[list[str]], typer.Option(
+        "--vary", metavar="PATH=V1,V2,...",
+        help="A scenario field and its values, e.g. faults.0.latency_ms=250,1000,4000 or load.users=5,20. "
+             "Repeatable: the cells are every combination.")] = None,
+    search: Annotated[Optional[str], typer.Option(
+        "--search", metavar="PATH=LO..HI",
+        help="Instead of a grid: bisect one numeric field between LO and HI to the breaking point of --expectation.")] = None,
+    expectation: Annotated[Optional[str], typer.Option(
+        "--expectation", metavar="NAME", help="With --search: the expectation whose breaking point is sought.")] = None,
+    tolerance: Annotated[float, typer.Option(
+        "--tolerance", min=0.001, max=1.0, metavar="FRACTION",
+        help="With --search: stop when the bracket is this narrow, relative to its value (0.05 = 5 %).")] = 0.05,
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", metavar="KEY.PATH=VALUE", help="Override a field in every cell, as for harness run. Repeatable.")] = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, max=100, metavar="N",
+                                        help="Run each cell N times; a cell passes when --quorum runs passed.")] = 1,
+    quorum: Annotated[Optional[int], typer.Option("--quorum", min=1, metavar="K",
+                                                  help="With --repeat: runs that must pass per cell [default: N].")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Sweep directory [default: reports/sweep-<id>].")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for every cell (overrides the scenario's).")] = None,
+    fresh_stack: Annotated[bool, typer.Option(
+        "--fresh-stack", help="Bring a stack up and down for every cell, even when they could share one.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Inconclusive fails a cell, as for harness run.")] = False,
+) -> None:
+    """Find where a pattern stops holding: run a scenario over a grid of settings, or bisect one.
+
+    Example: [bold]harness sweep scenarios/quickstart.yaml --vary faults.0.latency_ms=250,1000,4000
+    --vary load.users=5,20[/] runs 6 cells. Each cell is a normal run with its own report
+    (OUT/cell-01/ ...); OUT/sweep.json, sweep.md and sweep.html show every cell, each
+    expectation's observed value against its threshold, and a plot: the value against the
+    parameter for one --vary, a pass/fail heat map for two.
+
+    Example: [bold]harness sweep scenarios/quickstart.yaml --set target.profile=naive --search
+    faults.0.latency_ms=250..4000 --expectation "product p99 bounded while catalog is slow"[/]
+    bisects the latency to where that expectation breaks, within --tolerance.
+
+    When only load, faults and expectations vary, the cells share one stack: it comes up once,
+    and between cells Toxiproxy is reset, stopped or paused containers are started again and
+    the stack must be healthy again (each cell's baseline then checks the steady state).
+    [bold]--fresh-stack[/] turns that off. Ctrl-C ends the sweep and still writes its report
+    of the cells done; nothing is left running.
+
+    Exit code (grid) 0 every cell passed, 1 a cell failed, 3 a cell ended in an error, 5 a
+    cell was inconclusive, 2 bad arguments or a cell's scenario invalid (nothing started),
+    130 interrupted. A search is a measurement: 0 when it ran to its end (the breaking point,
+    or none in the range), 5 (3) when a step was inconclusive (errored), 2, 130 as above.
+    """
+    from harness.sweep import SweepOptions, parse_search, parse_vary, run_grid, run_search
+
+    if bool(vary) == bool(search) or (search and not expectation) or (expectation and not search):
+        err.print("give either --vary (one or more) or --search with --expectation", highlight=False)
+        raise typer.Exit(ExitCode.USAGE)
+    if quorum is not None and quorum > repeat:
+        err.print(f"--quorum {quorum} is more than --repeat {repeat}", highlight=False)
+        raise typer.Exit(ExitCode.USAGE)
+    options = SweepOptions(scenario, set_ or [], out_dir, seed, repeat, quorum or repeat, strict,
+                           share=not fresh_stack, console=err, on_cell=_print_cell)
+    try:
+        if search:
+            result, paths = run_search(options, parse_search(search), expectation or "", tolerance)
+        else:
+            result, paths = run_grid(options, [parse_vary(text) for text in vary or []])
+    except HarnessError as exc:
+        _print_problems(getattr(exc, "problems", None) or [str(exc)])
+        raise typer.Exit(exc.exit_code) from None
+    colour = {"passed": "green", "measured": "green", "failed": "red"}.get(result.status, "yellow")
+    err.print(f"[bold {colour}]{result.status.upper()}[/]: {escape(result.reason)}", highlight=False, soft_wrap=True)
+    for path in paths.values():
+        out.print(f"sweep: {path}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(_STATUS_EXIT[result.status])
+
+
+def _print_cell(cell, planned) -> None:  # noqa: ANN001 (harness.report.sweep.SweepCell, imported lazily)
+    of = f" of {planned}" if planned else ""
+    values = " ".join(f"{k}={v}" for k, v in cell.values.items())
+    not_held = [e.name for e in cell.expectations if e.verdict != "held"]
+    err.print(f"[bold]cell {cell.index}{of}[/] {escape(values)}: {cell.status}"
+              + (f" (not held: {escape(', '.join(dict.fromkeys(not_held)))})" if not_held else ""),
+              highlight=False, soft_wrap=True)
+
+
+@app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (or its report.json); also an aggregate "
                                                  "directory of --repeat.")],
