@@ -342,15 +342,15 @@ def report(
 
 @app.command()
 def compare(
-    before: Annotated[Path, typer.Argument(help="The BEFORE run directory or report.json.")],
-    after: Annotated[Path, typer.Argument(help="The AFTER run directory or report.json.")],
+    before: Annotated[Path, typer.Argument(help="The BEFORE run directory or report.json (or sweep directory or sweep.json).")],
+    after: Annotated[Path, typer.Argument(help="The AFTER run directory or report.json (or sweep directory or sweep.json).")],
     max_regression: Annotated[Optional[list[str]], typer.Option(
         "--max-regression", metavar="METRIC[@WINDOW]=LIMIT",
         help="How much worse AFTER may be: relative (p99_ms=10%) or absolute in the metric's unit "
              "(error_rate=0.01); in every window, or one (p99_ms@fault:catalog-slow=20%). Repeatable.",
     )] = None,
     out_dir: Annotated[Optional[Path], typer.Option(
-        "--out", help="Where compare.json/.md/.html go [default: AFTER's run directory].")] = None,
+        "--out", help="Where compare.json/.md/.html go [default: AFTER's run or sweep directory].")] = None,
     ignore_significance: Annotated[bool, typer.Option(
         "--ignore-significance", help="Gate on the numbers alone, even when a change is not significant.")] = False,
 ) -> None:
@@ -368,14 +368,21 @@ def compare(
     journal.jsonl or requests.tsv next to it (a torn last line is skipped), or an --out that
     cannot be written (one line naming the file), 3 when either run is inconclusive (ended
     error, inconclusive or interrupted).
+
+    Two sweeps (directories holding sweep.json) are compared cell by cell, matched by their
+    values: verdicts flipped, observed values moved, the breaking point moved; exit 1 when a cell
+    regressed or the breaking point moved earlier, 3 when a cell proves nothing, 2 for a sweep
+    against a run.
     """
-    from harness.compare import OUTCOME_EXIT, LimitError, compare_paths, parse_limit
+    from harness.compare import OUTCOME_EXIT, CompareInputError, LimitError, compare_paths, parse_limit, sweep_inputs
     from harness.report import ReportFileError
 
     try:
+        if sweep_inputs(before, after):
+            _compare_sweeps(before, after, out_dir, bool(max_regression))
         limits = [parse_limit(text) for text in max_regression or []]
         comparison, paths = compare_paths(before, after, limits, out_dir, ignore_significance)
-    except (LimitError, ReportFileError) as exc:
+    except (LimitError, ReportFileError, CompareInputError) as exc:
         _print_error(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
     for v in comparison.flipped:
@@ -389,6 +396,37 @@ def compare(
             err.print(f"{mark}{escape(m.window)} {m.metric}: {m.before:.4g} -> {m.after:.4g}{rel}, {sig}"
                       if m.before is not None and m.after is not None else f"{escape(m.window)} {m.metric}: n/a",
                       highlight=False, soft_wrap=True)
+    colour = {"ok": "green", "regressed": "red"}.get(comparison.outcome, "yellow")
+    err.print(f"[bold {colour}]{comparison.outcome.upper()}[/]" +
+              (": " + escape("; ".join(comparison.reasons)) if comparison.reasons else ""), highlight=False,
+              soft_wrap=True)
+    for path in paths.values():
+        out.print(f"compare: {path}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(OUTCOME_EXIT[comparison.outcome])
+
+
+def _compare_sweeps(before: Path, after: Path, out_dir: Path | None, limited: bool) -> None:
+    """``harness compare`` of two sweeps: the moved cells on stderr, the files on stdout; always
+    ends in ``typer.Exit`` (0 ok, 1 regressed, 3 inconclusive). Raises LimitError for
+    ``--max-regression`` (it gates a run's window metrics) and ReportFileError for a damaged
+    sweep.json or an unwritable ``--out``."""
+    from harness.compare import OUTCOME_EXIT, LimitError, compare_sweep_paths
+    from harness.compare.sweeps import describe_move, values_text
+
+    if limited:
+        raise LimitError("--max-regression gates a run's window metrics; two sweeps are compared by their cells' "
+                         "verdicts and breaking point")
+    comparison, paths = compare_sweep_paths(before, after, out_dir)
+    for cell in comparison.moved:
+        for e in cell.expectations:
+            if e.change != "same":
+                colour = {"regressed": "red", "improved": "green"}.get(e.change, "yellow")
+                err.print(f"[{colour}]{e.change.replace('_', ' ')}[/] {escape(values_text(cell.values))}: "
+                          f"{escape(e.name)}: {describe_move(e)}", highlight=False, soft_wrap=True)
+    bp = comparison.breaking_point
+    if bp is not None:
+        err.print(f"breaking point of {escape(bp.expectation)}: {bp.moved} ({escape(bp.note)})", highlight=False,
+                  soft_wrap=True)
     colour = {"ok": "green", "regressed": "red"}.get(comparison.outcome, "yellow")
     err.print(f"[bold {colour}]{comparison.outcome.upper()}[/]" +
               (": " + escape("; ".join(comparison.reasons)) if comparison.reasons else ""), highlight=False,
