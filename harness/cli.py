@@ -316,7 +316,7 @@ def _print_cell(cell, planned) -> None:  # noqa: ANN001 (harness.report.sweep.Sw
 @app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (or its report.json); also an aggregate "
-                                                 "directory of --repeat.")],
+                                                 "directory of --repeat, or a sweep directory.")],
 ) -> None:
     """Regenerate report.md, report.html and junit.xml from report.json alone.
 
@@ -327,10 +327,13 @@ def report(
     """
     from harness.report import ReportFileError, regenerate
     from harness.report.repeat import regenerate_aggregate
+    from harness.report.sweep import regenerate_sweep
 
     try:
         if run_dir.is_dir() and (run_dir / "aggregate.json").is_file():
             paths = regenerate_aggregate(run_dir)
+        elif (run_dir.is_dir() and (run_dir / "sweep.json").is_file()) or run_dir.name == "sweep.json":
+            paths = regenerate_sweep(run_dir)
         else:
             paths = regenerate(run_dir)
     except ReportFileError as exc:

@@ -105,15 +105,17 @@ def test_a_search_needs_an_expectation_the_scenario_has(tmp_path):
 
 def test_the_cli_maps_the_sweep_status_to_the_exit_code(tmp_path, monkeypatch):
     import harness.run
-    import harness.sweep.orchestrate as orchestrate
-
     monkeypatch.setattr(harness.run, "execute", ModelExecute())
-    monkeypatch.setattr(orchestrate, "_writer", lambda options: write_json)
     runner = CliRunner()
     failed = runner.invoke(app, ["sweep", str(QUICKSTART), "--vary", "faults.0.latency_ms=100,2000",
                                  "--out", str(tmp_path / "a")])
     assert failed.exit_code == 1, failed.output
     assert "cell 2 of 2" in failed.output and "FAILED" in failed.output
+    assert {"sweep.json", "sweep.md", "sweep.html"} <= {p.name for p in (tmp_path / "a").iterdir()}
+    assert "2,012 ✗" in (tmp_path / "a" / "sweep.md").read_text()  # the second cell's p99, failed
+    (tmp_path / "a" / "sweep.md").unlink()
+    regenerated = runner.invoke(app, ["report", str(tmp_path / "a")])
+    assert regenerated.exit_code == 0 and (tmp_path / "a" / "sweep.md").is_file(), regenerated.output
     passed = runner.invoke(app, ["sweep", str(QUICKSTART), "--vary", "faults.0.latency_ms=100,200",
                                  "--out", str(tmp_path / "b")])
     assert passed.exit_code == 0, passed.output
