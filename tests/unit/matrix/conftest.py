@@ -10,6 +10,7 @@ import pytest
 
 from harness.checks import ExpectationResult
 from harness.report.model import Report, ScenarioInfo
+from harness.report.repeat import now_iso
 from harness.run.orchestrate import RunResult
 from tests.unit.report.conftest import make_report
 
@@ -73,7 +74,7 @@ def save(report: Report, run_dir: Path) -> Path:
 
 class FakeExecute:
     """Stands in for :func:`harness.run.execute`: records each call and writes a report with
-    ``status`` into the ``out_dir`` it is given (or raises ``raises``)."""
+    ``status``, ending now, into the ``out_dir`` it is given (or raises ``raises``)."""
 
     def __init__(self, status: str = "passed", raises: BaseException | None = None):
         self.status, self.raises, self.calls = status, raises, []
@@ -82,7 +83,7 @@ class FakeExecute:
         self.calls.append((loaded.scenario.name, out_dir))
         if self.raises is not None:
             raise self.raises
-        report = run_report(loaded.path, status=self.status, ended_at="2025-12-31T23:59:00.000Z", run_id="fresh")
+        report = run_report(loaded.path, status=self.status, ended_at=now_iso(), run_id="fresh")
         save(report, out_dir)
         return RunResult(report, out_dir, {"json": out_dir / "report.json"})
 
