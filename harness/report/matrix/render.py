@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.report.html import ENV
-from harness.report.markdown import MAX_LINES, link_target, md_escape, num
+from harness.report.markdown import MAX_LINES, code_span, link_target, md_escape, num
 from harness.report.matrix.cells import describe_age
 from harness.report.matrix.model import Matrix, MatrixCell
 
@@ -67,7 +67,7 @@ def render_matrix_md(matrix: Matrix) -> str:
     :data:`~harness.report.markdown.MAX_LINES` lines)."""
     lines = [f"# Resiliency matrix: {STATUS_LABEL[matrix.status]}", "",
              md_escape(matrix.reason), "",
-             f"Scenarios from `{matrix.scenario_dir}`, reports from `{matrix.reports_dir}`, drawn "
+             f"Scenarios from `{code_span(matrix.scenario_dir)}`, reports from `{code_span(matrix.reports_dir)}`, drawn "
              f"{matrix.generated_at}; a report older than {describe_age(matrix.max_age_s)} is stale.", "",
              "| dependency | " + " | ".join(md_escape(m) for m in matrix.failure_modes) + " |",
              "|---|" + "---|" * len(matrix.failure_modes)]
@@ -77,10 +77,10 @@ def render_matrix_md(matrix: Matrix) -> str:
     lines += ["", "## Scenarios", ""]
     room = MAX_LINES - len(lines) - 1
     for cell in matrix.cells[:room]:
-        why = cell.error if cell.verdict != "held" and cell.error else ""
-        key = f" key: {md_escape(cell.key)};" if cell.key else ""
-        lines.append(f"- {md_escape(cell.dependency)} x {md_escape(cell.failure_mode)}: `{cell.scenario_path}` "
-                     f"{MARK[cell.verdict]};{key} {md_escape(cell.stale_reason or '')} {md_escape(why)}".rstrip(" ;"))
+        notes = [f"key: {md_escape(cell.key)}" if cell.key else "", md_escape(cell.stale_reason or ""),
+                 md_escape(cell.error) if cell.verdict != "held" and cell.error else ""]
+        lines.append(f"- {md_escape(cell.dependency)} x {md_escape(cell.failure_mode)}: `{code_span(cell.scenario_path)}` "
+                     + "; ".join([MARK[cell.verdict], *(n for n in notes if n)]))
     if len(matrix.cells) > room:
         lines.append(f"- … {len(matrix.cells) - room} more in matrix.html")
     return "\n".join(lines) + "\n"
