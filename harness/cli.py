@@ -119,7 +119,7 @@ def validate(
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="The scenario YAML file.")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Report directory [default: reports/<run-id>].")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Report directory \\[default: reports/<run-id>].")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for every random choice (overrides the scenario's).")] = None,
     set_: Annotated[Optional[list[str]], typer.Option(
         "--set", metavar="KEY.PATH=VALUE",
@@ -128,7 +128,7 @@ def run(
     repeat: Annotated[int, typer.Option("--repeat", min=1, max=1000, metavar="N",
                                         help="Run the scenario N times (each into OUT/repeat-<i>/).")] = 1,
     quorum: Annotated[Optional[int], typer.Option("--quorum", min=1, metavar="K",
-                                                  help="With --repeat: pass when K runs passed [default: N].")] = None,
+                                                  help="With --repeat: pass when K runs passed \\[default: N].")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Inconclusive fails the run (exit 1): for CI gates that "
                                                           "must prove the pattern every time.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the compose project the run would bring up (the "
@@ -271,7 +271,7 @@ def compare(
              "(error_rate=0.01); in every window, or one (p99_ms@fault:catalog-slow=20%). Repeatable.",
     )] = None,
     out_dir: Annotated[Optional[Path], typer.Option(
-        "--out", help="Where compare.json/.md/.html go [default: AFTER's run directory].")] = None,
+        "--out", help="Where compare.json/.md/.html go \\[default: AFTER's run directory].")] = None,
     ignore_significance: Annotated[bool, typer.Option(
         "--ignore-significance", help="Gate on the numbers alone, even when a change is not significant.")] = False,
 ) -> None:
@@ -325,7 +325,7 @@ def matrix(
     reports_dir: Annotated[Path, typer.Option("--reports", help="Where existing reports are read from and new runs "
                                                                  "go (REPORTS/<run id>/).")] = Path("reports"),
     out_dir: Annotated[Optional[Path], typer.Option(
-        "--out", help="Where matrix.json/.md/.html go [default: REPORTS/matrix-<run id>].")] = None,
+        "--out", help="Where matrix.json/.md/.html go \\[default: REPORTS/matrix-<run id>].")] = None,
     run_all: Annotated[bool, typer.Option("--run", help="Run every tagged scenario, even those with a report.")] = False,
     no_run: Annotated[bool, typer.Option("--no-run", help="Run nothing: draw from existing reports; a scenario "
                                                           "without one is a blank cell.")] = False,
