@@ -29,6 +29,7 @@ ROWS = {  # every row, in table order: (benchmark, op, goal, unit)
     "latency_accuracy_error": ("latency", "<=", 2.0, "%"),
     "fault_onset_p95_ms": ("onset", "<=", 50.0, "ms"),
     "run_overhead_ratio": ("run", "<=", 1.3, "ratio"),
+    "sweep_shared_ratio": ("sweep", "<=", 0.7, "ratio"),
     "analysis_5m_s": ("analysis", "<=", 10.0, "s"),
     "analysis_5m_peak_rss_mib": ("analysis", "<=", 1536.0, "MiB"),
     "workers_scaling_ratio": ("workers", ">=", 1.6, "ratio"),
@@ -36,7 +37,7 @@ ROWS = {  # every row, in table order: (benchmark, op, goal, unit)
     "hostile_validate_worst_s": ("hostile", "<=", 5.0, "s"),
     "hostile_validate_peak_rss_mib": ("hostile", "<=", 500.0, "MiB"),
 }
-ORDER = ("hostile", "analysis", "stream", "workers", "latency", "onset", "driver", "run")
+ORDER = ("hostile", "analysis", "stream", "workers", "latency", "onset", "driver", "run", "sweep")
 """Run order: the hostile-input and analysis benchmarks first (no Docker, CPU-bound: least
 disturbed by our own stacks)."""
 
@@ -77,6 +78,9 @@ def _run_one(name: str, work: Path, stacks: ExitStack, shared: dict) -> list[Row
     if name == "run":
         from bench import run_overhead
         return run_overhead.run(work)
+    if name == "sweep":
+        from bench import sweep_shared
+        return sweep_shared.run(work)
     raise ValueError(name)
 
 

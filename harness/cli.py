@@ -235,9 +235,93 @@ def _run_repeated(loaded, repeat: int, quorum: int, out_dir: Optional[Path], see
 
 
 @app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML file.")],
+    vary: Annotated[Optional[list[str]], typer.Option(
+        "--vary", metavar="PATH=V1,V2,...",
+        help="A scenario field and its values, e.g. faults.0.latency_ms=250,1000,4000 or load.users=5,20. "
+             "Repeatable: the cells are every combination.")] = None,
+    search: Annotated[Optional[str], typer.Option(
+        "--search", metavar="PATH=LO..HI",
+        help="Instead of a grid: bisect one numeric field between LO and HI to the breaking point of --expectation.")] = None,
+    expectation: Annotated[Optional[str], typer.Option(
+        "--expectation", metavar="NAME", help="With --search: the expectation whose breaking point is sought.")] = None,
+    tolerance: Annotated[float, typer.Option(
+        "--tolerance", min=0.001, max=1.0, metavar="FRACTION",
+        help="With --search: stop when the bracket is this narrow, relative to its value (0.05 = 5 %).")] = 0.05,
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", metavar="KEY.PATH=VALUE", help="Override a field in every cell, as for harness run. Repeatable.")] = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, max=100, metavar="N",
+                                        help="Run each cell N times; a cell passes when --quorum runs passed.")] = 1,
+    quorum: Annotated[Optional[int], typer.Option("--quorum", min=1, metavar="K",
+                                                  help="With --repeat: runs that must pass per cell \\[default: N].")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Sweep directory \\[default: reports/sweep-<id>].")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for every cell (overrides the scenario's).")] = None,
+    fresh_stack: Annotated[bool, typer.Option(
+        "--fresh-stack", help="Bring a stack up and down for every cell, even when they could share one.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Inconclusive fails a cell, as for harness run.")] = False,
+) -> None:
+    """Find where a pattern stops holding: run a scenario over a grid of settings, or bisect one.
+
+    Example: [bold]harness sweep scenarios/quickstart.yaml --vary faults.0.latency_ms=250,1000,4000
+    --vary load.users=5,20[/] runs 6 cells. Each cell is a normal run with its own report
+    (OUT/cell-01/ ...); OUT/sweep.json, sweep.md and sweep.html show every cell, each
+    expectation's observed value against its threshold, and a plot: the value against the
+    parameter for one --vary, a pass/fail heat map for two.
+
+    Example: [bold]harness sweep scenarios/quickstart.yaml --set target.profile=naive --search
+    faults.0.latency_ms=250..4000 --expectation "product p99 bounded while catalog is slow"[/]
+    bisects the latency to where that expectation breaks, within --tolerance.
+
+    When only load, faults and expectations vary, the cells share one stack: it comes up once,
+    and between cells Toxiproxy is reset, stopped or paused containers are started again and
+    the stack must be healthy again (each cell's baseline then checks the steady state).
+    [bold]--fresh-stack[/] turns that off. Ctrl-C ends the sweep and still writes its report
+    of the cells done; nothing is left running.
+
+    Exit code (grid) 0 every cell passed, 1 a cell failed, 3 a cell ended in an error, 5 a
+    cell was inconclusive, 2 bad arguments or a cell's scenario invalid (nothing started),
+    130 interrupted. A search is a measurement: 0 when it ran to its end (the breaking point,
+    or none in the range), 5 (3) when a step was inconclusive (errored), 2, 130 as above.
+    """
+    from harness.sweep import SweepOptions, parse_search, parse_vary, run_grid, run_search
+
+    if bool(vary) == bool(search) or (search and not expectation) or (expectation and not search):
+        err.print("give either --vary (one or more) or --search with --expectation", highlight=False)
+        raise typer.Exit(ExitCode.USAGE)
+    if quorum is not None and quorum > repeat:
+        err.print(f"--quorum {quorum} is more than --repeat {repeat}", highlight=False)
+        raise typer.Exit(ExitCode.USAGE)
+    options = SweepOptions(scenario, set_ or [], out_dir, seed, repeat, quorum or repeat, strict,
+                           share=not fresh_stack, console=err, on_cell=_print_cell)
+    try:
+        if search:
+            result, paths = run_search(options, parse_search(search), expectation or "", tolerance)
+        else:
+            result, paths = run_grid(options, [parse_vary(text) for text in vary or []])
+    except HarnessError as exc:
+        _print_problems(getattr(exc, "problems", None) or [str(exc)])
+        raise typer.Exit(exc.exit_code) from None
+    colour = {"passed": "green", "measured": "green", "failed": "red"}.get(result.status, "yellow")
+    err.print(f"[bold {colour}]{result.status.upper()}[/]: {escape(result.reason)}", highlight=False, soft_wrap=True)
+    for path in paths.values():
+        out.print(f"sweep: {path}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(_STATUS_EXIT[result.status])
+
+
+def _print_cell(cell, planned) -> None:  # noqa: ANN001 (harness.report.sweep.SweepCell, imported lazily)
+    of = f" of {planned}" if planned else ""
+    values = " ".join(f"{k}={v}" for k, v in cell.values.items())
+    not_held = [e.name for e in cell.expectations if e.verdict != "held"]
+    err.print(f"[bold]cell {cell.index}{of}[/] {escape(values)}: {cell.status}"
+              + (f" (not held: {escape(', '.join(dict.fromkeys(not_held)))})" if not_held else ""),
+              highlight=False, soft_wrap=True)
+
+
+@app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (or its report.json); also an aggregate "
-                                                 "directory of --repeat.")],
+                                                 "directory of --repeat, or a sweep directory.")],
 ) -> None:
     """Regenerate report.md, report.html and junit.xml from report.json alone.
 
@@ -248,10 +332,13 @@ def report(
     """
     from harness.report import ReportFileError, regenerate
     from harness.report.repeat import regenerate_aggregate
+    from harness.report.sweep import regenerate_sweep
 
     try:
         if run_dir.is_dir() and (run_dir / "aggregate.json").is_file():
             paths = regenerate_aggregate(run_dir)
+        elif (run_dir.is_dir() and (run_dir / "sweep.json").is_file()) or run_dir.name == "sweep.json":
+            paths = regenerate_sweep(run_dir)
         else:
             paths = regenerate(run_dir)
     except ReportFileError as exc:
@@ -263,15 +350,15 @@ def report(
 
 @app.command()
 def compare(
-    before: Annotated[Path, typer.Argument(help="The BEFORE run directory or report.json.")],
-    after: Annotated[Path, typer.Argument(help="The AFTER run directory or report.json.")],
+    before: Annotated[Path, typer.Argument(help="The BEFORE run directory or report.json (or sweep directory or sweep.json).")],
+    after: Annotated[Path, typer.Argument(help="The AFTER run directory or report.json (or sweep directory or sweep.json).")],
     max_regression: Annotated[Optional[list[str]], typer.Option(
         "--max-regression", metavar="METRIC[@WINDOW]=LIMIT",
         help="How much worse AFTER may be: relative (p99_ms=10%) or absolute in the metric's unit "
              "(error_rate=0.01); in every window, or one (p99_ms@fault:catalog-slow=20%). Repeatable.",
     )] = None,
     out_dir: Annotated[Optional[Path], typer.Option(
-        "--out", help="Where compare.json/.md/.html go \\[default: AFTER's run directory].")] = None,
+        "--out", help="Where compare.json/.md/.html go \\[default: AFTER's run or sweep directory].")] = None,
     ignore_significance: Annotated[bool, typer.Option(
         "--ignore-significance", help="Gate on the numbers alone, even when a change is not significant.")] = False,
 ) -> None:
@@ -289,14 +376,21 @@ def compare(
     journal.jsonl or requests.tsv next to it (a torn last line is skipped), or an --out that
     cannot be written (one line naming the file), 3 when either run is inconclusive (ended
     error, inconclusive or interrupted).
+
+    Two sweeps (directories holding sweep.json) are compared cell by cell, matched by their
+    values: verdicts flipped, observed values moved, the breaking point moved; exit 1 when a cell
+    regressed or the breaking point moved earlier, 3 when a cell proves nothing, 2 for a sweep
+    against a run.
     """
-    from harness.compare import OUTCOME_EXIT, LimitError, compare_paths, parse_limit
+    from harness.compare import OUTCOME_EXIT, CompareInputError, LimitError, compare_paths, parse_limit, sweep_inputs
     from harness.report import ReportFileError
 
     try:
+        if sweep_inputs(before, after):
+            _compare_sweeps(before, after, out_dir, bool(max_regression))
         limits = [parse_limit(text) for text in max_regression or []]
         comparison, paths = compare_paths(before, after, limits, out_dir, ignore_significance)
-    except (LimitError, ReportFileError) as exc:
+    except (LimitError, ReportFileError, CompareInputError) as exc:
         _print_error(f"error: {exc}")
         raise typer.Exit(ExitCode.USAGE) from None
     for v in comparison.flipped:
@@ -310,6 +404,37 @@ def compare(
             err.print(f"{mark}{escape(m.window)} {m.metric}: {m.before:.4g} -> {m.after:.4g}{rel}, {sig}"
                       if m.before is not None and m.after is not None else f"{escape(m.window)} {m.metric}: n/a",
                       highlight=False, soft_wrap=True)
+    colour = {"ok": "green", "regressed": "red"}.get(comparison.outcome, "yellow")
+    err.print(f"[bold {colour}]{comparison.outcome.upper()}[/]" +
+              (": " + escape("; ".join(comparison.reasons)) if comparison.reasons else ""), highlight=False,
+              soft_wrap=True)
+    for path in paths.values():
+        out.print(f"compare: {path}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(OUTCOME_EXIT[comparison.outcome])
+
+
+def _compare_sweeps(before: Path, after: Path, out_dir: Path | None, limited: bool) -> None:
+    """``harness compare`` of two sweeps: the moved cells on stderr, the files on stdout; always
+    ends in ``typer.Exit`` (0 ok, 1 regressed, 3 inconclusive). Raises LimitError for
+    ``--max-regression`` (it gates a run's window metrics) and ReportFileError for a damaged
+    sweep.json or an unwritable ``--out``."""
+    from harness.compare import OUTCOME_EXIT, LimitError, compare_sweep_paths
+    from harness.compare.sweeps import describe_move, values_text
+
+    if limited:
+        raise LimitError("--max-regression gates a run's window metrics; two sweeps are compared by their cells' "
+                         "verdicts and breaking point")
+    comparison, paths = compare_sweep_paths(before, after, out_dir)
+    for cell in comparison.moved:
+        for e in cell.expectations:
+            if e.change != "same":
+                colour = {"regressed": "red", "improved": "green"}.get(e.change, "yellow")
+                err.print(f"[{colour}]{e.change.replace('_', ' ')}[/] {escape(values_text(cell.values))}: "
+                          f"{escape(e.name)}: {describe_move(e)}", highlight=False, soft_wrap=True)
+    bp = comparison.breaking_point
+    if bp is not None:
+        err.print(f"breaking point of {escape(bp.expectation)}: {bp.moved} ({escape(bp.note)})", highlight=False,
+                  soft_wrap=True)
     colour = {"ok": "green", "regressed": "red"}.get(comparison.outcome, "yellow")
     err.print(f"[bold {colour}]{comparison.outcome.upper()}[/]" +
               (": " + escape("; ".join(comparison.reasons)) if comparison.reasons else ""), highlight=False,

@@ -107,3 +107,26 @@ def decide_aggregate_status(statuses: Sequence[str], repeat: int, quorum: int) -
     status = "error" if "error" in statuses else "inconclusive"
     return status, (f"{passed} of {repeat} repeats passed, quorum {quorum}: {repeat - passed - failed} repeats that "
                     "proved nothing (inconclusive or error) decide nothing")
+
+
+def decide_sweep_status(statuses: Sequence[str], planned: int) -> tuple[str, str]:
+    """The status of a grid sweep whose cells ended with ``statuses`` (in order) out of
+    ``planned`` cells; returns ``(status, reason)``. As ``harness run`` reads one run:
+
+    1. ``interrupted``: a cell was interrupted, or not every cell ran;
+    2. ``failed``: a cell failed or was aborted (an expectation broke somewhere in the grid);
+    3. ``error``: a cell ended in an error (nothing failed, but a cell proved nothing);
+    4. ``inconclusive``: a cell was inconclusive;
+    5. ``passed``: every cell passed (or measured).
+    """
+    count = {s: sum(1 for x in statuses if x == s) for s in set(statuses)}
+    failed = sum(count.get(s, 0) for s in FAILING)
+    if "interrupted" in count or len(statuses) < planned:
+        return "interrupted", f"interrupted after {len(statuses)} of {planned} cells"
+    if failed:
+        return "failed", f"{failed} of {planned} cells failed"
+    if "error" in count:
+        return "error", f"{count['error']} of {planned} cells ended in an error"
+    if "inconclusive" in count:
+        return "inconclusive", f"{count['inconclusive']} of {planned} cells were inconclusive"
+    return "passed", f"all {planned} cells passed"

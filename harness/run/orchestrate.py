@@ -27,6 +27,7 @@ from harness.run.harness_log import write_traceback
 from harness.run.parts import Started
 from harness.run.prepare import Prepared, prepare
 from harness.run.report import RunInfo, warm_up_reports, write_report
+from harness.run.shared import SharedStack
 from harness.run.signals import Interrupted, handle_signals, raise_interrupted, restore_signals
 from harness.run.start import start
 from harness.run.teardown import unwind
@@ -47,7 +48,7 @@ class RunResult:
 
 
 def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
-            console: Console | None = None, strict: bool = False) -> RunResult:
+            console: Console | None = None, strict: bool = False, shared: SharedStack | None = None) -> RunResult:
     """Run a validated scenario and write its reports.
 
     Args:
@@ -56,6 +57,9 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         seed: overrides the scenario's seed; with neither, a random seed is drawn and recorded.
         console: where progress goes (stderr by default).
         strict: an inconclusive run is reported ``failed`` (exit 1).
+        shared: a stack kept across runs (a sweep's cells, :mod:`harness.run.shared`): the run
+            uses it (or brings it up and keeps it) and resets it at its end instead of taking
+            it down; the caller closes it.
 
     Returns:
         The report (status ``passed``, ``failed``, ``inconclusive``, ``measured``, ``error``,
@@ -78,7 +82,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     with Progress(console, run.scenario.name) as progress:
         status, error = "completed", None
         try:
-            start(run, started, undo, progress, on_up=warming.start)
+            start(run, started, undo, progress, on_up=warming.start, shared=shared)
             drive(run, started, progress)
         except Exception as exc:  # noqa: BLE001 - every failure ends the run with its status
             status, error = outcome(exc, run)

@@ -25,8 +25,10 @@ from harness.load import LoadDriver, LoadSpec
 from harness.run.parts import Started
 from harness.run.prepare import Prepared
 from harness.run.proxies import create_proxies, watch_proxies
+from harness.run.shared import SharedStack
 from harness.run.teardown import (
     push_driver,
+    push_logs,
     push_monitor,
     push_proxy_watch,
     push_stack,
@@ -45,9 +47,14 @@ TOXIPROXY_READY_TIMEOUT_S = 60
 """How long the run's Toxiproxy may take to answer its API once the stack is up."""
 
 
-def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, on_up: Callable[[], None]) -> None:
+def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, on_up: Callable[[], None],
+          shared: SharedStack | None = None) -> None:
     """Start everything, filling ``started`` and pushing each part's undo onto ``undo`` as it
     goes; ``on_up`` is called once the stack is up (the report warm-up starts then).
+
+    With ``shared`` (a sweep's cells, :mod:`harness.run.shared`), the stack it keeps is used
+    as it is (or, when it keeps none, the one this run brings up is kept for the next runs):
+    the run's teardown resets the stack instead of taking it down.
 
     Journals (besides what the parts journal themselves) ``proxy.create`` and ``proxy.watch``
     for a scenario with proxies, then ``load.start`` (``t`` = t0, ``host``, ``users``); the
@@ -60,11 +67,7 @@ def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, 
     """
     scenario, journal = run.scenario, run.journal
     progress.phase(f"run {run.run_id}: starting the stack")
-    stack = started.stack = Stack(scenario.target, scenario.base_dir, run.run_id, run.run_dir, journal, run.redact,
-                                  run.ledger, proxies=tuple(scenario.proxies),
-                                  publish=load_target(scenario.load.host, run.compose_config.get("services") or {}))
-    push_stack(undo, stack, journal)
-    stack.up()
+    stack = started.stack = bring_up(run, undo, shared)
     on_up()
     if scenario.proxies:
         started.toxiproxy = open_toxiproxy(run, stack, started.environment)
@@ -77,11 +80,40 @@ def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, 
         push_proxy_watch(undo, started.proxy_watch)
     progress.phase("waiting until the stack is healthy")
     stack.wait_healthy(scenario.target.healthy_timeout_s)
+    if shared is not None:
+        shared.note_healthy(stack, started.toxiproxy)
     started.environment["images"] = stack.containers.image_ids()
     start_watchers(run, started, undo)
     progress.phase("starting the load")
     started.t0 = driver.start()
     journal.record("load.start", t=started.t0, host=started.host, users=scenario.load.users)
+
+
+def bring_up(run: Prepared, undo: UndoStack, shared: SharedStack | None) -> Stack:
+    """The run's stack, up: the one ``shared`` keeps, or a new one brought up (``compose up``;
+    kept by ``shared`` when given). Pushes the stack's undo: ``logs.save`` and ``stack.down``,
+    or with ``shared`` ``logs.save`` and ``stack.reset``.
+
+    Raises:
+        EnvironmentFailure: the compose file is missing or invalid, or ``up`` failed.
+    """
+    scenario = run.scenario
+    stack = shared.adopt(run) if shared is not None else None
+    if stack is not None:
+        shared.push_undo(undo)  # type: ignore[union-attr]
+        push_logs(undo, stack, run.journal)
+        return stack
+    stack = Stack(scenario.target, scenario.base_dir, run.run_id, run.run_dir, run.journal, run.redact,
+                  run.ledger, proxies=tuple(scenario.proxies),
+                  publish=load_target(scenario.load.host, run.compose_config.get("services") or {}))
+    if shared is None:
+        push_stack(undo, stack, run.journal)
+    else:
+        shared.keep(stack)
+        shared.push_undo(undo)
+        push_logs(undo, stack, run.journal)
+    stack.up()
+    return stack
 
 
 def open_toxiproxy(run: Prepared, stack: Stack, environment: dict[str, object]) -> ToxiproxyClient:

@@ -46,6 +46,12 @@ def push_stack(undo: UndoStack, stack: Stack, journal: Journal) -> None:
     fast teardown), a graceful ``down``. Fast: what the logs give within ``FAST_SAVE_BUDGET_S``
     (5 s), a forced ``down``."""
     undo.push("stack.down", stack.down, lambda: stack.down(fast=True))
+    push_logs(undo, stack, journal)
+
+
+def push_logs(undo: UndoStack, stack: Stack, journal: Journal) -> None:
+    """Push ``logs.save``: every container's log into the run's ``logs/`` before the containers
+    go (or are reset, for a shared stack). Graceful: the usual budget; fast: 5 s."""
     undo.push("logs.save", lambda: _save_logs(stack, journal.run_dir), lambda: _save_logs_fast(stack))
 
 

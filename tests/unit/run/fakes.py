@@ -4,6 +4,7 @@ asked to do to a shared list, so that tests see the order of a phase's calls."""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 from harness.environment.ledger import Ledger
@@ -58,6 +59,9 @@ class FakeContainers:
     def image_ids(self):
         return {"lb": "sha256:1"}
 
+    def listing(self, service=None, all=False):
+        return [SimpleNamespace(name=n) for n in ("shop-api-1", "shop-lb-1")]
+
 
 class FakeStack:
     """Stands in for harness.environment.Stack; ``fail`` names the call that raises."""
@@ -65,7 +69,9 @@ class FakeStack:
     fail: str | None = None
 
     def __init__(self, target, base_dir, run_id, run_dir, journal, redact=None, ledger=None, proxies=(), publish=None):
-        self.journal, self.redact, self.publish = journal, redact, publish
+        self.journal, self.redact, self.publish, self.target = journal, redact, publish, target
+        self.project = f"harness-{run_id}"
+        self.compose = SimpleNamespace(log_path=run_dir / "compose.log", redact=redact)
         self.started = False
         self.edge_plan = None
         self.containers = FakeContainers()

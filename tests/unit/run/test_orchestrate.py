@@ -27,8 +27,9 @@ def phases(tmp_path, monkeypatch):
         run = fakes.prepared(tmp_path)
         seen: dict = {}
 
-    def start(run, started, undo, progress, on_up):
+    def start(run, started, undo, progress, on_up, shared=None):
         Phases.seen["handler"] = signal.getsignal(signal.SIGINT)
+        Phases.seen["shared"] = shared
         undo.push("part.stop", lambda: run.journal.record("part.stopped"))
         started.environment.update(toxiproxy="2.12.0", images={})
         on_up()
@@ -94,3 +95,11 @@ def test_the_real_prepare_refuses_a_scenario_before_anything_starts(tmp_path):
     with pytest.raises(ScenarioError):
         execute(load_scenario(tmp_path / "s.yaml"), out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_shared_stack_is_handed_to_the_start_phase(phases, tmp_path):
+    from harness.run.shared import SharedStack
+
+    shared = SharedStack(tmp_path / "stack")
+    execute(phases.run.loaded, shared=shared)
+    assert phases.seen["shared"] is shared

@@ -40,12 +40,12 @@ def edges(monkeypatch):
     FakeStack.fail = None
 
 
-def run_start(tmp_path):
+def run_start(tmp_path, shared=None):
     run = fakes.prepared(tmp_path)
     started, undo = Started(), UndoStack()
     failure = None
     try:
-        start_module.start(run, started, undo, FakeProgress(), on_up=lambda: CALLS.append("on_up"))
+        start_module.start(run, started, undo, FakeProgress(), on_up=lambda: CALLS.append("on_up"), shared=shared)
     except EnvironmentFailure as exc:
         failure = exc
     return run, started, undo, failure
@@ -106,3 +106,21 @@ def test_resolve_host_maps_a_service_to_its_published_port_and_leaves_others_alo
     assert start_module.resolve_host("http://lb:8080/x?y=1", stack) == "http://127.0.0.1:38080/x?y=1"
     assert start_module.resolve_host("http://api", stack) == "http://127.0.0.1:30080"
     assert start_module.resolve_host("https://example.org:8443", stack) == "https://example.org:8443"
+
+
+def test_a_shared_stack_comes_up_once_and_each_run_resets_it_instead_of_taking_it_down(tmp_path):
+    from harness.run.shared import SharedStack
+
+    shared = SharedStack(tmp_path / "stack")
+    first, started1, undo1, _ = run_start(tmp_path / "cell-1", shared)
+    assert CALLS[0] == "stack.up" and shared.stack is started1.stack
+    assert undo1.names() == [*GRACEFUL[:-2], "logs.save", "stack.reset"]
+    assert shared.running_when_healthy == {"shop-api-1", "shop-lb-1"}
+    CALLS.clear()
+    second, started2, undo2, _ = run_start(tmp_path / "cell-2", shared)
+    assert "stack.up" not in CALLS and "stack.wait_healthy" in CALLS
+    assert started2.stack is started1.stack and started2.stack.journal is second.journal
+    assert started2.stack.compose.log_path == tmp_path / "cell-2" / "compose.log"
+    assert undo2.names() == [*GRACEFUL[:-2], "logs.save", "stack.reset"]
+    shared_event = [e for e in fakes.events(second.journal) if e["event"] == "stack.shared"]
+    assert shared_event == [{**shared_event[0], "project": started1.stack.project, "runs_before": 1}]

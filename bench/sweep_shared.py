@@ -1,0 +1,55 @@
+"""``sweep_shared_ratio``: the wall time of a sweep whose cells share one stack, over the same
+cells each on a fresh stack (``--fresh-stack``: what running them as separate runs costs).
+
+Both sides run ``harness sweep bench/scenarios/sweep.yaml --vary faults.0.latency_ms=100,300,600``
+(three cells of 10 s of load with the catalog slowed for 4 s) in a child process, in turns
+(shared, fresh, fresh, shared), and must leave nothing labelled behind. The row is the shared
+sweeps' total time over the fresh ones'. The shared side pays one compose up and down, plus a
+reset per cell (Toxiproxy's reset, the health wait).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import OUR_RUN_IDS, REPO, SCENARIOS, Row, labelled_containers, log
+
+CELLS = "faults.0.latency_ms=100,300,600"
+ORDER = "SFFS"
+
+
+def _sweep(out: Path, fresh: bool) -> dict:
+    """One ``harness sweep`` in a child process: its wall time and its cells' run ids."""
+    before = labelled_containers()
+    argv = [sys.executable, "-m", "harness", "sweep", str(SCENARIOS / "sweep.yaml"), "--vary", CELLS,
+            "--out", str(out), *(["--fresh-stack"] if fresh else [])]
+    started = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=1200, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "COLUMNS": "120"})
+    wall_s = time.perf_counter() - started
+    sweep = json.loads((out / "sweep.json").read_text()) if (out / "sweep.json").exists() else {}
+    OUR_RUN_IDS.extend(c["run_id"] for c in sweep.get("cells", []) if c.get("run_id"))
+    if proc.returncode != 0 or sweep.get("shared_stack") == fresh:
+        raise RuntimeError(f"sweep (fresh={fresh}) exited {proc.returncode}, shared_stack="
+                           f"{sweep.get('shared_stack')}: {proc.stderr[-1500:]}")
+    left = labelled_containers() - before
+    if left:
+        raise RuntimeError(f"sweep (fresh={fresh}) left containers {sorted(left)} behind")
+    return {"kind": "fresh" if fresh else "shared", "wall_s": round(wall_s, 2),
+            "cells_s": [c["duration_s"] for c in sweep["cells"]]}
+
+
+def run(work: Path) -> list[Row]:
+    runs = []
+    for i, kind in enumerate(ORDER):
+        figures = _sweep(work / f"sweep-{i}-{kind}", fresh=kind == "F")
+        runs.append(figures)
+        log(f"sweep ({figures['kind']} stack): {figures['wall_s']:.1f} s, cells {figures['cells_s']}")
+    shared = sum(r["wall_s"] for r in runs if r["kind"] == "shared")
+    fresh = sum(r["wall_s"] for r in runs if r["kind"] == "fresh")
+    return [Row("sweep_shared_ratio", round(shared / fresh, 3), "<=", 0.7, "ratio", {"runs": runs})]

@@ -1,0 +1,129 @@
+"""One stack for several runs: the cells of a sweep that vary only load and fault parameters.
+
+Bringing a stack up and down costs a run most of its fixed time (compose up, the health wait,
+compose down). When consecutive runs differ only in what they *do* to the stack (load, faults,
+expectations), :class:`SharedStack` lets them use one: the first run brings the stack up as
+usual and hands it over instead of pushing ``stack.down``; each later run adopts it. Between
+runs the stack is put back as it was (:meth:`SharedStack.reset`):
+
+1. Toxiproxy's ``POST /reset``: every toxic removed, every proxy enabled;
+2. every container that was running when the stack was first healthy and is not running now is
+   started, every paused one unpaused (a fault's own revert does this already; this is the
+   safety net when a revert failed);
+3. the health wait again (``target.healthy_timeout_s``).
+
+The next run then judges its baseline against the steady state as any run does, so a stack that
+did not come back is seen there (the run is inconclusive), never silently measured.
+
+A reset that fails closes the stack (``compose down``) and the next run brings up a fresh one.
+:meth:`SharedStack.close` takes the stack down for good; its lifecycle events and the
+containers' final logs go into the shared stack's own directory (``home``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.environment.containers import docker_call
+from harness.journal import Journal
+from harness.run.undo import UndoStack
+from harness.toxiproxy import ToxiproxyClient
+
+if TYPE_CHECKING:
+    from harness.environment import Stack
+    from harness.run.prepare import Prepared
+
+
+class SharedStack:
+    """A stack kept up across runs (see the module docstring).
+
+    Args:
+        home: directory for the stack's own journal (``journal.jsonl``: its final ``stack.down``)
+            and its containers' last logs (``logs/``), written by :meth:`close`.
+    """
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.stack: Stack | None = None
+        self.toxiproxy: ToxiproxyClient | None = None
+        self.running_when_healthy: set[str] | None = None
+        self.runs = 0
+        """How many runs used the stack since it last came up."""
+
+    def adopt(self, run: Prepared) -> Stack | None:
+        """The kept stack, now recording into ``run``'s journal (and its compose log into the
+        run's directory), or None when there is none (the run brings one up and :meth:`keep`
+        s it). Journals ``stack.shared`` with the project and how many runs used it before."""
+        stack = self.stack
+        if stack is None:
+            return None
+        stack.journal, stack.redact = run.journal, run.redact
+        stack.compose.log_path, stack.compose.redact = run.run_dir / "compose.log", run.redact
+        run.journal.record("stack.shared", project=stack.project, runs_before=self.runs)
+        self.runs += 1
+        return stack
+
+    def keep(self, stack: Stack) -> None:
+        """Keep ``stack`` (about to come up) for the runs after this one."""
+        self.stack, self.runs, self.running_when_healthy = stack, 1, None
+
+    def note_healthy(self, stack: Stack, toxiproxy: ToxiproxyClient | None) -> None:
+        """Remember, the first time the kept stack is healthy, which containers were running
+        (what :meth:`reset` restores) and the Toxiproxy client (what it resets)."""
+        if stack is self.stack and self.running_when_healthy is None:
+            self.running_when_healthy = {c.name for c in stack.containers.listing()}
+            self.toxiproxy = toxiproxy
+
+    def push_undo(self, undo: UndoStack) -> None:
+        """Push this run's share of the teardown: graceful ``stack.reset`` (:meth:`reset`; on
+        failure the stack is closed and the error raised, so the run ends ``error``); fast
+        (a second Ctrl-C): :meth:`close` at once."""
+        undo.push("stack.reset", self.reset, lambda: self.close(fast=True))
+
+    def reset(self) -> None:
+        """Put the kept stack back as it was first healthy (the module docstring's three steps).
+
+        Raises:
+            EnvironmentFailure: Toxiproxy or the engine failed, or the stack is not healthy
+                again within ``target.healthy_timeout_s``; the stack is closed first.
+        """
+        stack = self.stack
+        if stack is None:
+            return
+        try:
+            if self.toxiproxy is not None:
+                self.toxiproxy.reset()
+            self._restore_containers(stack)
+            stack.wait_healthy(stack.target.healthy_timeout_s)
+        except BaseException:
+            self.close()
+            raise
+
+    def _restore_containers(self, stack: Stack) -> None:
+        for name in sorted(self.running_when_healthy or ()):
+            container = stack.containers.inspect(name)
+            if container.status == "paused":
+                docker_call(f"unpause {name}", container.unpause)
+            elif container.status != "running":
+                docker_call(f"start {name}", container.start)
+
+    def close(self, fast: bool = False) -> None:
+        """Take the kept stack down (its last logs saved into ``home/logs`` first, unless
+        ``fast``); idempotent, never raises (errors go to ``home/journal.jsonl``)."""
+        stack, self.stack, self.toxiproxy = self.stack, None, None
+        if stack is None:
+            return
+        journal = Journal(self.home, redact=stack.redact)
+        stack.journal = journal
+        stack.compose.log_path = self.home / "compose.log"
+        try:
+            if not fast and stack.started:
+                from harness.environment.logs import save_logs
+
+                save_logs(stack, self.home, stack.redact)
+        except Exception as exc:  # noqa: BLE001 - the logs are a courtesy; the stack must go down
+            journal.record("logs.error", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            stack.down(fast=fast)
+            journal.close()

@@ -1,0 +1,196 @@
+"""``harness sweep``: a grid of cells (:func:`run_grid`) or a bisection to a breaking point
+(:func:`run_search`), each cell a normal run, ``sweep.json``/``.md``/``.html`` rewritten after
+every cell (so a Ctrl-C leaves the report of the cells done).
+
+Order: every cell's scenario is validated first (a bad value is exit 2 and nothing starts);
+the cells then run in order, on one shared stack when only load and fault parameters vary
+(:func:`harness.sweep.grid.can_share_stack`, :mod:`harness.run.shared`) unless ``share`` is
+False; the shared stack is taken down at the end whatever happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from harness.report.status import decide_sweep_status
+from harness.report.sweep import SearchResult, Sweep, Varied
+from harness.report.repeat import now_iso
+from harness.run.prepare import DEFAULT_REPORTS_DIR, new_run_id
+from harness.run.shared import SharedStack
+from harness.scenario import LoadedScenario
+from harness.sweep.cells import CellRunner, verdict_for
+from harness.sweep.grid import Axis, SearchRange, can_share_stack, grid, load_cell, value_text
+from harness.sweep.search import Bracket, bisect
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from harness.report.sweep import SweepCell
+
+SEARCH_OUTCOME_STATUS = {"found": "measured", "held_throughout": "measured", "broken_throughout": "measured",
+                         "inconclusive": "inconclusive", "interrupted": "interrupted"}
+"""A search is a measurement: it ends ``measured`` (exit 0) when it ran to its end, whatever it
+found; a step without a verdict makes it inconclusive (``error`` when that step errored)."""
+
+
+@dataclass
+class SweepOptions:
+    """What every cell shares: the scenario ``path``, the ``--set`` ``overrides``, the output
+    directory (``out_dir``, default ``reports/sweep-<id>``), ``seed``, ``repeat``/``quorum`` per
+    cell, ``strict``, ``share`` (allow one stack for every cell), the ``console`` for progress,
+    ``execute`` (:func:`harness.run.execute`, injectable), ``write`` (writes sweep.json, .md and
+    .html: :func:`harness.report.sweep.write_sweep`, injectable) and ``on_cell`` (called with each
+    cell as it ends, and the planned count: the progress line)."""
+
+    path: Path
+    overrides: list[str]
+    out_dir: Path | None = None
+    seed: int | None = None
+    repeat: int = 1
+    quorum: int = 1
+    strict: bool = False
+    share: bool = True
+    console: Console | None = None
+    execute: Callable[..., object] | None = None
+    write: Callable[[Sweep, Path], dict[str, Path]] | None = None
+    on_cell: Callable[[SweepCell, int | None], None] | None = None
+
+
+def _out_dir(options: SweepOptions) -> Path:
+    return (options.out_dir or DEFAULT_REPORTS_DIR / f"sweep-{new_run_id()}").resolve()
+
+
+def _runner(options: SweepOptions, out: Path, shared: SharedStack | None) -> CellRunner:
+    execute = options.execute
+    if execute is None:
+        from harness.run import execute
+    return CellRunner(out, execute, seed=options.seed, console=options.console, strict=options.strict,  # type: ignore[arg-type]
+                      repeat=options.repeat, quorum=options.quorum, shared=shared)
+
+
+def _writer(options: SweepOptions) -> Callable[[Sweep, Path], dict[str, Path]]:
+    if options.write is not None:
+        return options.write
+    from harness.report.sweep import write_sweep
+
+    return write_sweep
+
+
+def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, Path]]:
+    """Run every cell of the grid of ``axes`` (first axis slowest); return the sweep and its
+    written files.
+
+    Raises:
+        ScenarioError: an axis is malformed or a cell's scenario invalid (nothing started).
+        OutputDirError: a cell's directory cannot be written (the cells before it are reported).
+        harness.report.ReportWriteError: sweep.json could not be written.
+    """
+    plan = grid(axes)
+    loaded = [load_cell(options.path, options.overrides, values) for values in plan]
+    typed = {a.path: dict(zip(a.texts, a.values)) for a in axes}
+    out = _out_dir(options)
+    shared = SharedStack(out / "stack") if options.share and len(loaded) > 1 and can_share_stack(loaded) else None
+    sweep = _new_sweep(options, loaded[0], [Varied(path=a.path, values=list(a.values)) for a in axes], "grid", shared)
+    runner, write = _runner(options, out, shared), _writer(options)
+    try:
+        for cell_scenario, values in zip(loaded, plan):
+            cell = runner.run(cell_scenario, {p: typed[p][t] for p, t in values.items()})
+            _record(sweep, runner, write, out, options, len(plan))
+            if cell.status == "interrupted":
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if shared is not None:
+            shared.close()
+    sweep.status, sweep.reason = decide_sweep_status([c.status for c in runner.cells], len(plan))  # type: ignore[assignment]
+    return sweep, _finish(sweep, write, out)
+
+
+def run_search(options: SweepOptions, search: SearchRange, expectation: str,
+               tolerance: float) -> tuple[Sweep, dict[str, Path]]:
+    """Bisect ``search``'s parameter to the breaking point of ``expectation`` (within the
+    relative ``tolerance``; :func:`harness.sweep.search.bisect`), a cell per probe; return the
+    sweep (with its :class:`~harness.report.sweep.SearchResult`) and its files.
+
+    Raises:
+        ScenarioError: either end of the range makes the scenario invalid, or the scenario has
+            no expectation called ``expectation`` (nothing started).
+        OutputDirError, harness.report.ReportWriteError: as :func:`run_grid`.
+    """
+    ends = [load_cell(options.path, options.overrides, {search.path: value_text(v, search.integer)})
+            for v in (search.lo, search.hi)]
+    _check_expectation(ends[0], expectation)
+    out = _out_dir(options)
+    shared = SharedStack(out / "stack") if options.share and can_share_stack(ends) else None
+    sweep = _new_sweep(options, ends[0], [Varied(path=search.path, values=[search.lo, search.hi])], "search", shared)
+    runner, write = _runner(options, out, shared), _writer(options)
+
+    def probe(value: float) -> str:
+        text = value_text(value, search.integer)
+        loaded = load_cell(options.path, options.overrides, {search.path: text})
+        cell = runner.run(loaded, {search.path: int(text) if search.integer else float(text)})
+        _record(sweep, runner, write, out, options, None)
+        return verdict_for(cell, expectation)
+
+    bracket = Bracket(outcome="interrupted")
+    try:
+        bracket = bisect(search, probe, tolerance)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if shared is not None:
+            shared.close()
+    sweep.search = _search_result(search, expectation, tolerance, bracket)
+    sweep.status, sweep.reason = _search_status(sweep.search, runner.cells)  # type: ignore[assignment]
+    return sweep, _finish(sweep, write, out)
+
+
+def _check_expectation(loaded: LoadedScenario, name: str) -> None:
+    from harness.errors import ScenarioError
+
+    names = [e.label for e in loaded.scenario.expectations]
+    if name not in names:
+        raise ScenarioError([f"{loaded.path}: --expectation {name!r}: no such expectation (the scenario's: "
+                             f"{', '.join(repr(n) for n in names) or 'none'})"])
+
+
+def _new_sweep(options: SweepOptions, first: LoadedScenario, varied: list[Varied], mode: str,
+               shared: SharedStack | None) -> Sweep:
+    return Sweep(scenario=first.scenario.name, scenario_path=str(options.path), overrides=list(options.overrides),
+                 varied=varied, mode=mode, repeat=options.repeat, shared_stack=shared is not None,  # type: ignore[arg-type]
+                 status="interrupted", reason="running", started_at=now_iso(), ended_at=now_iso())
+
+
+def _record(sweep: Sweep, runner: CellRunner, write: Callable[[Sweep, Path], dict[str, Path]], out: Path,
+            options: SweepOptions, planned: int | None) -> None:
+    """After a cell: the sweep's cells and end time updated, sweep.json rewritten, progress."""
+    sweep.cells, sweep.ended_at = list(runner.cells), now_iso()
+    write(sweep, out)
+    if options.on_cell is not None:
+        options.on_cell(runner.cells[-1], planned)
+
+
+def _finish(sweep: Sweep, write: Callable[[Sweep, Path], dict[str, Path]], out: Path) -> dict[str, Path]:
+    sweep.ended_at = now_iso()
+    return write(sweep, out)
+
+
+def _search_result(search: SearchRange, expectation: str, tolerance: float, bracket: Bracket) -> SearchResult:
+    return SearchResult(path=search.path, expectation=expectation, lo=search.lo, hi=search.hi, tolerance=tolerance,
+                        outcome=bracket.outcome, holds_at=bracket.holds_at, breaks_at=bracket.breaks_at,  # type: ignore[arg-type]
+                        steps=bracket.steps)
+
+
+def _search_status(result: SearchResult, cells: list[SweepCell]) -> tuple[str, str]:
+    status = SEARCH_OUTCOME_STATUS[result.outcome]
+    if status == "inconclusive" and cells and cells[-1].status == "error":
+        status = "error"
+    what = {"found": f"breaks between {result.holds_at:g} and {result.breaks_at:g}" if result.outcome == "found" else "",
+            "held_throughout": f"held up to {result.hi:g}: no breaking point in the range",
+            "broken_throughout": f"failed already at {result.lo:g}",
+            "inconclusive": "a step proved nothing either way; the bracket so far is kept",
+            "interrupted": "interrupted; the bracket so far is kept"}[result.outcome]
+    return status, f"{result.expectation!r} over {result.path}: {what} ({result.steps} steps)"

@@ -1,0 +1,127 @@
+"""run_grid and run_search with a fake execute (a run whose p99 is the catalog's latency plus a
+base): the cells, their verdicts, the sweep's status, the shared stack handed to every cell,
+sweep.json rewritten after each cell, and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app
+from harness.errors import ScenarioError
+from harness.run.shared import SharedStack
+from harness.sweep import SweepOptions, parse_search, parse_vary, run_grid, run_search
+from tests.unit.sweep.fakes import P99_NAME, ModelExecute, write_json
+
+QUICKSTART = Path(__file__).resolve().parents[3] / "scenarios" / "quickstart.yaml"
+
+
+def options(tmp_path: Path, execute, **kw) -> SweepOptions:  # noqa: ANN001
+    return SweepOptions(QUICKSTART, ["load.duration_s=75"], out_dir=tmp_path, execute=execute, write=write_json, **kw)
+
+
+def test_a_grid_runs_every_cell_on_one_shared_stack_and_reports_each(tmp_path):
+    fake, seen = ModelExecute(), []
+    sweep, paths = run_grid(options(tmp_path, fake, on_cell=lambda c, n: seen.append((c.index, n))),
+                            [parse_vary("faults.0.latency_ms=250,1000,4000"), parse_vary("load.users=5,20")])
+    assert [c[2] for c in fake.calls] == [250, 250, 1000, 1000, 4000, 4000]
+    assert [c[0] for c in fake.calls] == [tmp_path / f"cell-{i:02d}" for i in range(1, 7)]
+    shared = {id(c[3]) for c in fake.calls}
+    assert len(shared) == 1 and isinstance(fake.calls[0][3], SharedStack) and sweep.shared_stack
+    assert {c[1] for c in fake.calls} == {42}  # the scenario's seed in every cell
+    assert seen == [(i, 6) for i in range(1, 7)]
+    assert [c.values for c in sweep.cells][:2] == [{"faults.0.latency_ms": 250, "load.users": 5},
+                                                   {"faults.0.latency_ms": 250, "load.users": 20}]
+    p99 = [c.expectation(P99_NAME) for c in sweep.cells]
+    assert [e.observed for e in p99] == [262, 262, 1012, 1012, 4012, 4012]
+    assert [e.verdict for e in p99] == ["held", "held", "failed", "failed", "failed", "failed"]
+    assert sweep.status == "failed" and sweep.reason == "4 of 6 cells failed"
+    written = json.loads(paths["json"].read_text())
+    assert len(written["cells"]) == 6 and written["status"] == "failed"
+
+
+def test_a_grid_whose_cells_all_hold_passes_and_a_stack_change_gets_fresh_stacks(tmp_path):
+    fake = ModelExecute()
+    opts = options(tmp_path, fake)
+    opts.overrides.append("faults.0.latency_ms=300")
+    sweep, _ = run_grid(opts, [parse_vary("target.profile=naive,resilient")])
+    assert sweep.status == "passed" and not sweep.shared_stack
+    assert [c[3] for c in fake.calls] == [None, None]
+
+
+def test_an_inconclusive_cell_makes_the_grid_inconclusive(tmp_path):
+    sweep, _ = run_grid(options(tmp_path, ModelExecute(statuses={2: "inconclusive"})),
+                        [parse_vary("faults.0.latency_ms=100,200")])
+    assert sweep.status == "inconclusive"
+    assert [c.expectation(P99_NAME).verdict for c in sweep.cells] == ["held", "inconclusive"]
+
+
+def test_ctrl_c_between_cells_reports_the_cells_done(tmp_path):
+    fake = ModelExecute()
+
+    def interrupt_after_two(loaded, **kw):  # noqa: ANN001
+        if len(fake.calls) == 2:
+            raise KeyboardInterrupt
+        return fake(loaded, **kw)
+
+    sweep, paths = run_grid(options(tmp_path, interrupt_after_two), [parse_vary("faults.0.latency_ms=100,200,300")])
+    assert sweep.status == "interrupted" and sweep.reason == "interrupted after 2 of 3 cells"
+    assert len(json.loads(paths["json"].read_text())["cells"]) == 2
+
+
+def test_a_bad_cell_stops_the_sweep_before_anything_runs(tmp_path):
+    fake = ModelExecute()
+    with pytest.raises(ScenarioError, match="cell faults.0.latency_ms=oops"):
+        run_grid(options(tmp_path, fake), [parse_vary("faults.0.latency_ms=100,oops")])
+    assert fake.calls == [] and not (tmp_path / "sweep.json").exists()
+
+
+def test_a_search_finds_the_breaking_point_of_the_named_expectation(tmp_path):
+    fake = ModelExecute(base_ms=12)
+    sweep, _ = run_search(options(tmp_path, fake), parse_search("faults.0.latency_ms=250..4000"), P99_NAME, 0.05)
+    result = sweep.search
+    assert result.outcome == "found" and sweep.status == "measured"
+    assert result.holds_at < 988 <= result.breaks_at and result.breaks_at - result.holds_at <= 0.05 * result.holds_at
+    assert [c[2] for c in fake.calls][:3] == [250, 4000, 1000]
+    assert len(sweep.cells) == result.steps == len(fake.calls)
+    assert sweep.varied[0].values == [250, 4000] and sweep.mode == "search"
+    assert "breaks between" in sweep.reason
+
+
+def test_a_search_step_without_a_verdict_is_inconclusive(tmp_path):
+    sweep, _ = run_search(options(tmp_path, ModelExecute(statuses={3: "inconclusive"})),
+                          parse_search("faults.0.latency_ms=250..4000"), P99_NAME, 0.05)
+    assert sweep.search.outcome == "inconclusive" and sweep.status == "inconclusive"
+    assert sweep.search.holds_at == 250 and sweep.search.breaks_at == 4000
+
+
+def test_a_search_needs_an_expectation_the_scenario_has(tmp_path):
+    with pytest.raises(ScenarioError, match="no such expectation"):
+        run_search(options(tmp_path, ModelExecute()), parse_search("faults.0.latency_ms=1..2"), "nope", 0.05)
+
+
+def test_the_cli_maps_the_sweep_status_to_the_exit_code(tmp_path, monkeypatch):
+    import harness.run
+    monkeypatch.setattr(harness.run, "execute", ModelExecute())
+    runner = CliRunner()
+    failed = runner.invoke(app, ["sweep", str(QUICKSTART), "--vary", "faults.0.latency_ms=100,2000",
+                                 "--out", str(tmp_path / "a")])
+    assert failed.exit_code == 1, failed.output
+    assert "cell 2 of 2" in failed.output and "FAILED" in failed.output
+    assert {"sweep.json", "sweep.md", "sweep.html"} <= {p.name for p in (tmp_path / "a").iterdir()}
+    assert "2,012 ✗" in (tmp_path / "a" / "sweep.md").read_text()  # the second cell's p99, failed
+    (tmp_path / "a" / "sweep.md").unlink()
+    regenerated = runner.invoke(app, ["report", str(tmp_path / "a")])
+    assert regenerated.exit_code == 0 and (tmp_path / "a" / "sweep.md").is_file(), regenerated.output
+    passed = runner.invoke(app, ["sweep", str(QUICKSTART), "--vary", "faults.0.latency_ms=100,200",
+                                 "--out", str(tmp_path / "b")])
+    assert passed.exit_code == 0, passed.output
+    search = runner.invoke(app, ["sweep", str(QUICKSTART), "--search", "faults.0.latency_ms=250..4000",
+                                 "--expectation", P99_NAME, "--out", str(tmp_path / "c")])
+    assert search.exit_code == 0 and "MEASURED" in search.output
+    for args in (["--vary", "x=1", "--search", "x=1..2"], [], ["--search", "x=1..2"], ["--vary", "x=1", "--expectation", "e"]):
+        usage = runner.invoke(app, ["sweep", str(QUICKSTART), *args])
+        assert usage.exit_code == 2 and "either --vary" in usage.output
