@@ -6,7 +6,10 @@ error, or lost request records; 4 aborted by an abort condition; 5 inconclusive 
 took effect, a verdict lacked its evidence); 130 interrupted. ``harness report`` and ``harness
 compare`` exit 2 for an input file that is missing, unreadable or damaged, or an output directory
 that cannot be written (one line naming the file, never a traceback; docs/reports.md, "Damaged and
-hostile input files"); ``harness cleanup`` exits 3 when a ledger was damaged.
+hostile input files"); ``harness cleanup`` exits 3 when a ledger was damaged. ``harness matrix``
+exits 0 when every cell held on a fresh report, 1 when a cell failed, 2 for usage (no tagged
+scenario, an invalid one, an unwritable --out), 3 when a cell's run ended in an error, 5 when
+nothing failed but a cell is inconclusive, not run or stale, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ app = typer.Typer(
         "harness compare: 0 no regression, 1 regressed, 2 usage or an unreadable or damaged report.json, "
         "journal.jsonl or requests.tsv, or an unwritable --out, 3 a run was inconclusive. "
         "harness report: 0 written, 2 report.json missing, damaged, of a newer schema, or not writable. "
-        "harness cleanup: 0 done, 2 usage, 3 engine not answering or a ledger damaged."
+        "harness cleanup: 0 done, 2 usage, 3 engine not answering or a ledger damaged. "
+        "harness matrix: 0 every cell held on a fresh report, 1 a cell failed, 2 usage or an invalid scenario, "
+        "3 a cell's run ended in an error, 5 a cell inconclusive, not run or stale, 130 interrupted."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -114,7 +119,7 @@ def validate(
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="The scenario YAML file.")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Report directory [default: reports/<run-id>].")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Report directory \\[default: reports/<run-id>].")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for every random choice (overrides the scenario's).")] = None,
     set_: Annotated[Optional[list[str]], typer.Option(
         "--set", metavar="KEY.PATH=VALUE",
@@ -123,7 +128,7 @@ def run(
     repeat: Annotated[int, typer.Option("--repeat", min=1, max=1000, metavar="N",
                                         help="Run the scenario N times (each into OUT/repeat-<i>/).")] = 1,
     quorum: Annotated[Optional[int], typer.Option("--quorum", min=1, metavar="K",
-                                                  help="With --repeat: pass when K runs passed [default: N].")] = None,
+                                                  help="With --repeat: pass when K runs passed \\[default: N].")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Inconclusive fails the run (exit 1): for CI gates that "
                                                           "must prove the pattern every time.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the compose project the run would bring up (the "
@@ -249,8 +254,8 @@ def sweep(
     repeat: Annotated[int, typer.Option("--repeat", min=1, max=100, metavar="N",
                                         help="Run each cell N times; a cell passes when --quorum runs passed.")] = 1,
     quorum: Annotated[Optional[int], typer.Option("--quorum", min=1, metavar="K",
-                                                  help="With --repeat: runs that must pass per cell [default: N].")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Sweep directory [default: reports/sweep-<id>].")] = None,
+                                                  help="With --repeat: runs that must pass per cell \\[default: N].")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Sweep directory \\[default: reports/sweep-<id>].")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for every cell (overrides the scenario's).")] = None,
     fresh_stack: Annotated[bool, typer.Option(
         "--fresh-stack", help="Bring a stack up and down for every cell, even when they could share one.")] = False,
@@ -353,7 +358,7 @@ def compare(
              "(error_rate=0.01); in every window, or one (p99_ms@fault:catalog-slow=20%). Repeatable.",
     )] = None,
     out_dir: Annotated[Optional[Path], typer.Option(
-        "--out", help="Where compare.json/.md/.html go [default: AFTER's run or sweep directory].")] = None,
+        "--out", help="Where compare.json/.md/.html go \\[default: AFTER's run or sweep directory].")] = None,
     ignore_significance: Annotated[bool, typer.Option(
         "--ignore-significance", help="Gate on the numbers alone, even when a change is not significant.")] = False,
 ) -> None:
@@ -437,6 +442,90 @@ def _compare_sweeps(before: Path, after: Path, out_dir: Path | None, limited: bo
     for path in paths.values():
         out.print(f"compare: {path}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(OUTCOME_EXIT[comparison.outcome])
+
+
+@app.command()
+def matrix(
+    scenario_dir: Annotated[Path, typer.Argument(help="A directory of scenarios; those with a matrix: tag are its cells.")],
+    reports_dir: Annotated[Path, typer.Option("--reports", help="Where existing reports are read from and new runs "
+                                                                 "go (REPORTS/<run id>/).")] = Path("reports"),
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", help="Where matrix.json/.md/.html go \\[default: REPORTS/matrix-<run id>].")] = None,
+    run_all: Annotated[bool, typer.Option("--run", help="Run every tagged scenario, even those with a report.")] = False,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Run nothing: draw from existing reports; a scenario "
+                                                          "without one is a blank cell.")] = False,
+    max_age: Annotated[str, typer.Option("--max-age", metavar="DURATION", help="A report older than this is "
+                                         "marked stale (s, m, h, d, w: 24h, 7d).")] = "7d",
+) -> None:
+    """Draw the resiliency matrix: a row per dependency, a column per failure mode, each cell
+    held / failed / inconclusive / not run, with its key number and a link to its report.
+
+    Example: [bold]harness matrix scenarios/patterns[/]  (the sample shop's matrix)
+
+    A scenario joins the matrix with [bold]matrix: {dependency: catalog, failure_mode: slow}[/]
+    (failure modes: slow, hang, down, resets, dns, killed replica, stopped replica, frozen
+    replica, crash loop, node lost, starved, overload, sustained load). Each cell is the newest
+    report of its scenario under --reports (run as written: reports of runs with --set do not
+    count); a scenario without one is run first, as [bold]harness run[/] would (--run: run every
+    one; --no-run: run none). A report older than --max-age (default 7d), or of an older version
+    of the scenario file, is marked stale: shown, never hidden.
+
+    Exit code 0 when every cell held on a fresh report; 1 when a cell failed; 2 for usage (no
+    such directory, no tagged scenario, an invalid scenario file: nothing is run; an --out that
+    cannot be written); 3 when a cell's run ended in an error or could not start; 5 when nothing
+    failed but a cell is inconclusive, not run or stale; 130 when interrupted (the cells done are
+    drawn).
+    """
+    from harness.matrix import MatrixSettings, MatrixUsageError, collect_matrix, default_out_dir, parse_age
+    from harness.matrix import tagged_scenarios
+    from harness.report import ReportFileError
+    from harness.report.matrix import write_matrix
+
+    try:
+        if run_all and no_run:
+            raise MatrixUsageError("give at most one of --run and --no-run")
+        settings = MatrixSettings(scenario_dir, reports_dir, out_dir or default_out_dir(reports_dir),
+                                  "always" if run_all else "never" if no_run else "missing", parse_age(max_age))
+        tagged = tagged_scenarios(scenario_dir)
+    except ScenarioError as exc:
+        _print_problems(exc.problems)
+        raise typer.Exit(ExitCode.USAGE) from None
+    except MatrixUsageError as exc:
+        _print_error(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    drawn, notes = collect_matrix(tagged, settings, console=err,
+                                  progress=lambda line: err.print(line, highlight=False, markup=False, soft_wrap=True))
+    _print_problems(notes)
+    try:
+        paths = write_matrix(drawn, settings.out_dir)
+    except ReportFileError as exc:
+        _print_error(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    _print_matrix(drawn)
+    for path in paths.values():
+        out.print(f"matrix: {path}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(_STATUS_EXIT[drawn.status])
+
+
+def _print_matrix(drawn) -> None:  # noqa: ANN001 (harness.report.matrix.Matrix, imported lazily)
+    """The matrix as a table on stderr, each cell coloured by its verdict, then its status."""
+    from rich.table import Table
+
+    from harness.report.matrix import key_number
+
+    colour = {"held": "green", "failed": "red", "inconclusive": "yellow", "not run": "dim"}
+    table = Table(show_lines=True, title="resiliency matrix", title_justify="left")
+    table.add_column("dependency", no_wrap=True)
+    for mode in drawn.failure_modes:
+        table.add_column(mode, overflow="fold")
+    for dep in drawn.dependencies:
+        row = ["\n".join(f"[{colour[c.verdict]}]{c.verdict}[/] {escape(key_number(c.metric, c.observed))}"
+                         + (" [yellow](stale)[/]" if c.stale else "") for c in drawn.at(dep, mode))
+               for mode in drawn.failure_modes]
+        table.add_row(escape(dep), *row)
+    err.print(table)
+    tone = {"passed": "green", "failed": "red"}.get(drawn.status, "yellow")
+    err.print(f"[bold {tone}]{drawn.status.upper()}[/]: {escape(drawn.reason)}", highlight=False, soft_wrap=True)
 
 
 class SchemaKind(str, Enum):

@@ -24,6 +24,7 @@ from harness.journal import Event, read_events, utc_iso
 from harness.report.model import (
     ContainerLog,
     LoadSummary,
+    MatrixInfo,
     Report,
     ScenarioInfo,
     Series,
@@ -275,6 +276,7 @@ def _assemble(events: list[Event], marks: _Marks, scenario: Scenario, found: Ana
             sha256=start.fields.get("scenario_sha256", ""),
             overrides=start.fields.get("overrides", []),
             profile=start.fields.get("profile"),
+            matrix=MatrixInfo(**scenario.matrix.model_dump()) if scenario.matrix else None,
         ),
         status=status,  # type: ignore[arg-type]
         error=error,

@@ -153,3 +153,14 @@ def write_files(out_dir: Path, texts: dict[str, str]) -> dict[str, Path]:
         except OSError as exc:
             raise ReportWriteError(f"{out_dir}: cannot write report files ({exc.strerror or exc})") from None
     return paths
+
+
+def write_formats(out_dir: Path, stem: str, texts: dict[str, str]) -> dict[str, Path]:
+    """Write ``{format: text}`` as ``out_dir/<stem>.<format>`` (``matrix.json``, ``matrix.md``...)
+    with :func:`write_files`; return the paths by format.
+
+    Raises:
+        ReportWriteError: as :func:`write_files`.
+    """
+    written = write_files(out_dir, {f"{stem}.{fmt}": text for fmt, text in texts.items()})
+    return {fmt: written[f"{stem}.{fmt}"] for fmt in texts}

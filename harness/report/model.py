@@ -78,14 +78,28 @@ class SteadyStateReport(BaseModel):
     at_end: list[ExpectationResult] = Field(default_factory=list)
 
 
+class MatrixInfo(BaseModel):
+    """The scenario's cell in the resiliency matrix, as its ``matrix:`` said
+    (:class:`harness.scenario.matrix.MatrixTag`): the ``dependency`` (row), the ``failure_mode``
+    (column) and the ``key`` expectation (None: the default). Read tolerantly (plain strings), so
+    a report of a newer vocabulary still loads."""
+
+    dependency: str
+    failure_mode: str
+    key: str | None = None
+
+
 class ScenarioInfo(BaseModel):
-    """The scenario that ran: its name, file path, sha256 of the file, and ``--set`` overrides."""
+    """The scenario that ran: its name, file path, sha256 of the file, and ``--set`` overrides;
+    ``matrix``: its resiliency-matrix tag (None when untagged, and in reports written before
+    the tag existed)."""
 
     name: str
     path: str
     sha256: str
     overrides: list[str] = Field(default_factory=list)
     profile: str | None = None
+    matrix: MatrixInfo | None = None
 
 
 class LoadSummary(BaseModel):

@@ -129,12 +129,11 @@ def write_aggregate(agg: Aggregate, out_dir: Path) -> dict[str, Path]:
     Raises:
         harness.report.ReportWriteError: ``out_dir`` cannot be created or written (one line).
     """
-    from harness.report.files import write_files
+    from harness.report.files import write_formats
 
     texts = {"json": agg.model_dump_json(indent=2) + "\n", "md": render_aggregate_md(agg),
              "html": render_aggregate_html(agg)}
-    written = write_files(out_dir, {f"aggregate.{fmt}": text for fmt, text in texts.items()})
-    return {fmt: written[f"aggregate.{fmt}"] for fmt in texts}
+    return write_formats(out_dir, "aggregate", texts)
 
 
 def regenerate_aggregate(out_dir: Path) -> dict[str, Path]:

@@ -145,6 +145,8 @@ def _resolve(loc: Path_, data: Any) -> tuple[Path_, type[BaseModel] | None]:
     for part in loc:
         while typing.get_origin(ann) is typing.Annotated:
             ann = typing.get_args(ann)[0]
+        if _is_union(ann) and len(_optional(ann)) == 1:  # an optional model (`matrix: MatrixTag | None`)
+            ann = _optional(ann)[0]
         if _is_union(ann):
             members = _union_members(ann)
             if isinstance(part, str) and part in members:
@@ -172,6 +174,11 @@ def _is_union(model: Any) -> bool:
     import types
 
     return typing.get_origin(model) in (typing.Union, types.UnionType)
+
+
+def _optional(model: Any) -> list[Any]:
+    """The members of a union other than ``None``."""
+    return [member for member in typing.get_args(model) if member is not type(None)]
 
 
 def _union_members(model: Any) -> dict[str, type[BaseModel]]:

@@ -24,6 +24,7 @@ from pydantic import (
 from harness.scenario.checks import check_spec_types
 from harness.scenario.checks.threshold import METRICS, Metric, Threshold  # noqa: F401  (re-exported for users)
 from harness.scenario.faults import FaultSpec, fault_spec_types
+from harness.scenario.matrix import MatrixTag
 
 SCHEMA_VERSION = 1
 
@@ -311,7 +312,8 @@ class Scenario(Model):
     Validation beyond field types: fault names are unique; every proxy a fault uses is declared;
     faults end before the load does (they may overlap); expectation windows name existing
     windows; a judged scenario has expectations; a ``within_s`` (failover, health_check) is
-    shorter than every fault it judges (else the check could never fail).
+    shorter than every fault it judges (else the check could never fail); a ``matrix.key``
+    names one of the expectations.
     """
 
     version: Literal[1] = SCHEMA_VERSION
@@ -327,6 +329,7 @@ class Scenario(Model):
     abort_when: list[AbortCondition] = Field(default_factory=list)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     expectations: list[Expectation] = Field(default_factory=list)  # type: ignore[valid-type]
+    matrix: MatrixTag | None = None
     source_path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -365,6 +368,7 @@ class Scenario(Model):
             problems.append(("expectations", "a scenario judges at least one expectation (a run that judges nothing "
                              "cannot pass); add expectations, or set mode: measure for a measurement run"))
         problems.extend(self._unfalsifiable(named))
+        problems.extend(self._matrix_key())
         labels = {r.label for r in self.load.requests}
         for i, exp in enumerate(self.expectations):
             if exp.window not in windows:
@@ -418,6 +422,16 @@ class Scenario(Model):
                 problems.append((f"expectations.{i}.within_s", f"within_s {within:g} is not shorter than fault "
                                  f"{f.name}'s duration_s {f.duration_s:g}: the check could never fail"))
         return problems
+
+    def _matrix_key(self) -> list[tuple[str, str]]:
+        """A ``matrix.key`` that names no expectation (the cell would have no key number)."""
+        if self.matrix is None or self.matrix.key is None:
+            return []
+        labels = [exp.label for exp in self.expectations]
+        if self.matrix.key in labels:
+            return []
+        known = ", ".join(repr(label) for label in labels) or "none"
+        return [("matrix.key", f"no expectation is named {self.matrix.key!r} (expectations: {known})")]
 
     @property
     def fault_specs(self) -> list[FaultSpec]:

@@ -74,3 +74,10 @@ def test_records_of_a_run_whose_load_never_started_are_still_counted(tmp_path):
         RequestRecord(T0 + i, 5.0, "GET /products/1", 200, "", 10).encode() for i in range(3)))
     report = build_report(run_dir, Scenario.model_validate(SCENARIO))
     assert report.windows == [] and report.load.recorded == 3
+
+
+def test_the_scenario_matrix_tag_is_recorded_so_a_matrix_can_be_drawn_from_reports(tmp_path):
+    tagged = {**SCENARIO, "matrix": {"dependency": "catalog", "failure_mode": "slow", "key": "few errors"}}
+    report = build_report(run_dir_with(tmp_path, [START]), Scenario.model_validate(tagged))
+    assert report.scenario.matrix.model_dump() == {"dependency": "catalog", "failure_mode": "slow", "key": "few errors"}
+    assert build_report(run_dir_with(tmp_path, [START]), Scenario.model_validate(SCENARIO)).scenario.matrix is None
