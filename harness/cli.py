@@ -15,6 +15,7 @@ nothing failed but a cell is inconclusive, not run or stale, 130 when interrupte
 from __future__ import annotations
 
 import gc
+import inspect
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -678,6 +679,18 @@ def init(
         _print_error(f"note: {note}")
     out.print(f"next: harness validate {result.path} && harness run {result.path}", highlight=False, markup=False,
               soft_wrap=True)
+
+
+def _unwrap(doc: str) -> str:
+    """A docstring as --help paragraphs: the lines of each paragraph joined, so that rich wraps
+    them to the terminal's width (typer keeps a docstring's own line breaks in rich mode)."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+for _command in app.registered_commands:
+    if _command.callback is not None and _command.callback.__doc__:
+        _command.help = _unwrap(_command.callback.__doc__)
 
 
 def main() -> None:

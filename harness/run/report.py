@@ -50,14 +50,15 @@ def minimal_report(loaded: LoadedScenario, info: RunInfo, failure: str) -> Repor
     (``error``, but ``interrupted`` and ``aborted`` are kept; the error names ``failure`` after
     the run's own)."""
     from harness.journal import utc_iso
-    from harness.report.model import Report, ScenarioInfo
+    from harness.report.model import MatrixInfo, Report, ScenarioInfo
     from harness.report.status import decide_status
 
     status, error = decide_status(info.status, info.error, unbuilt=failure)
     return Report(
         run_id=info.run_id, seed=info.seed, status=status, error=error,  # type: ignore[arg-type]
         scenario=ScenarioInfo(name=loaded.scenario.name, path=str(loaded.path), sha256=loaded.sha256,
-                              overrides=list(loaded.overrides), profile=loaded.scenario.target.profile),
+                              overrides=list(loaded.overrides), profile=loaded.scenario.target.profile,
+                              matrix=MatrixInfo(**matrix.model_dump()) if (matrix := loaded.scenario.matrix) else None),
         started_at=utc_iso(info.started_t), ended_at=utc_iso(time.time()),
     )
 

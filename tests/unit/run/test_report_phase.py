@@ -46,3 +46,10 @@ def test_the_warm_up_swallows_its_errors(monkeypatch):
 
     monkeypatch.setattr(harness.report, "warm_up", broken)
     assert report_phase.warm_up_reports() is None
+
+
+def test_a_minimal_report_keeps_the_scenarios_matrix_tag():
+    tagged = load_scenario(fakes.REPO / "scenarios" / "patterns" / "timeout-slow-catalog.yaml")
+    report = minimal_report(tagged, RunInfo("r", 3, 1_700_000_000.0, "error", "why"), "x")
+    assert (report.scenario.matrix.dependency, report.scenario.matrix.failure_mode) == ("catalog", "slow")
+    assert minimal_report(load_scenario(fakes.QUICKSTART), RunInfo("r", 3, 0.0, "error", "why"), "x").scenario.matrix is None
