@@ -22,11 +22,14 @@ containers' final logs go into the shared stack's own directory (``home``).
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.environment.containers import docker_call
 from harness.journal import Journal
+from harness.run.signals import FastTeardown, handle_signals, raise_fast_teardown, restore_signals
 from harness.run.undo import UndoStack
 from harness.toxiproxy import ToxiproxyClient
 
@@ -110,20 +113,43 @@ class SharedStack:
 
     def close(self, fast: bool = False) -> None:
         """Take the kept stack down (its last logs saved into ``home/logs`` first, unless
-        ``fast``); idempotent, never raises (errors go to ``home/journal.jsonl``)."""
+        ``fast``); idempotent, never raises (errors go to ``home/journal.jsonl``). As a run's
+        teardown does, a Ctrl-C or SIGTERM meanwhile switches to the fast ``down`` (the containers
+        force-removed by label), and further signals are ignored until it is done."""
         stack, self.stack, self.toxiproxy = self.stack, None, None
         if stack is None:
             return
         journal = Journal(self.home, redact=stack.redact)
         stack.journal = journal
         stack.compose.log_path = self.home / "compose.log"
+        previous = handle_signals(raise_fast_teardown) if _main_thread() else None
         try:
-            if not fast and stack.started:
-                from harness.environment.logs import save_logs
-
-                save_logs(stack, self.home, stack.redact)
-        except Exception as exc:  # noqa: BLE001 - the logs are a courtesy; the stack must go down
-            journal.record("logs.error", error=f"{type(exc).__name__}: {exc}")
-        finally:
+            if not fast:
+                _save_logs(stack, self.home, journal)
             stack.down(fast=fast)
+        except FastTeardown:
+            if previous is not None:
+                handle_signals(signal.SIG_IGN)
+            stack.down(fast=True)
+        finally:
             journal.close()
+            if previous is not None:
+                restore_signals(previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _save_logs(stack: Stack, home: Path, journal: Journal) -> None:
+    """The containers' last logs into ``home/logs``; an error is journalled, a second signal
+    (:class:`FastTeardown`) passes through."""
+    from harness.environment.logs import save_logs
+
+    try:
+        if stack.started:
+            save_logs(stack, home, stack.redact, passthrough=(FastTeardown,))
+    except FastTeardown:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the logs are a courtesy; the stack must go down
+        journal.record("logs.error", error=f"{type(exc).__name__}: {exc}")

@@ -10,6 +10,7 @@ False; the shared stack is taken down at the end whatever happened.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -19,6 +20,7 @@ from harness.report.sweep import SearchResult, Sweep, Varied
 from harness.report.repeat import now_iso
 from harness.run.prepare import DEFAULT_REPORTS_DIR, new_run_id
 from harness.run.shared import SharedStack
+from harness.run.signals import handle_signals, restore_signals
 from harness.scenario import LoadedScenario
 from harness.sweep.cells import CellRunner, verdict_for
 from harness.sweep.grid import Axis, SearchRange, can_share_stack, grid, load_cell, value_text
@@ -94,6 +96,7 @@ def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, 
     shared = SharedStack(out / "stack") if options.share and len(loaded) > 1 and can_share_stack(loaded) else None
     sweep = _new_sweep(options, loaded[0], [Varied(path=a.path, values=list(a.values)) for a in axes], "grid", shared)
     runner, write = _runner(options, out, shared), _writer(options)
+    previous = handle_signals(_interrupt)
     try:
         for cell_scenario, values in zip(loaded, plan):
             cell = runner.run(cell_scenario, {p: typed[p][t] for p, t in values.items()})
@@ -103,8 +106,7 @@ def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, 
     except KeyboardInterrupt:
         pass
     finally:
-        if shared is not None:
-            shared.close()
+        _close(shared, previous)
     sweep.status, sweep.reason = decide_sweep_status([c.status for c in runner.cells], len(plan))  # type: ignore[assignment]
     return sweep, _finish(sweep, write, out)
 
@@ -136,16 +138,32 @@ def run_search(options: SweepOptions, search: SearchRange, expectation: str,
         return verdict_for(cell, expectation)
 
     bracket = Bracket(outcome="interrupted")
+    previous = handle_signals(_interrupt)
     try:
         bracket = bisect(search, probe, tolerance)  # type: ignore[arg-type]
     except KeyboardInterrupt:
         pass
     finally:
-        if shared is not None:
-            shared.close()
+        _close(shared, previous)
     sweep.search = _search_result(search, expectation, tolerance, bracket)
     sweep.status, sweep.reason = _search_status(sweep.search, runner.cells)  # type: ignore[assignment]
     return sweep, _finish(sweep, write, out)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    """SIGINT or SIGTERM between cells (a cell's run handles them itself while it runs): end the
+    sweep as Ctrl-C does, so the shared stack still goes down and the report is written."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _close(shared: SharedStack | None, previous: dict) -> None:
+    """The end of the cells: the shared stack down (it handles a signal meanwhile itself), then
+    the signal handlers as they were before the sweep."""
+    try:
+        if shared is not None:
+            shared.close()
+    finally:
+        restore_signals(previous)
 
 
 def _check_expectation(loaded: LoadedScenario, name: str) -> None:

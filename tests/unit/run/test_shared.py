@@ -50,7 +50,8 @@ def kept(tmp_path, monkeypatch):
     import harness.environment.logs as logs
 
     calls: list[str] = []
-    monkeypatch.setattr(logs, "save_logs", lambda stack, run_dir, redact: calls.append(f"save_logs {run_dir.name}"))
+    monkeypatch.setattr(logs, "save_logs", lambda stack, run_dir, redact, passthrough=(): calls.append(
+        f"save_logs {run_dir.name}"))
     stack = Stack(tmp_path, {"api-1": "running", "api-2": "running", "lb-1": "running"}, calls)
     shared = SharedStack(tmp_path / "stack")
     shared.keep(stack)  # type: ignore[arg-type]
@@ -84,3 +85,21 @@ def test_close_is_idempotent_and_fast_skips_the_logs(kept):
     shared.close(fast=True)
     shared.close()
     assert calls == ["down(fast)"]
+
+
+def test_a_signal_while_closing_switches_to_the_fast_down(kept, monkeypatch, restore_signal_handlers):
+    import os
+    import signal
+
+    import harness.environment.logs as logs
+
+    shared, stack, calls = kept
+
+    def slow_logs(stack, run_dir, redact, passthrough=()):  # noqa: ANN001
+        calls.append("save_logs")
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the logs are being saved
+
+    monkeypatch.setattr(logs, "save_logs", slow_logs)
+    shared.close()
+    assert calls == ["save_logs", "down(fast)"] and shared.stack is None
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back

@@ -125,3 +125,19 @@ def test_the_cli_maps_the_sweep_status_to_the_exit_code(tmp_path, monkeypatch):
     for args in (["--vary", "x=1", "--search", "x=1..2"], [], ["--search", "x=1..2"], ["--vary", "x=1", "--expectation", "e"]):
         usage = runner.invoke(app, ["sweep", str(QUICKSTART), *args])
         assert usage.exit_code == 2 and "either --vary" in usage.output
+
+
+def test_sigterm_between_cells_ends_the_sweep_like_ctrl_c_and_puts_the_handlers_back(tmp_path, restore_signal_handlers):
+    import os
+    import signal
+
+    fake = ModelExecute()
+
+    def terminated_after_one(loaded, **kw):  # noqa: ANN001
+        if fake.calls:
+            os.kill(os.getpid(), signal.SIGTERM)  # as if between cells
+        return fake(loaded, **kw)
+
+    sweep, _ = run_grid(options(tmp_path, terminated_after_one), [parse_vary("faults.0.latency_ms=100,200,300")])
+    assert sweep.status == "interrupted" and len(sweep.cells) == 1
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
