@@ -110,7 +110,12 @@ def test_describe_kinds_says_how_each_kind_is_proven():
             s for s in fault_spec_types() if s.model_fields["kind"].default == k["kind"]))
 
 
-def test_faults_command_shows_the_evidence_in_the_table_and_the_json():
+def test_faults_command_shows_the_evidence_in_the_table_and_the_json(monkeypatch):
+    import harness.cli
+
+    # the table's width is the console's, fixed when harness.cli was first imported (by another
+    # test, under whatever COLUMNS that process had): wide enough for whole cells here
+    monkeypatch.setattr(harness.cli.out, "width", 400)
     runner = CliRunner()
     as_json = runner.invoke(app, ["faults", "--json"])
     assert as_json.exit_code == 0, as_json.output
