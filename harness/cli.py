@@ -294,7 +294,7 @@ def sweep(
         err.print(f"--quorum {quorum} is more than --repeat {repeat}", highlight=False)
         raise typer.Exit(ExitCode.USAGE)
     options = SweepOptions(scenario, set_ or [], out_dir, seed, repeat, quorum or repeat, strict,
-                           share=not fresh_stack, console=err, on_cell=_print_cell)
+                           share=not fresh_stack, console=err, on_cell=_print_cell, on_start=_print_cell_start)
     try:
         if search:
             result, paths = run_search(options, parse_search(search), expectation or "", tolerance)
@@ -308,6 +308,12 @@ def sweep(
     for path in paths.values():
         out.print(f"sweep: {path}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(_STATUS_EXIT[result.status])
+
+
+def _print_cell_start(index: int, values: dict, planned: Optional[int]) -> None:
+    of = f" of {planned}" if planned else ""
+    shown = " ".join(f"{k}={v}" for k, v in values.items())
+    err.print(f"[bold]cell {index}{of}[/] {escape(shown)}: starting", highlight=False, soft_wrap=True)
 
 
 def _print_cell(cell, planned) -> None:  # noqa: ANN001 (harness.report.sweep.SweepCell, imported lazily)

@@ -43,8 +43,9 @@ class SweepOptions:
     directory (``out_dir``, default ``reports/sweep-<id>``), ``seed``, ``repeat``/``quorum`` per
     cell, ``strict``, ``share`` (allow one stack for every cell), the ``console`` for progress,
     ``execute`` (:func:`harness.run.execute`, injectable), ``write`` (writes sweep.json, .md and
-    .html: :func:`harness.report.sweep.write_sweep`, injectable) and ``on_cell`` (called with each
-    cell as it ends, and the planned count: the progress line)."""
+    .html: :func:`harness.report.sweep.write_sweep`, injectable), ``on_start`` (called with the
+    cell's index, its values and the planned count as it starts) and ``on_cell`` (called with each
+    cell as it ends, and the planned count): the progress lines. A search plans no count (None)."""
 
     path: Path
     overrides: list[str]
@@ -58,6 +59,7 @@ class SweepOptions:
     execute: Callable[..., object] | None = None
     write: Callable[[Sweep, Path], dict[str, Path]] | None = None
     on_cell: Callable[[SweepCell, int | None], None] | None = None
+    on_start: Callable[[int, dict[str, object], int | None], None] | None = None
 
 
 def _out_dir(options: SweepOptions) -> Path:
@@ -99,7 +101,9 @@ def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, 
     previous = handle_signals(_interrupt)
     try:
         for cell_scenario, values in zip(loaded, plan):
-            cell = runner.run(cell_scenario, {p: typed[p][t] for p, t in values.items()})
+            typed_values = {p: typed[p][t] for p, t in values.items()}
+            _announce(options, len(runner.cells) + 1, typed_values, len(plan))
+            cell = runner.run(cell_scenario, typed_values)
             _record(sweep, runner, write, out, options, len(plan))
             if cell.status == "interrupted":
                 break
@@ -133,7 +137,9 @@ def run_search(options: SweepOptions, search: SearchRange, expectation: str,
     def probe(value: float) -> str:
         text = value_text(value, search.integer)
         loaded = load_cell(options.path, options.overrides, {search.path: text})
-        cell = runner.run(loaded, {search.path: int(text) if search.integer else float(text)})
+        values = {search.path: int(text) if search.integer else float(text)}
+        _announce(options, len(runner.cells) + 1, values, None)
+        cell = runner.run(loaded, values)
         _record(sweep, runner, write, out, options, None)
         return verdict_for(cell, expectation)
 
@@ -189,6 +195,11 @@ def _record(sweep: Sweep, runner: CellRunner, write: Callable[[Sweep, Path], dic
     write(sweep, out)
     if options.on_cell is not None:
         options.on_cell(runner.cells[-1], planned)
+
+
+def _announce(options: SweepOptions, index: int, values: dict[str, object], planned: int | None) -> None:
+    if options.on_start is not None:
+        options.on_start(index, values, planned)
 
 
 def _finish(sweep: Sweep, write: Callable[[Sweep, Path], dict[str, Path]], out: Path) -> dict[str, Path]:

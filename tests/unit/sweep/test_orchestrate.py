@@ -24,8 +24,9 @@ def options(tmp_path: Path, execute, **kw) -> SweepOptions:  # noqa: ANN001
 
 
 def test_a_grid_runs_every_cell_on_one_shared_stack_and_reports_each(tmp_path):
-    fake, seen = ModelExecute(), []
-    sweep, paths = run_grid(options(tmp_path, fake, on_cell=lambda c, n: seen.append((c.index, n))),
+    fake, seen, starts = ModelExecute(), [], []
+    sweep, paths = run_grid(options(tmp_path, fake, on_cell=lambda c, n: seen.append((c.index, n)),
+                                    on_start=lambda i, values, n: starts.append((i, values["load.users"], n))),
                             [parse_vary("faults.0.latency_ms=250,1000,4000"), parse_vary("load.users=5,20")])
     assert [c[2] for c in fake.calls] == [250, 250, 1000, 1000, 4000, 4000]
     assert [c[0] for c in fake.calls] == [tmp_path / f"cell-{i:02d}" for i in range(1, 7)]
@@ -33,6 +34,7 @@ def test_a_grid_runs_every_cell_on_one_shared_stack_and_reports_each(tmp_path):
     assert len(shared) == 1 and isinstance(fake.calls[0][3], SharedStack) and sweep.shared_stack
     assert {c[1] for c in fake.calls} == {42}  # the scenario's seed in every cell
     assert seen == [(i, 6) for i in range(1, 7)]
+    assert starts == [(1, 5, 6), (2, 20, 6), (3, 5, 6), (4, 20, 6), (5, 5, 6), (6, 20, 6)]
     assert [c.values for c in sweep.cells][:2] == [{"faults.0.latency_ms": 250, "load.users": 5},
                                                    {"faults.0.latency_ms": 250, "load.users": 20}]
     p99 = [c.expectation(P99_NAME) for c in sweep.cells]
@@ -111,6 +113,7 @@ def test_the_cli_maps_the_sweep_status_to_the_exit_code(tmp_path, monkeypatch):
                                  "--out", str(tmp_path / "a")])
     assert failed.exit_code == 1, failed.output
     assert "cell 2 of 2" in failed.output and "FAILED" in failed.output
+    assert "cell 2 of 2 faults.0.latency_ms=2000: starting" in failed.output
     assert {"sweep.json", "sweep.md", "sweep.html"} <= {p.name for p in (tmp_path / "a").iterdir()}
     assert "2,012 ✗" in (tmp_path / "a" / "sweep.md").read_text()  # the second cell's p99, failed
     (tmp_path / "a" / "sweep.md").unlink()
