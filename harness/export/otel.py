@@ -192,6 +192,7 @@ def _captured_logs(name: str) -> Iterator[list[str]]:
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
+            """Keep the record's message."""
             messages.append(record.getMessage())
 
     logger = logging.getLogger(name)
