@@ -6,7 +6,8 @@ error, or lost request records; 4 aborted by an abort condition; 5 inconclusive 
 took effect, a verdict lacked its evidence); 130 interrupted. ``harness report`` and ``harness
 compare`` exit 2 for an input file that is missing, unreadable or damaged, or an output directory
 that cannot be written (one line naming the file, never a traceback; docs/reports.md, "Damaged and
-hostile input files"); ``harness cleanup`` exits 3 when a ledger was damaged. ``harness matrix``
+hostile input files"); ``harness export`` exits 2 likewise and 3 when a push (Grafana, OTLP)
+failed; ``harness cleanup`` exits 3 when a ledger was damaged. ``harness matrix``
 exits 0 when every cell held on a fresh report, 1 when a cell failed, 2 for usage (no tagged
 scenario, an invalid one, an unwritable --out), 3 when a cell's run ended in an error, 5 when
 nothing failed but a cell is inconclusive, not run or stale, 130 when interrupted.
@@ -38,6 +39,7 @@ app = typer.Typer(
         "harness compare: 0 no regression, 1 regressed, 2 usage or an unreadable or damaged report.json, "
         "journal.jsonl or requests.tsv, or an unwritable --out, 3 a run was inconclusive. "
         "harness report: 0 written, 2 report.json missing, damaged, of a newer schema, or not writable. "
+        "harness export: 0 done, 2 report.json missing or damaged, or usage, 3 a push failed. "
         "harness cleanup: 0 done, 2 usage, 3 engine not answering or a ledger damaged. "
         "harness matrix: 0 every cell held on a fresh report, 1 a cell failed, 2 usage or an invalid scenario, "
         "3 a cell's run ended in an error, 5 a cell inconclusive, not run or stale, 130 interrupted."
@@ -353,6 +355,112 @@ def report(
         raise typer.Exit(ExitCode.USAGE) from None
     for path in paths.values():
         out.print(f"report: {path}", highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command(name="export")
+def export_run(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (or its report.json).")],
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", help="Where grafana-annotations.json and metrics.prom go \\[default: the run directory].")] = None,
+    grafana_url: Annotated[Optional[str], typer.Option(
+        "--grafana-url", metavar="URL", help="Also POST each annotation to URL/api/annotations.")] = None,
+    grafana_token_env: Annotated[Optional[str], typer.Option(
+        "--grafana-token-env", metavar="NAME",
+        help="The environment variable holding a Grafana token, sent as a Bearer token.")] = None,
+    otlp_endpoint: Annotated[Optional[str], typer.Option(
+        "--otlp-endpoint", metavar="URL",
+        help="Send the run's spans over OTLP/HTTP to URL (/v1/traces is added) \\[default: "
+             "OTEL_EXPORTER_OTLP_ENDPOINT when set, else none].")] = None,
+) -> None:
+    """Export a finished run for the tools SREs watch: Grafana annotations, Prometheus metrics,
+    OpenTelemetry spans.
+
+    Example: [bold]harness export reports/RUN_ID --grafana-url http://grafana:3000
+    --grafana-token-env GRAFANA_TOKEN --otlp-endpoint http://collector:4318[/]
+
+    Always writes grafana-annotations.json (a region per fault window, a point per verdict and per
+    operator note, ready for POST /api/annotations) and metrics.prom (each window's latency
+    percentiles, rps, error rate and requests, and each verdict, in Prometheus' text format) from
+    report.json and the notes in journal.jsonl. Pushes only where asked; the token is read from
+    the environment and never written. Runs never export unless asked (docs/exports.md).
+
+    Exit code 0 when done; 2 when report.json is missing or damaged (one line naming the file),
+    --out cannot be written or an option is invalid; 3 when a push failed (one line naming the
+    URL and the HTTP status; the files are written all the same).
+    """
+    import os
+
+    from harness.export import PushError, otlp_endpoint as resolve_otlp, read_run, write_exports
+    from harness.report import ReportFileError
+
+    token = _export_token(grafana_token_env, grafana_url)
+    otlp_url = resolve_otlp(otlp_endpoint, os.environ)
+    for name, url in (("--grafana-url", grafana_url), ("--otlp-endpoint", otlp_url)):
+        if url is not None and not _http_url(url):
+            _print_error(f"error: {name} {url!r} is not an http:// or https:// URL")
+            raise typer.Exit(ExitCode.USAGE)
+    try:
+        run = read_run(run_dir)
+        paths = write_exports(run, out_dir or run.run_dir)
+    except ReportFileError as exc:
+        _print_error(f"error: {exc}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    for path in paths.values():
+        out.print(f"export: {path}", highlight=False, markup=False, soft_wrap=True)
+    failed = False
+    for push in (lambda: _push_grafana(run, grafana_url, token), lambda: _push_otlp(run, otlp_url)):
+        try:
+            push()
+        except PushError as exc:
+            _print_error(f"error: {exc}")
+            failed = True
+    raise typer.Exit(ExitCode.ERROR if failed else ExitCode.PASSED)
+
+
+def _export_token(env_name: Optional[str], grafana_url: Optional[str]) -> Optional[str]:
+    """The Grafana token from the environment variable ``env_name``; exits 2 when it is unset
+    or given without --grafana-url."""
+    import os
+
+    if env_name is None:
+        return None
+    if grafana_url is None:
+        _print_error("error: --grafana-token-env needs --grafana-url")
+        raise typer.Exit(ExitCode.USAGE)
+    token = os.environ.get(env_name, "").strip()
+    if not token:
+        _print_error(f"error: --grafana-token-env {env_name}: that environment variable is not set or empty")
+        raise typer.Exit(ExitCode.USAGE)
+    return token
+
+
+def _http_url(url: str) -> bool:
+    """True for an http:// or https:// URL with a host."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def _push_grafana(run, url: Optional[str], token: Optional[str]) -> None:  # noqa: ANN001 (harness.export.RunSource)
+    """POST the run's annotations to Grafana when a URL was given. Raises PushError."""
+    from harness.export import annotations, push_annotations
+
+    if url is not None:
+        count = push_annotations(annotations(run), url, token)
+        out.print(f"grafana: {count} annotations pushed to {url}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _push_otlp(run, url: Optional[str]) -> None:  # noqa: ANN001 (harness.export.RunSource)
+    """Send the run's spans over OTLP/HTTP when an endpoint was given. Raises PushError."""
+    from harness.export import build_spans, push_spans
+
+    if url is not None:
+        count = push_spans(build_spans(run), url)
+        out.print(f"otlp: {count} spans sent to {url}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 #   - base image debian:bookworm-slim   (pull, else debootstrap + docker import)
 #   - ghcr.io/shopify/toxiproxy:2.12.0  (pull, else go install + FROM scratch image)
 #   - our targets harness/shop*, built every run from targets/* (layer cache keeps it fast)
+#   - the receivers of the export tests, built the same way from images/*
 
 HARNESS_DEBIAN_SUITE="bookworm"
 HARNESS_TOXIPROXY_VERSION="${HARNESS_TOXIPROXY_VERSION:-2.12.0}"
@@ -12,14 +13,16 @@ HARNESS_PULL_TIMEOUT="${HARNESS_PULL_TIMEOUT:-300}"
 HARNESS_MIN_GO="1.23"
 BASE_IMAGE_ROOTFS=""   # set while a debootstrap rootfs exists
 
-# Target images: "TAG CONTEXT-DIR" (relative to the repo root). They build
-# FROM debian:bookworm-slim, which setup_images makes sure of first.
+# Target images, and the receivers of the export tests: "TAG CONTEXT-DIR" (relative to the
+# repo root). They build FROM debian:bookworm-slim, which setup_images makes sure of first.
 HARNESS_TARGET_IMAGES=(
     "harness/shop:0.1 targets/shop"
     "harness/shop-lb:0.1 targets/lb"
     "harness/shop-redis:0.1 targets/redis"
     "harness/nginx:0.1 targets/nginx-httpbin/nginx"
     "harness/httpbin:0.1 targets/nginx-httpbin/httpbin"
+    "harness/prometheus:0.1 images/prometheus"
+    "harness/export-receivers:0.1 images/export-receivers"
 )
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }

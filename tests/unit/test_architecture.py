@@ -32,7 +32,7 @@ ROOM_LAYER = {
     "journal": "journal",
     "analysis": "analysis",
     "checks": "checks",
-    "report": "report", "compare": "report",
+    "report": "report", "compare": "report", "export": "report",
     "run": "run", "sweep": "run", "matrix": "run",
     "cli": "cli", "starter": "cli", "pytest_plugin": "cli", "__main__": "cli",
 }
