@@ -10,15 +10,18 @@ run's: prepare, start, teardown (which reverts whatever is still active), the jo
 reports and the exit codes.
 
 Modules: ``commands`` (a line into a command), ``operator`` (the timeline), ``drive`` (the
-loop), ``live`` (what is shown), ``judging`` (what is judged).
+loop), ``live`` (what is shown), ``terminal`` (typing under the live view), ``judging`` (what
+is judged).
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TextIO
 
@@ -26,6 +29,7 @@ from rich.console import Console
 
 from harness.errors import ScenarioError
 from harness.gameday.drive import GameDay, read_lines
+from harness.gameday.terminal import CbreakMode, LineEditor, read_keys
 from harness.gameday.judging import judged_scenario
 from harness.gameday.operator import OperatorTimeline
 from harness.run.orchestrate import RunResult, execute
@@ -53,7 +57,9 @@ def play(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None =
     """Run a game day of ``loaded``: stack and proxies up, the load running until ``end``, the
     end of ``stream`` or ``load.duration_s``, the operator's commands read from ``stream``
     (default stdin) one a line, echoed on ``console`` (default stderr); then the teardown and
-    the reports, as :func:`harness.run.orchestrate.execute`.
+    the reports, as :func:`harness.run.orchestrate.execute`. When ``stream`` and the console
+    are both terminals, keys are read in cbreak mode and the line typed is shown under the live
+    line (:mod:`harness.gameday.terminal`); the terminal's settings are put back at the end.
 
     Returns:
         The report (its status as a run's) and its paths.
@@ -65,10 +71,14 @@ def play(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None =
     """
     check_playable(loaded)
     console = console or Console(stderr=True)
+    stream = stream or sys.stdin
     lines: queue.Queue[str | None] = queue.Queue()
-    reader = threading.Thread(target=read_lines, args=(stream or sys.stdin, lines), name="gameday-input", daemon=True)
-    reader.start()
-    game = GameDay(lines, echo=lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True))
+    fd = _terminal_fd(stream) if console.is_terminal else None
+    editor = LineEditor(lines) if fd is not None else None
+    reader = threading.Thread(target=read_lines if editor is None else read_keys, name="gameday-input", daemon=True,
+                              args=(stream, lines) if editor is None else (fd, editor))
+    game = GameDay(lines, echo=lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True),
+                   typed=(lambda: editor.typed) if editor is not None else None)
     made: list[OperatorTimeline] = []
 
     def make_timeline(run: Prepared, make_context: ContextFactory) -> OperatorTimeline:
@@ -80,8 +90,20 @@ def play(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None =
     def report_scenario(loaded: LoadedScenario) -> LoadedScenario:
         return judged_scenario(loaded, made[-1].injected_specs() if made else [])
 
-    return execute(loaded, out_dir=out_dir, seed=seed, console=console, strict=strict,
-                   phases=Phases(drive=game, timeline=make_timeline, report_scenario=report_scenario))
+    with CbreakMode(fd) if fd is not None else nullcontext():
+        reader.start()
+        return execute(loaded, out_dir=out_dir, seed=seed, console=console, strict=strict,
+                       phases=Phases(drive=game, timeline=make_timeline, report_scenario=report_scenario))
+
+
+def _terminal_fd(stream: TextIO) -> int | None:
+    """``stream``'s file descriptor when it is a terminal (keys are then read one by one and
+    the line edited under the live view, :mod:`harness.gameday.terminal`), else None."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.StringIO and the like
+        return None
+    return fd if os.isatty(fd) else None
 
 
 __all__ = ["check_playable", "play"]

@@ -61,11 +61,14 @@ class GameDay:
         lines: the input lines (:func:`read_lines` fills it; :data:`EOF` ends the game).
         echo: prints one line (the caller's console, stderr); given ``HH:MM:SSZ text``.
         clock: epoch seconds.
+        typed: the line being typed, shown under the live line after ``> `` (None: the
+            terminal echoes it itself, or the input is a pipe; :mod:`harness.gameday.terminal`).
     """
 
     lines: queue.Queue[str | None]
     echo: Callable[[str], None]
     clock: Callable[[], float] = time.time
+    typed: Callable[[], str] | None = None
     reason: str = ""
     unjudged: list[str] = field(default_factory=list)
     _hangup: bool = False
@@ -103,7 +106,8 @@ class GameDay:
         now = self.clock()
         check_guards(run, started, now)
         self._echo_outcomes(timeline)
-        progress.show(view.line(started, now, timeline.active()))
+        shown = view.line(started, now, timeline.active())
+        progress.show(shown if self.typed is None else f"{shown}\n> {self.typed()}")
         cap_s = run.scenario.load.duration_s
         if now - started.t0 >= cap_s or not started.driver.running:
             return f"the load reached load.duration_s ({cap_s:g} s)"
@@ -203,10 +207,10 @@ class _View:
                          len(self.windows.get(now)))
 
     def status(self, started: Started, now: float, active: list[str]) -> list[str]:
-        """``status``'s lines at epoch ``now`` (the windows read fresh from the journal)."""
+        """``status``'s lines at epoch ``now``."""
         rps, err = started.driver.stats.window(now)
         return status_lines(now - started.t0, rps, err, self.latency.p99_ms(now), active,
-                            self.windows.get(now, fresh=True))
+                            self.windows.get(now))
 
 
 def _cap(started: Started) -> float:

@@ -8,20 +8,17 @@ report will say.
 
 from __future__ import annotations
 
+import json
 import math
-import time
 from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.analysis.windows import Window, slice_windows
-from harness.journal import Event, read_events
+from harness.journal import Event
 
 RECENT_S = 10.0
 """The live p99 covers requests that ended in the last 10 s."""
-WINDOWS_EVERY_S = 2.0
-"""The windows shown live are sliced from the journal at most this often."""
 
 
 def clock_tag(epoch_s: float) -> str:
@@ -75,32 +72,52 @@ class RecentLatency:
             self._recent.append((start_s + duration_ms / 1000, duration_ms))
 
 
-@dataclass
+WINDOW_EVENTS = (b'"event": "load.start"', b'"event": "fault.inject"', b'"event": "fault.revert"')
+"""The journal lines the windows are sliced from (the rest is not parsed)."""
+
+
 class WindowsSoFar:
-    """The run's windows so far (:func:`harness.analysis.windows.slice_windows` over the journal
-    written so far, as if the load stopped now), refreshed at most every
-    :data:`WINDOWS_EVERY_S` seconds.
+    """The run's windows so far: :func:`harness.analysis.windows.slice_windows` over the
+    journal written so far, as if the load stopped now. The journal is read incrementally (only
+    whole lines, only those of :data:`WINDOW_EVENTS` parsed), so a long game day's journal is
+    not read again at every tick.
 
     Args:
         run_dir: the run's directory (its ``journal.jsonl``).
     """
 
-    run_dir: Path
-    _windows: tuple[Window, ...] = ()
-    _read_at: float = -math.inf
+    def __init__(self, run_dir: Path):
+        self.path = run_dir / "journal.jsonl"
+        self._offset = 0
+        self._events: list[Event] = []
 
-    def get(self, now: float, fresh: bool = False) -> tuple[Window, ...]:
-        """The windows as of epoch ``now`` (``fresh``: read the journal now, whatever the age of
-        the last read); () before the load started or when the journal cannot be read."""
-        if fresh or time.monotonic() - self._read_at >= WINDOWS_EVERY_S:
-            self._read_at = time.monotonic()
-            try:
-                events = read_events(self.run_dir)
-                windows, _run = slice_windows([*events, Event("load.stop", now, {})])
-            except (OSError, ValueError):
-                return self._windows
-            self._windows = tuple(windows)
-        return self._windows
+    def get(self, now: float) -> tuple[Window, ...]:
+        """The windows as of epoch ``now``; () before the load started."""
+        self._read()
+        try:
+            windows, _run = slice_windows([*self._events, Event("load.stop", now, {})])
+        except ValueError:  # no load.start yet
+            return ()
+        return tuple(windows)
+
+    def _read(self) -> None:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except OSError:
+            return
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            return
+        self._offset += cut + 1
+        for line in data[:cut].split(b"\n"):
+            if any(marker in line for marker in WINDOW_EVENTS):
+                try:
+                    raw = json.loads(line)
+                    self._events.append(Event(str(raw["event"]), float(raw["t"]), raw))
+                except (ValueError, KeyError, TypeError):
+                    continue
 
 
 def windows_line(windows: tuple[Window, ...], active: list[str]) -> str:
