@@ -234,7 +234,7 @@ def gameday(
 
     overrides = [*(set_ or []), *([f"load.duration_s={max_duration_s:g}"] if max_duration_s is not None else [])]
     try:
-        loaded = load_scenario(scenario, overrides)
+        loaded = load_scenario(scenario, overrides, schedule=False)
         result = play(loaded, out_dir=out_dir, seed=seed, console=err, strict=strict)
     except HarnessError as exc:  # an invalid scenario, the preflight, an unwritable --out
         _print_problems(getattr(exc, "problems", None) or [str(exc)])

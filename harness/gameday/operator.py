@@ -25,6 +25,7 @@ import math
 import queue
 import random
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable
 
 from pydantic import TypeAdapter, ValidationError
@@ -43,7 +44,12 @@ from harness.scenario.models import FaultEntry, Scenario
 SCHEDULE_FIELDS = ("at_s", "duration_s", "every_s", "until_s")
 """A scenario fault's schedule: a game day ignores it (a fault lasts from inject to revert)."""
 
-_FAULT = TypeAdapter(FaultEntry)
+
+
+@cache
+def _fault_adapter() -> TypeAdapter:
+    """Validates one ``faults:`` entry (built on first use: nothing runs at import)."""
+    return TypeAdapter(FaultEntry)
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ class OperatorTimeline(Timeline):
             name = next(f"{kind}-{n}" for n in range(1, 10_000) if f"{kind}-{n}" not in self._names())
         data = {**params, "kind": kind, "name": str(name), "at_s": 0, "duration_s": _hold_s(self.scenario)}
         try:
-            spec = _FAULT.validate_python(data)
+            spec = _fault_adapter().validate_python(data)
         except ValidationError as exc:
             raise CommandError(f"inject {kind}: {_one_line(exc)}") from None
         problems = [f"unknown proxy {ref!r} (proxies: {', '.join(sorted(p.name for p in self.scenario.proxies)) or 'none'})"
