@@ -42,7 +42,14 @@ EOF = None
 
 def read_lines(stream: TextIO, lines: queue.Queue[str | None]) -> None:
     """Put every line of ``stream`` on ``lines``, then :data:`EOF` (also when reading fails:
-    a lost terminal). For a daemon thread."""
+    a lost terminal). Bytes that are not text become U+FFFD (the line is then refused as a
+    command, it does not end the input). For a daemon thread."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError):
+            pass
     try:
         for line in stream:
             lines.put(line)
@@ -109,8 +116,10 @@ class GameDay:
         shown = view.line(started, now, timeline.active())
         progress.show(shown if self.typed is None else f"{shown}\n> {self.typed()}")
         cap_s = run.scenario.load.duration_s
-        if now - started.t0 >= cap_s or not started.driver.running:
+        if now - started.t0 >= cap_s:
             return f"the load reached load.duration_s ({cap_s:g} s)"
+        if not started.driver.running:
+            return "the load ended early (see locust.log)"
         if self._hangup:
             return "the terminal was lost (SIGHUP)"
         try:

@@ -110,10 +110,26 @@ def test_the_end_of_the_input_reverts_every_active_fault_and_ends(game):
 
 
 def test_the_load_reaching_its_cap_ends_the_game(game):
-    game.started.driver.running = False
+    game.started.t0 -= 75
     events = play(game)
     assert game.play.reason == "the load reached load.duration_s (75 s)"
     assert events[-2:] == ["gameday.end", "load.stop"]
+
+
+def test_a_load_that_ended_early_ends_the_game(game):
+    game.started.driver.running = False
+    play(game)
+    assert game.play.reason == "the load ended early (see locust.log)"
+
+
+def test_bytes_that_are_not_text_do_not_end_the_input(tmp_path):
+    import io
+
+    from harness.gameday.drive import read_lines
+
+    lines: queue.Queue = queue.Queue()
+    read_lines(io.TextIOWrapper(io.BytesIO(b"note caf\xe9\nend\n"), encoding="utf-8"), lines)
+    assert [lines.get_nowait() for _ in range(3)] == ["note caf\ufffd\n", "end\n", None]
 
 
 def test_expectations_on_faults_never_injected_are_not_judged(game):
