@@ -56,3 +56,33 @@ def test_keys_are_read_from_a_terminal_and_its_loss_ends_the_input():
 def test_cbreak_mode_does_nothing_to_what_is_no_terminal(tmp_path):
     with (tmp_path / "f").open("w") as f, CbreakMode(f.fileno()):
         pass
+
+
+def test_a_game_day_at_a_terminal_reads_keys_in_cbreak_mode_and_puts_the_terminal_back(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import harness.gameday as gameday
+    from harness.scenario import load_scenario
+    from tests.unit.run.fakes import QUICKSTART
+
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    seen = {}
+
+    def execute(loaded, out_dir, seed, console, strict, phases):
+        seen["lflag"] = termios.tcgetattr(slave)[3]
+        os.write(master, b"statx\x7fus\r")
+        seen["line"] = phases.drive.lines.get(timeout=5)
+        seen["typed"] = phases.drive.typed
+        return "result"
+
+    monkeypatch.setattr(gameday, "execute", execute)
+    console = Console(file=io.StringIO(), force_terminal=True)
+    with open(slave, closefd=False) as stream:
+        assert gameday.play(load_scenario(QUICKSTART), console=console, stream=stream) == "result"
+    assert not seen["lflag"] & termios.ECHO and seen["line"] == "status\n" and seen["typed"] is not None
+    assert termios.tcgetattr(slave) == before
+    os.close(master)
+    os.close(slave)
