@@ -114,7 +114,9 @@ class GameDay:
         check_guards(run, started, now)
         self._echo_outcomes(timeline)
         shown = view.line(started, now, timeline.active())
-        progress.show(shown if self.typed is None else f"{shown}\n> {self.typed()}")
+        typed = self.typed() if self.typed is not None else None
+        progress.show(shown if typed is None else f"{shown}\n> {typed}", refresh=typed != view.typed)
+        view.typed = typed
         cap_s = run.scenario.load.duration_s
         if now - started.t0 >= cap_s:
             return f"the load reached load.duration_s ({cap_s:g} s)"
@@ -208,6 +210,8 @@ class _View:
 
     latency: RecentLatency
     windows: WindowsSoFar
+    typed: str | None = None
+    """The typed line last shown (a change is shown at once)."""
 
     def line(self, started: Started, now: float, active: list[str]) -> str:
         """The live line at epoch ``now``."""

@@ -33,7 +33,7 @@ class Progress(FakeProgress):
         super().__init__()
         self.shown: list[str] = []
 
-    def show(self, line):
+    def show(self, line, refresh=False):
         self.shown.append(line)
 
 
