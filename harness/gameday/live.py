@@ -26,6 +26,34 @@ def clock_tag(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, tz=timezone.utc).strftime("%H:%M:%SZ")
 
 
+class FileTail:
+    """The whole lines appended to a file since the last call (a file that grows as a run
+    writes it; a line still being written waits for its newline).
+
+    Args:
+        path: the file (it may not exist yet).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._offset = 0
+
+    def new_lines(self) -> list[bytes]:
+        """The lines completed since the last call, without their newlines ([] when none, or
+        when the file cannot be read)."""
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except OSError:
+            return []
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            return []
+        self._offset += cut + 1
+        return data[:cut].split(b"\n")
+
+
 class RecentLatency:
     """The p99 of the requests that ended in the last :data:`RECENT_S` seconds, read from the
     run's ``requests.tsv`` as the driver appends it (only whole lines; a garbled one is
@@ -36,8 +64,7 @@ class RecentLatency:
     """
 
     def __init__(self, path: Path):
-        self.path = path
-        self._offset = 0
+        self._tail = FileTail(path)
         self._recent: deque[tuple[float, float]] = deque()  # (end epoch s, duration ms), by arrival
 
     def p99_ms(self, now: float) -> float | None:
@@ -53,17 +80,7 @@ class RecentLatency:
 
     def _read(self) -> None:
         """Read the lines appended since the last call."""
-        try:
-            with self.path.open("rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except OSError:
-            return
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            return
-        self._offset += cut + 1
-        for line in data[:cut].split(b"\n"):
+        for line in self._tail.new_lines():
             fields = line.split(b"\t")
             try:
                 start_s, duration_ms = float(fields[0]), float(fields[1])
@@ -87,8 +104,7 @@ class WindowsSoFar:
     """
 
     def __init__(self, run_dir: Path):
-        self.path = run_dir / "journal.jsonl"
-        self._offset = 0
+        self._tail = FileTail(run_dir / "journal.jsonl")
         self._events: list[Event] = []
 
     def get(self, now: float) -> tuple[Window, ...]:
@@ -101,17 +117,7 @@ class WindowsSoFar:
         return tuple(windows)
 
     def _read(self) -> None:
-        try:
-            with self.path.open("rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except OSError:
-            return
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            return
-        self._offset += cut + 1
-        for line in data[:cut].split(b"\n"):
+        for line in self._tail.new_lines():
             if any(marker in line for marker in WINDOW_EVENTS):
                 try:
                     raw = json.loads(line)
