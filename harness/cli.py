@@ -181,6 +181,11 @@ def run(
     except HarnessError as exc:  # the preflight: a bad compose reference, an unwritable --out
         _print_problems(getattr(exc, "problems", None) or [str(exc)])
         raise typer.Exit(exc.exit_code) from None
+    _finish_run(result)
+
+
+def _finish_run(result) -> None:  # noqa: ANN001 (harness.run.RunResult, imported lazily)
+    """Print a run's verdicts and report paths, then exit with its status's code."""
     _print_verdicts(result.report)
     for path in result.paths.values():
         out.print(f"report: {path}", highlight=False, soft_wrap=True)
@@ -189,6 +194,54 @@ def run(
     # measured by bench/run_overhead.py). Memory is released by the process's exit either way.
     gc.freeze()
     raise typer.Exit(_STATUS_EXIT[result.report.status])
+
+
+@app.command()
+def gameday(
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML file: its stack, proxies, load, faults (by name) "
+                                                  "and expectations.")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Report directory \\[default: reports/<run-id>].")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for every random choice (overrides the scenario's).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", metavar="KEY.PATH=VALUE", help="Override a scenario field, as for harness run. Repeatable.")] = None,
+    max_duration_s: Annotated[Optional[float], typer.Option(
+        "--max-duration-s", min=1, max=86_400, metavar="SECONDS",
+        help="The load's cap: the game day ends by itself after this long (same as --set load.duration_s=SECONDS) "
+             "\\[default: the scenario's load.duration_s].")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Inconclusive fails the game day (exit 1).")] = False,
+) -> None:
+    """Run a game day: the stack, proxies and load come up as for harness run, then you inject and revert faults live.
+
+    Example: [bold]harness gameday scenarios/quickstart.yaml --max-duration-s 3600[/]
+
+    Commands, one a line, typed or piped (a game day can be scripted: printf 'inject catalog-slow\\n' | ...):
+    [bold]inject NAME[/] a fault the scenario declares (its at_s and duration_s are ignored: it lasts until you
+    revert it); [bold]inject KIND key=value...[/] an ad-hoc fault, validated like a scenario's (e.g. inject latency
+    proxy=catalog latency_ms=800 name=cat-800; harness faults lists the kinds); [bold]revert NAME[/];
+    [bold]note TEXT[/] into the journal and the report's timeline; [bold]status[/] the active faults, rps, errors,
+    p99 and the windows so far; [bold]end[/]. Each command is echoed on stderr with its UTC time; a bad one gets a
+    one-line error and changes nothing.
+
+    The game day ends on end, at the end of the input (a pipe's end, a lost terminal) or when the load reaches
+    load.duration_s; every active fault is then reverted, the load drains, the stack comes down and the reports are
+    written as by harness run: each inject and revert makes fault:NAME and recovery:NAME windows judged by the
+    scenario's expectations (those on faults you never injected are not judged). Ctrl-C reverts everything, tears
+    down and writes the report too (exit 130).
+
+    Exit codes as harness run: 0 every expectation held, 1 one failed, 2 invalid scenario or usage (nothing is
+    started), 3 harness or environment error, 4 aborted, 5 inconclusive, 130 interrupted.
+    """
+    from harness.gameday import play
+    from harness.scenario import load_scenario
+
+    overrides = [*(set_ or []), *([f"load.duration_s={max_duration_s:g}"] if max_duration_s is not None else [])]
+    try:
+        loaded = load_scenario(scenario, overrides, schedule=False)
+        result = play(loaded, out_dir=out_dir, seed=seed, console=err, strict=strict)
+    except HarnessError as exc:  # an invalid scenario, the preflight, an unwritable --out
+        _print_problems(getattr(exc, "problems", None) or [str(exc)])
+        raise typer.Exit(exc.exit_code) from None
+    _finish_run(result)
 
 
 def _print_dry_run(loaded) -> None:  # noqa: ANN001 (harness.scenario.LoadedScenario, imported lazily)

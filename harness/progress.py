@@ -52,9 +52,14 @@ class Progress:
                 ``error_rate`` only once they end: a hung target shows here first).
             oldest_in_flight_s: age in seconds of the oldest of them (None: none in flight).
         """
-        line = self.line(elapsed_s, total_s, rps, error_rate, active, in_flight, oldest_in_flight_s)
+        self.show(self.line(elapsed_s, total_s, rps, error_rate, active, in_flight, oldest_in_flight_s))
+
+    def show(self, line: str, refresh: bool = False) -> None:
+        """Show ``line`` as the live line (on a terminal; elsewhere printed every
+        :data:`PLAIN_EVERY_S` seconds at most); ``refresh``: redraw it now rather than at the
+        next of the live display's 4 refreshes a second (a key typed shows at once)."""
         if self.live:
-            self.live.update(Text(line))
+            self.live.update(Text(line), refresh=refresh)
         elif time.monotonic() - self._last_plain >= PLAIN_EVERY_S:
             self._last_plain = time.monotonic()
             self.console.print(line, highlight=False, soft_wrap=True)

@@ -272,6 +272,24 @@ class LoadDriver:
         except (ProcessLookupError, PermissionError):
             pass
 
+    def request_stop(self) -> bool:
+        """End the load early, as its duration would (the child's users stop, their requests in
+        flight drain and are recorded, ``stopped`` is written; :meth:`wait` then waits for it):
+        SIGUSR1 to the child once its load started. Single-process loads only (``workers`` 0 and
+        no ``master_bind``: a Locust master ignores it and runs its whole duration).
+
+        Returns:
+            True when the signal was sent; False when the load has not started or the child
+            has already ended.
+        """
+        if self._proc is None or self.started_at is None or self._proc.poll() is not None:
+            return False
+        try:
+            os.kill(self._proc.pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            return False
+        return True
+
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop the child and its workers (SIGTERM to its process group, then SIGKILL after
         ``grace_s``); idempotent. Local workers left behind by a child that died are killed too."""

@@ -47,6 +47,10 @@ stack's health wait). End-of-file instead of ``go`` (the orchestrator died or ga
 child with exit code 3 and no request sent. Workers (``--worker``) do not wait: their master
 starts them after its own ``go``.
 
+Early stop: SIGUSR1 to a single-process child (``workers`` 0, no ``master_bind``) once its load
+started ends the load as its duration would, at once (``harness gameday``'s ``end``;
+:meth:`harness.load.LoadDriver.request_stop`); ``stop_requested_t`` is then the signal's time.
+
 The protocol uses a private duplicate of the original stdout; file descriptor 1 and
 ``sys.stdout`` are pointed at stderr, so a ``print`` in a user's locustfile lands in
 ``locust.log`` instead of corrupting the stream. Locust's logs go to stderr.

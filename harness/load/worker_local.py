@@ -7,9 +7,11 @@ owns the protocol; built on :mod:`harness.load.child`. Imports locust: child pro
 
 from __future__ import annotations
 
+import signal
 import time
 
 import gevent
+from gevent.event import Event
 
 from harness.load.child import Output, environment, locust_totals, open_model, report_in_flight, spawn_rate
 from harness.load.hook import RecordHook
@@ -17,11 +19,21 @@ from harness.load.inflight import InFlight
 from harness.load.worker_users import Arrivals
 
 
-def sleep_until(deadline_s: float) -> None:
-    """Sleep until epoch ``deadline_s`` by the wall clock. (A single ``gevent.sleep`` can end
-    early: the loop's cached time is stale when its first timer is armed.)"""
-    while (left := deadline_s - time.time()) > 0:
-        gevent.sleep(min(left, 0.25))
+STOP_SIGNAL = signal.SIGUSR1
+"""Ends the load early, as if its duration had run out (users asked to stop, their requests in
+flight drained and recorded, ``stopped`` written): ``harness gameday``'s ``end``
+(:meth:`harness.load.LoadDriver.request_stop`). Installed once the load started."""
+
+
+def sleep_until(deadline_s: float, early: Event | None = None) -> None:
+    """Sleep until epoch ``deadline_s`` by the wall clock, or until ``early`` is set. (A single
+    ``gevent.sleep`` can end early: the loop's cached time is stale when its first timer is
+    armed.)"""
+    while (left := deadline_s - time.time()) > 0 and not (early is not None and early.is_set()):
+        if early is not None:
+            early.wait(min(left, 0.25))
+        else:
+            gevent.sleep(min(left, 0.25))
 
 
 def run_local(spec: dict, out: Output) -> int:
@@ -42,10 +54,12 @@ def run_local(spec: dict, out: Output) -> int:
     out.event(event="started", t=t0)
     reporter = gevent.spawn(report_in_flight, lambda **snap: out.event(event="inflight", **snap), in_flight)
     stop_requested_t: float | None = None
+    early = Event()
+    gevent.signal_handler(STOP_SIGNAL, early.set)
 
     def finish() -> None:
         nonlocal stop_requested_t
-        sleep_until(t0 + spec["duration_s"])
+        sleep_until(t0 + spec["duration_s"], early)
         stop_requested_t = time.time()
         in_flight.stopping()
         if arrivals:

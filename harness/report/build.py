@@ -25,6 +25,7 @@ from harness.report.model import (
     ContainerLog,
     LoadSummary,
     MatrixInfo,
+    Note,
     Report,
     ScenarioInfo,
     Series,
@@ -189,6 +190,13 @@ def _timeline(events: list[Event], t0: float) -> list[TimelineEntry]:
     ]
 
 
+def _notes(events: list[Event], t0: float) -> list[Note]:
+    """One note per journal ``note`` event (an operator's, ``harness gameday``), ``t0`` the
+    load's start (epoch s); an event without a text string is skipped."""
+    return [Note(at=utc_iso(e.t), offset_s=round(e.t - t0, 3), text=e.fields["text"])
+            for e in events if e.name == "note" and isinstance(e.fields.get("text"), str)]
+
+
 def analyse(events: list[Event], records_file: Path, scenario: Scenario, t0: float, judge: bool) -> Analysis:
     """Slice the run into windows and analyse them: fault effects, the steady state, recovery
     summaries, per-window metrics and diagnoses, totals, series; and, with ``judge`` (a
@@ -284,6 +292,7 @@ def _assemble(events: list[Event], marks: _Marks, scenario: Scenario, found: Ana
         ended_at=utc_iso(end.t if end else events[-1].t),
         environment=start.fields.get("environment", {}) | (end.fields.get("environment", {}) if end else {}),
         timeline=_timeline(events, marks.t0),
+        notes=_notes(events, marks.t0),
         windows=found.windows,
         totals=found.totals,
         load=load,

@@ -5,7 +5,8 @@ Version 1 contract: ``schema_version``, ``run_id``, ``seed``, ``scenario`` (name
 (ISO-8601 UTC), ``timeline`` (one entry per inject and revert), ``windows`` (baseline, each
 fault, each recovery, with their metrics), ``fault_effects`` (per fault occurrence: whether it
 acted, and the evidence), ``expectations`` (name, held, observed, threshold, window, explanation,
-inconclusive, evidence), ``container_logs`` (the saved container logs, linked by relative path).
+inconclusive, evidence), ``container_logs`` (the saved container logs, linked by relative path),
+``notes`` (an operator's notes, ``harness gameday``; absent from older reports: empty).
 More fields are additive.
 """
 
@@ -58,6 +59,15 @@ class TimelineEntry(BaseModel):
     kind: str
     touched: list[str]
     error: str | None = None
+
+
+class Note(BaseModel):
+    """An operator's note (``harness gameday``'s ``note TEXT``, the journal's ``note`` event):
+    when (UTC and seconds from the load's start, negative before it) and its ``text``."""
+
+    at: str
+    offset_s: float
+    text: str
 
 
 class Series(BaseModel):
@@ -173,6 +183,7 @@ class Report(BaseModel):
     ended_at: str
     environment: dict[str, str | dict[str, str]] = Field(default_factory=dict)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
     windows: list[WindowReport] = Field(default_factory=list)
     totals: Metrics | None = None
     load: LoadSummary | None = None

@@ -28,7 +28,7 @@ from harness.report.model import Report, TimelineEntry, WindowReport
 class Event:
     """One timeline entry: ``offset_s`` from the load's start, ``at`` in UTC (ISO-8601, or ""
     when the report cannot place it), ``what`` happened, what was ``observed``, and a ``kind``
-    for styling (``load``, ``inject``, ``detect``, ``revert``, ``recover``, ``problem``)."""
+    for styling (``load``, ``inject``, ``detect``, ``revert``, ``recover``, ``problem``, ``note``)."""
 
     offset_s: float
     at: str
@@ -198,6 +198,7 @@ def _timeline(report: Report) -> list[Event]:
         events.append(Event(0.0, _utc(t0, 0.0), "load", "Load started; baseline window begins.",
                             "Baseline: " + describe(baseline.metrics) + "."))
     events += [_action_event(t, t0) for t in report.timeline]
+    events += [Event(n.offset_s, n.at, "note", f"Note: {n.text}") for n in report.notes]
     events += _window_events(report, t0, baseline.metrics if baseline else None)
     if report.load and report.load.duration_s is not None:
         events.append(Event(report.load.duration_s, _utc(t0, report.load.duration_s), "load",

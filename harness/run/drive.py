@@ -63,17 +63,27 @@ def tick(run: Prepared, started: Started, progress: Progress) -> None:
     driver, timeline, t0 = started.driver, started.timeline, started.t0
     timeline.step(t0)
     now = time.time()
-    failure = started.watchdog.failure()
-    if failure:
-        raise EnvironmentFailure(str(failure))
-    guard = tripped(list(run.scenario.abort_when), driver.stats.per_second, now, t0)
-    if guard is not None:
-        raise Aborted(str(guard))
+    check_guards(run, started, now)
     rps, err = driver.stats.window(now)
     progress.tick(now - t0, run.scenario.load.duration_s, rps, err, timeline.active(),
                   driver.stats.in_flight, driver.stats.oldest_in_flight_s(now))
     due = timeline.next_due_s()
     time.sleep(TICK_S if due is None else max(0.0, min(TICK_S, t0 + due - time.time())))
+
+
+def check_guards(run: Prepared, started: Started, now: float) -> None:
+    """The live guards at epoch ``now``: the watchdog, then the abort conditions.
+
+    Raises:
+        EnvironmentFailure: the watchdog lost the control plane. Aborted: an abort condition
+            tripped.
+    """
+    failure = started.watchdog.failure()
+    if failure:
+        raise EnvironmentFailure(str(failure))
+    guard = tripped(list(run.scenario.abort_when), started.driver.stats.per_second, now, started.t0)
+    if guard is not None:
+        raise Aborted(str(guard))
 
 
 def read_back_acked(run: Prepared, host: str, progress: Progress) -> None:

@@ -24,7 +24,7 @@ from harness.errors import HarnessError
 from harness.progress import Progress
 from harness.run.drive import Aborted, drive
 from harness.run.harness_log import write_traceback
-from harness.run.parts import Started
+from harness.run.parts import Phases, Started
 from harness.run.prepare import Prepared, prepare
 from harness.run.report import RunInfo, warm_up_reports, write_report
 from harness.run.shared import SharedStack
@@ -48,7 +48,8 @@ class RunResult:
 
 
 def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
-            console: Console | None = None, strict: bool = False, shared: SharedStack | None = None) -> RunResult:
+            console: Console | None = None, strict: bool = False, shared: SharedStack | None = None,
+            phases: Phases | None = None) -> RunResult:
     """Run a validated scenario and write its reports.
 
     Args:
@@ -60,6 +61,9 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         shared: a stack kept across runs (a sweep's cells, :mod:`harness.run.shared`): the run
             uses it (or brings it up and keeps it) and resets it at its end instead of taking
             it down; the caller closes it.
+        phases: what this kind of run does differently (its drive phase, its fault timeline,
+            the scenario its report judges; :class:`~harness.run.parts.Phases`): ``harness
+            gameday``. None: a run.
 
     Returns:
         The report (status ``passed``, ``failed``, ``inconclusive``, ``measured``, ``error``,
@@ -72,6 +76,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
         OutputDirError: ``out_dir`` is not a writable directory; nothing was started.
     """
     console = console or Console(stderr=True)
+    phases = phases or Phases()
     run = prepare(loaded, out_dir, seed)
     previous = handle_signals(raise_interrupted)
     started, undo = Started(), UndoStack()
@@ -82,8 +87,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     with Progress(console, run.scenario.name) as progress:
         status, error = "completed", None
         try:
-            start(run, started, undo, progress, on_up=warming.start, shared=shared)
-            drive(run, started, progress)
+            start(run, started, undo, progress, on_up=warming.start, shared=shared, make_timeline=phases.timeline)
+            (phases.drive or drive)(run, started, progress)
         except Exception as exc:  # noqa: BLE001 - every failure ends the run with its status
             status, error = outcome(exc, run)
         finally:
@@ -94,7 +99,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             restore_signals(previous)
     if warming.ident is not None:  # started
         warming.join()
-    report, paths = write_report(run.run_dir, loaded, run.redact,
+    judged = phases.report_scenario(loaded) if phases.report_scenario else loaded
+    report, paths = write_report(run.run_dir, judged, run.redact,
                                  RunInfo(run.run_id, run.seed, run.started_t, status, error), strict)
     return RunResult(report, run.run_dir, paths)
 

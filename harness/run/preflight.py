@@ -13,6 +13,7 @@ from harness.errors import EnvironmentFailure, ScenarioError
 from harness.faults.host_needs import host_problems
 from harness.redact import Redactor
 from harness.scenario import LoadedScenario
+from harness.scenario.models import Scenario
 
 DRY_RUN_PROJECT = "harness-dry-run"
 """The compose project name a dry run shows (a real run's is ``harness-<run id>``)."""
@@ -46,20 +47,33 @@ def check_services(loaded: LoadedScenario) -> dict:
 def _fault_reference_problems(loaded: LoadedScenario, services: set[str]) -> list[str]:
     """One problem per service a fault names that the compose project lacks, or that is the
     harness's own Toxiproxy (unless ``target.allow_toxiproxy_faults``)."""
-    target = loaded.scenario.target
-    inserted = any(p.is_edge for p in loaded.scenario.proxies)
     problems = []
     for i, fault in enumerate(loaded.scenario.faults):
         for ref in fault.service_refs():
-            if ref == target.toxiproxy_service and not target.allow_toxiproxy_faults:
-                problems.append(loaded.problem(f"faults.{i}", f"{ref!r} is the harness's Toxiproxy; faults may not "
-                                               "target it unless target.allow_toxiproxy_faults is true"))
-            elif ref not in services and not (inserted and ref == target.toxiproxy_service):
+            message = service_ref_problem(loaded.scenario, ref, services)
+            if message is None:
+                continue
+            if message.startswith("no service"):
                 field = next((k for k, v in fault.model_dump().items() if v == ref or (isinstance(v, list) and ref in v)),
                              "service")
-                problems.append(loaded.problem(f"faults.{i}.{field}",
-                                               f"no service {ref!r} in the compose file (services: {', '.join(sorted(services))})"))
+                problems.append(loaded.problem(f"faults.{i}.{field}", message))
+            else:
+                problems.append(loaded.problem(f"faults.{i}", message))
     return problems
+
+
+def service_ref_problem(scenario: Scenario, ref: str, services: set[str]) -> str | None:
+    """Why a fault of ``scenario`` may not name the service ``ref`` (one line), or None when it
+    may: ``services`` are the compose project's; the harness's own Toxiproxy is off limits
+    unless ``target.allow_toxiproxy_faults`` (the inserted one of an own stack counts as a
+    service)."""
+    target = scenario.target
+    inserted = any(p.is_edge for p in scenario.proxies)
+    if ref == target.toxiproxy_service and not target.allow_toxiproxy_faults:
+        return f"{ref!r} is the harness's Toxiproxy; faults may not target it unless target.allow_toxiproxy_faults is true"
+    if ref not in services and not (inserted and ref == target.toxiproxy_service):
+        return f"no service {ref!r} in the compose file (services: {', '.join(sorted(services))})"
+    return None
 
 
 def dry_run(loaded: LoadedScenario) -> str:

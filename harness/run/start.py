@@ -22,7 +22,7 @@ from harness.environment.own_stack import load_target
 from harness.environment.watchdog import Watchdog
 from harness.faults import FaultContext
 from harness.load import LoadDriver, LoadSpec
-from harness.run.parts import Started
+from harness.run.parts import Started, TimelineFactory
 from harness.run.prepare import Prepared
 from harness.run.proxies import create_proxies, watch_proxies
 from harness.run.shared import SharedStack
@@ -48,9 +48,10 @@ TOXIPROXY_READY_TIMEOUT_S = 60
 
 
 def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, on_up: Callable[[], None],
-          shared: SharedStack | None = None) -> None:
+          shared: SharedStack | None = None, make_timeline: TimelineFactory | None = None) -> None:
     """Start everything, filling ``started`` and pushing each part's undo onto ``undo`` as it
     goes; ``on_up`` is called once the stack is up (the report warm-up starts then).
+    ``make_timeline`` makes the fault timeline (default: the scenario's faults on schedule).
 
     With ``shared`` (a sweep's cells, :mod:`harness.run.shared`), the stack it keeps is used
     as it is (or, when it keeps none, the one this run brings up is kept for the next runs):
@@ -83,7 +84,7 @@ def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, 
     if shared is not None:
         shared.note_healthy(stack, started.toxiproxy)
     started.environment["images"] = stack.containers.image_ids()
-    start_watchers(run, started, undo)
+    start_watchers(run, started, undo, make_timeline)
     progress.phase("starting the load")
     started.t0 = driver.start()
     journal.record("load.start", t=started.t0, host=started.host, users=scenario.load.users)
@@ -139,10 +140,12 @@ def spawn_load(driver: LoadDriver, ledger: Ledger) -> None:
         ledger.record("kill_pid", pid=driver.pid, start_ticks=start_ticks(driver.pid))
 
 
-def start_watchers(run: Prepared, started: Started, undo: UndoStack) -> None:
+def start_watchers(run: Prepared, started: Started, undo: UndoStack,
+                   make_timeline: TimelineFactory | None = None) -> None:
     """Start the monitor (container stats, Docker events, scraped metrics), make the fault
-    timeline (nothing is injected before the load starts) and start the watchdog, pushing each
-    one's undo: the teardown stops the watchdog, reverts the faults, then stops the monitor."""
+    timeline (nothing is injected before the load starts; ``make_timeline``, default the
+    scenario's faults on schedule) and start the watchdog, pushing each one's undo: the
+    teardown stops the watchdog, reverts the faults, then stops the monitor."""
     monitor = started.monitor = Monitor(started.stack.containers, run.journal, list(run.scenario.target.scrape))
     push_monitor(undo, monitor)
     monitor.start()
@@ -151,7 +154,10 @@ def start_watchers(run: Prepared, started: Started, undo: UndoStack) -> None:
         return FaultContext(toxiproxy=started.toxiproxy, containers=started.stack.containers, rng=rng,  # type: ignore[arg-type]
                             ledger=run.ledger)
 
-    started.timeline = Timeline(run.scenario.fault_specs, make_context, run.journal, run.seed, time.time, run.ledger)
+    if make_timeline is not None:
+        started.timeline = make_timeline(run, make_context)
+    else:
+        started.timeline = Timeline(run.scenario.fault_specs, make_context, run.journal, run.seed, time.time, run.ledger)
     push_timeline(undo, started.timeline, lambda: started.t0)
     watchdog = started.watchdog = Watchdog(started.toxiproxy.base_url if started.toxiproxy else None)
     push_watchdog(undo, watchdog)

@@ -77,6 +77,11 @@ class _Scheduled:
         return self.spec.name + (f"#{self.occurrence}" if self.occurrence else "")  # type: ignore[operator]
 
 
+Scheduled = _Scheduled
+"""One fault occurrence on a timeline (public name, for timelines built on :class:`Timeline`,
+such as ``harness gameday``'s operator timeline)."""
+
+
 class Timeline:
     """The run's faults on the clock.
 

@@ -259,12 +259,14 @@ def _format_errors(exc: ValidationError, data: Any, walker: Walker) -> list[str]
     return lines
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
+def load_scenario(path: str | Path, overrides: list[str] | None = None, schedule: bool = True) -> LoadedScenario:
     """Read, override and validate a scenario file.
 
     Args:
         path: the YAML file.
         overrides: ``key.path=value`` strings applied before validation (``--set``).
+        schedule: False for ``harness gameday``, whose faults last from inject to revert: their
+            ``at_s``/``duration_s`` are not checked against the load's duration.
 
     Returns:
         The validated scenario with its file's sha256.
@@ -284,7 +286,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
         apply_override(data, assignment)
     secrets = expand_env_refs(data, walker, source)
     try:
-        scenario = Scenario.model_validate({**data, "source_path": file.resolve()})
+        scenario = Scenario.model_validate({**data, "source_path": file.resolve()}, context={"schedule": schedule})
     except ValidationError as exc:
         raise ScenarioError(_format_errors(exc, data, walker)) from None
     return LoadedScenario(

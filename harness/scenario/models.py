@@ -17,6 +17,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -310,7 +311,9 @@ class Scenario(Model):
     ``window`` is ignored). ``abort_when``: live guards (exit 4). ``analysis``: window settings.
 
     Validation beyond field types: fault names are unique; every proxy a fault uses is declared;
-    faults end before the load does (they may overlap); expectation windows name existing
+    faults end before the load does (they may overlap; this and the ``within_s`` rule below
+    are not checked with the validation context ``{"schedule": False}``, a game day's, which
+    ignores the faults' schedule); expectation windows name existing
     windows; a judged scenario has expectations; a ``within_s`` (failover, health_check) is
     shorter than every fault it judges (else the check could never fail); a ``matrix.key``
     names one of the expectations.
@@ -333,7 +336,10 @@ class Scenario(Model):
     source_path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "Scenario":
+    def _cross_checks(self, info: ValidationInfo) -> "Scenario":
+        # context {"schedule": False} (harness gameday: faults last from inject to revert):
+        # the faults' schedule is not checked against the load's duration
+        scheduled = not (info.context and info.context.get("schedule") is False)
         named = [
             f if f.name else f.model_copy(update={"name": f"{f.kind}-{i + 1}"}) for i, f in enumerate(self.faults)
         ]
@@ -353,7 +359,7 @@ class Scenario(Model):
                     known = ", ".join(sorted(proxies)) or "none declared"
                     problems.append((f"faults.{i}.proxy", f"unknown proxy {ref!r} (proxies: {known})"))
             end = fault.end_s
-            if end > self.load.duration_s:
+            if scheduled and end > self.load.duration_s:
                 problems.append(
                     (f"faults.{i}.duration_s", f"fault ends at {end:g} s, after the load ends at {self.load.duration_s:g} s")
                 )
@@ -367,7 +373,7 @@ class Scenario(Model):
         if self.mode == "judge" and not self.expectations:
             problems.append(("expectations", "a scenario judges at least one expectation (a run that judges nothing "
                              "cannot pass); add expectations, or set mode: measure for a measurement run"))
-        problems.extend(self._unfalsifiable(named))
+        problems.extend(self._unfalsifiable(named) if scheduled else [])
         problems.extend(self._matrix_key())
         labels = {r.label for r in self.load.requests}
         for i, exp in enumerate(self.expectations):

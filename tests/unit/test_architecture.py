@@ -33,7 +33,7 @@ ROOM_LAYER = {
     "analysis": "analysis",
     "checks": "checks",
     "report": "report", "compare": "report", "export": "report",
-    "run": "run", "sweep": "run", "matrix": "run",
+    "run": "run", "sweep": "run", "matrix": "run", "gameday": "run",
     "cli": "cli", "starter": "cli", "pytest_plugin": "cli", "__main__": "cli",
 }
 """Each top-level room of ``harness/`` (package or module) and its layer. A new room must be

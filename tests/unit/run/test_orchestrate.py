@@ -27,7 +27,7 @@ def phases(tmp_path, monkeypatch):
         run = fakes.prepared(tmp_path)
         seen: dict = {}
 
-    def start(run, started, undo, progress, on_up, shared=None):
+    def start(run, started, undo, progress, on_up, shared=None, make_timeline=None):
         Phases.seen["handler"] = signal.getsignal(signal.SIGINT)
         Phases.seen["shared"] = shared
         undo.push("part.stop", lambda: run.journal.record("part.stopped"))
