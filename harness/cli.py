@@ -550,7 +550,7 @@ def compare(
     regressed or the breaking point moved earlier, 3 when a cell proves nothing, 2 for a sweep
     against a run.
     """
-    from harness.compare import OUTCOME_EXIT, CompareInputError, LimitError, compare_paths, parse_limit, sweep_inputs
+    from harness.compare import CompareInputError, LimitError, compare_paths, parse_limit, sweep_inputs
     from harness.report import ReportFileError
 
     try:
@@ -572,13 +572,20 @@ def compare(
             err.print(f"{mark}{escape(m.window)} {m.metric}: {m.before:.4g} -> {m.after:.4g}{rel}, {sig}"
                       if m.before is not None and m.after is not None else f"{escape(m.window)} {m.metric}: n/a",
                       highlight=False, soft_wrap=True)
-    colour = {"ok": "green", "regressed": "red"}.get(comparison.outcome, "yellow")
-    err.print(f"[bold {colour}]{comparison.outcome.upper()}[/]" +
-              (": " + escape("; ".join(comparison.reasons)) if comparison.reasons else ""), highlight=False,
-              soft_wrap=True)
+    _end_compare(comparison.outcome, comparison.reasons, paths)
+
+
+def _end_compare(outcome: str, reasons: list[str], paths: dict[str, Path]) -> None:
+    """The end of ``harness compare`` (of runs or of sweeps): the outcome line on stderr, the
+    files written on stdout, then ``typer.Exit`` with the outcome's code."""
+    from harness.compare import OUTCOME_EXIT
+
+    colour = {"ok": "green", "regressed": "red"}.get(outcome, "yellow")
+    err.print(f"[bold {colour}]{outcome.upper()}[/]" + (": " + escape("; ".join(reasons)) if reasons else ""),
+              highlight=False, soft_wrap=True)
     for path in paths.values():
         out.print(f"compare: {path}", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(OUTCOME_EXIT[comparison.outcome])
+    raise typer.Exit(OUTCOME_EXIT[outcome])
 
 
 def _compare_sweeps(before: Path, after: Path, out_dir: Path | None, limited: bool) -> None:
@@ -586,7 +593,7 @@ def _compare_sweeps(before: Path, after: Path, out_dir: Path | None, limited: bo
     ends in ``typer.Exit`` (0 ok, 1 regressed, 3 inconclusive). Raises LimitError for
     ``--max-regression`` (it gates a run's window metrics) and ReportFileError for a damaged
     sweep.json or an unwritable ``--out``."""
-    from harness.compare import OUTCOME_EXIT, LimitError, compare_sweep_paths
+    from harness.compare import LimitError, compare_sweep_paths
     from harness.compare.sweeps import describe_move, values_text
 
     if limited:
@@ -603,13 +610,7 @@ def _compare_sweeps(before: Path, after: Path, out_dir: Path | None, limited: bo
     if bp is not None:
         err.print(f"breaking point of {escape(bp.expectation)}: {bp.moved} ({escape(bp.note)})", highlight=False,
                   soft_wrap=True)
-    colour = {"ok": "green", "regressed": "red"}.get(comparison.outcome, "yellow")
-    err.print(f"[bold {colour}]{comparison.outcome.upper()}[/]" +
-              (": " + escape("; ".join(comparison.reasons)) if comparison.reasons else ""), highlight=False,
-              soft_wrap=True)
-    for path in paths.values():
-        out.print(f"compare: {path}", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(OUTCOME_EXIT[comparison.outcome])
+    _end_compare(comparison.outcome, comparison.reasons, paths)
 
 
 @app.command()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.compare.sweeps import CellMove, ExpectationMove, SweepComparison, values_text
-from harness.report.files import write_files
+from harness.report.files import write_formats
 from harness.report.html import ENV
 from harness.report.markdown import code_span, md_escape
 from harness.report.sweep.cells import MARK, fmt_observed, fmt_value
@@ -95,5 +95,4 @@ def write_sweep_comparison(c: SweepComparison, out_dir: Path) -> dict[str, Path]
     """
     texts = {"json": c.model_dump_json(indent=2) + "\n", "md": render_sweep_compare_md(c),
              "html": render_sweep_compare_html(c)}
-    written = write_files(out_dir, {f"compare.{fmt}": text for fmt, text in texts.items()})
-    return {fmt: written[f"compare.{fmt}"] for fmt in texts}
+    return write_formats(out_dir, "compare", texts)

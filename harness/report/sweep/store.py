@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.report.files import ReportFileError, one_line, read_json_text, validate_json, write_files
+from harness.report.files import ReportFileError, one_line, read_json_text, validate_json, write_files, write_formats
 from harness.report.sweep.model import SWEEP_SCHEMA_VERSION, Sweep
 from harness.report.sweep.render import render_sweep_html, render_sweep_md
 
@@ -36,8 +36,7 @@ def write_sweep(sweep: Sweep, out_dir: Path) -> dict[str, Path]:
     """
     texts = {"json": sweep.model_dump_json(indent=2) + "\n", "md": render_sweep_md(sweep),
              "html": render_sweep_html(sweep)}
-    written = write_files(out_dir, {f"sweep.{fmt}": text for fmt, text in texts.items()})
-    return {fmt: written[f"sweep.{fmt}"] for fmt in texts}
+    return write_formats(out_dir, "sweep", texts)
 
 
 def load_sweep(path: Path) -> Sweep:
