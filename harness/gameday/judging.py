@@ -3,8 +3,10 @@ the windows they made.
 
 A scenario's expectations on ``fault:NAME`` / ``recovery:NAME`` of a declared fault that was
 never injected are left out (the operator chose not to play it: its windows do not exist),
-and listed as not judged (``gameday.end``'s ``unjudged``, echoed at the end). When that would
-leave nothing to judge, every expectation stays (and the run is inconclusive, not passed).
+and listed as not judged (``gameday.end``'s ``unjudged``, echoed at the end). When no fault was
+injected at all, or when leaving them out would leave nothing to judge, every expectation stays
+(and the run is inconclusive, not passed): a game day in which nothing acted cannot pass on its
+baseline alone.
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ def judged_scenario(loaded: LoadedScenario, injected: list[FaultSpec]) -> Loaded
 
 
 def _skipped(scenario: Scenario, injected: list[FaultSpec]) -> list:
-    """The expectations on windows of declared faults never injected ([] when that is all)."""
+    """The expectations on windows of declared faults never injected ([] when nothing was
+    injected, or when that is all of them)."""
+    if not injected:
+        return []
     names = {spec.name for spec in injected}
     declared = {f.name for f in scenario.faults}
     skipped = []

@@ -63,3 +63,11 @@ def test_with_nothing_left_to_judge_every_expectation_stays():
     loaded = type(loaded)(only_faults, loaded.path, loaded.sha256, [])
     assert unjudged(loaded.scenario, []) == []
     assert len(judged_scenario(loaded, []).scenario.expectations) == 2
+
+
+def test_a_game_day_that_injected_nothing_judges_every_expectation():
+    """Nothing acted: the fault windows' expectations stay, so the report is inconclusive rather
+    than passed on the steady baseline alone."""
+    loaded = load_scenario(QUICKSTART)
+    assert unjudged(loaded.scenario, []) == []
+    assert len(judged_scenario(loaded, []).scenario.expectations) == len(loaded.scenario.expectations) == 5
