@@ -33,11 +33,12 @@ ROWS = {  # every row, in table order: (benchmark, op, goal, unit)
     "analysis_5m_s": ("analysis", "<=", 10.0, "s"),
     "analysis_5m_peak_rss_mib": ("analysis", "<=", 1536.0, "MiB"),
     "workers_scaling_ratio": ("workers", ">=", 1.6, "ratio"),
+    "remote_worker_throughput_ratio": ("remote", ">=", 0.9, "ratio"),
     "record_stream_rps": ("stream", ">=", 20_000, "records/s"),
     "hostile_validate_worst_s": ("hostile", "<=", 5.0, "s"),
     "hostile_validate_peak_rss_mib": ("hostile", "<=", 500.0, "MiB"),
 }
-ORDER = ("hostile", "analysis", "stream", "workers", "latency", "onset", "driver", "run", "sweep")
+ORDER = ("hostile", "analysis", "stream", "workers", "remote", "latency", "onset", "driver", "run", "sweep")
 """Run order: the hostile-input and analysis benchmarks first (no Docker, CPU-bound: least
 disturbed by our own stacks)."""
 
@@ -64,6 +65,11 @@ def _run_one(name: str, work: Path, stacks: ExitStack, shared: dict) -> list[Row
         log("bringing up the static target for the workers benchmark")
         with common.stack(common.STATIC_COMPOSE, work) as static:
             return workers_scaling.run(work, static)
+    if name == "remote":
+        from bench import remote_workers
+        log("bringing up the static target for the remote workers benchmark")
+        with common.stack(common.STATIC_COMPOSE, work):
+            return remote_workers.run(work)
     if name == "latency":
         from bench import latency_accuracy
         return latency_accuracy.run(work, toxi())

@@ -785,6 +785,41 @@ def cleanup(
 
 
 @app.command()
+def worker(
+    master: Annotated[str, typer.Option("--master", help="The run's Locust master, HOST:PORT: an address of the "
+                                        "machine running harness run and the port of its load.master_bind.")],
+    host: Annotated[Optional[str], typer.Option("--host", help="The target's URL as reached from this host "
+                                                "(default: the run's load.host, which may be loopback there).")] = None,
+    timeout_s: Annotated[float, typer.Option("--timeout-s", min=1, help="How long to wait for the master "
+                                             "to answer, seconds.")] = 300.0,
+) -> None:
+    """Add this host's CPU to a run's load: join its Locust master as a remote worker.
+
+    The scenario asks for remote workers with [bold]load.workers: {local: N, remote: M}[/] and
+    [bold]load.master_bind: 0.0.0.0:5557[/]; [bold]harness run[/] then waits for M workers
+    (load.workers.join_timeout_s) before the load starts. This command needs no scenario file:
+    it fetches the run's load spec (request mix or locustfile source) from the master, measures
+    its clock against the master's (its records are moved into the master's clock; the offsets
+    are in the report), runs the users the master gives it and streams every record back.
+
+    It serves one run and exits 0 when the master says quit; exit 2 when no master answered
+    within --timeout-s or the address is malformed. docs/scale-out.md has the details.
+    """
+    import os
+    import re
+    import sys
+
+    if not re.fullmatch(r"[^\s:]+:\d{1,5}", master):
+        _print_error(f"--master {master!r}: expected HOST:PORT, e.g. 10.0.0.5:5557")
+        raise typer.Exit(ExitCode.USAGE)
+    if host is not None and not re.match(r"^https?://[^/\s]+", host):
+        _print_error(f"--host {host!r}: expected a URL such as http://10.0.0.7:8080")
+        raise typer.Exit(ExitCode.USAGE)
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "harness.load.worker", "--join", master, host or "-", str(timeout_s)])
+
+
+@app.command()
 def doctor() -> None:
     """Check the prerequisites (engine, compose v2, images, Toxiproxy, free disk): ok or the fix."""
     from harness.environment.doctor import run_checks

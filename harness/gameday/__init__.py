@@ -46,8 +46,8 @@ def check_playable(loaded: LoadedScenario) -> None:
         ScenarioError: ``load.workers`` > 0 or ``load.master_bind`` set (exit 2).
     """
     load = loaded.scenario.load
-    if load.workers or load.master_bind:
-        field = "load.workers" if load.workers else "load.master_bind"
+    if load.workers.total or load.master_bind:
+        field = "load.workers" if load.workers.total else "load.master_bind"
         raise ScenarioError([loaded.problem(field, "harness gameday runs the load in one process (load.workers 0, "
                                                    "no load.master_bind): set them with --set")])
 

@@ -10,7 +10,9 @@ its offset to the master (:mod:`harness.load.worker_distributed`):
 - ``offset = ((t2 - t1) + (t3 - t4)) / 2`` (master clock = worker clock + offset) and
   ``round trip = (t4 - t1) - (t3 - t2)``; the true offset lies within ``round trip / 2`` of the
   estimate whatever the asymmetry of the two legs;
-- of CLOCK_PROBES round trips, the one with the shortest round trip is kept.
+- of CLOCK_PROBES round trips, the one with the shortest round trip is kept;
+- during the run the worker measures again every CLOCK_REPROBE_EVERY_S and moves its later
+  records with the new offset; ``clock_drift_ms`` (last offset minus the hello's) is reported.
 
 The master refuses a worker whose best round trip exceeds CLOCK_MAX_RTT_MS: its offset could
 be wrong by more than half of that.
@@ -26,6 +28,8 @@ from harness.load.records import RECORD_PREFIX
 
 CLOCK_PROBES = 5
 """Round trips a worker measures at hello; the shortest one counts."""
+CLOCK_REPROBE_EVERY_S = 5.0
+"""During the run, how often a worker measures its offset again (one round of CLOCK_PROBES)."""
 CLOCK_PROBE_TIMEOUT_S = 5.0
 """How long a worker waits for the master's answer to one probe."""
 CLOCK_MAX_RTT_MS = 1000.0

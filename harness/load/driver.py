@@ -33,7 +33,7 @@ READER_DRAIN_S = 5.0
 
 STOP_SUMMARY_KEYS = ("locust_requests", "locust_failures", "locust_p50_ms", "locust_p95_ms", "locust_p99_ms",
                      "records", "unsent", "killed_in_flight", "killed_after_stop", "stop_requested_t", "cpu_s", "workers",
-                     "missing_workers")
+                     "missing_workers", "lost_workers")
 """Fields of the child's ``stopped`` event that :meth:`LoadDriver.stop_summary` passes on."""
 
 
@@ -45,8 +45,9 @@ class LoadSpec:
     ``rate_rps`` (open model, see :mod:`harness.load.open_model`) replaces think time with a
     fixed arrival rate, ``users`` then bounds the requests in flight; ``client`` is
     ``requests`` (HttpUser) or ``fast`` (FastHttpUser); ``workers`` > 0 or ``master_bind``
-    runs a Locust master with that many local worker processes (remote ones may join at
-    ``master_bind``, ``host:port``)."""
+    runs a Locust master with that many local worker processes; ``remote_workers`` more join
+    from other hosts at ``master_bind`` (``host:port``), waited for up to ``join_timeout_s``
+    seconds (:mod:`harness.load.worker_distributed`)."""
 
     host: str
     users: int
@@ -61,6 +62,8 @@ class LoadSpec:
     client: str = "requests"
     workers: int = 0
     master_bind: str | None = None
+    remote_workers: int = 0
+    join_timeout_s: float = 120.0
 
     @property
     def model(self) -> str:
@@ -157,13 +160,20 @@ class LoadDriver:
             self._proc.stdin.close()
         except (BrokenPipeError, OSError):  # the child is gone already: its error comes from the stream
             pass
-        started = self._started.wait(STARTUP_TIMEOUT_S)
+        started = self._started.wait(self.startup_timeout_s)
         if self._private_spec is not None:
             self._private_spec.unlink(missing_ok=True)  # the child has read it by now
         if not started or self.started_at is None:
             self.stop()
-            raise EnvironmentFailure(self.error or f"load child did not start within {STARTUP_TIMEOUT_S} s (see locust.log)")
+            raise EnvironmentFailure(self.error or f"load child did not start within {self.startup_timeout_s:.0f} s "
+                                     "(see locust.log)")
         return self.started_at
+
+    @property
+    def startup_timeout_s(self) -> float:
+        """How long :meth:`start` waits for the load to start, seconds: STARTUP_TIMEOUT_S, plus
+        the remote workers' ``join_timeout_s`` when the spec waits for some."""
+        return STARTUP_TIMEOUT_S + (self.spec.join_timeout_s if self.spec.remote_workers else 0.0)
 
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -257,7 +267,8 @@ class LoadDriver:
         is ``stats.requests``, journalled beside as ``recorded``."""
         stopped = self.stopped or {}
         summary: dict = {"model": self.spec.model, "rate_rps": self.spec.rate_rps, "client": self.spec.client,
-                         "workers_requested": self.spec.workers, "stop_timeout_s": self.spec.stop_timeout_s,
+                         "workers_requested": self.spec.workers,
+                         "remote_workers_requested": self.spec.remote_workers, "stop_timeout_s": self.spec.stop_timeout_s,
                          "garbage_lines": self.garbage_lines}
         summary.update({key: stopped.get(key) for key in STOP_SUMMARY_KEYS})
         return summary

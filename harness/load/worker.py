@@ -11,6 +11,10 @@ to the role (each built on :mod:`harness.load.child`):
   their records.
 - ``python -m harness.load.worker --worker HOST:PORT SPEC.json``: a Locust worker that joins the
   master at ``HOST:PORT``, on this machine or on another one (same spec, same locustfile).
+- ``python -m harness.load.worker --join HOST:PORT TARGET_URL|- TIMEOUT_S``: a remote worker
+  (``harness worker``) with no spec of its own: it fetches the spec and the locustfile from the
+  master (:mod:`harness.load.remote`), then runs as ``--worker`` does; ``TARGET_URL`` replaces
+  the spec's target (``-``: keep it). Exit 2 when no master answered within ``TIMEOUT_S``.
 
 Protocol on stdout (the parent reads it with :class:`harness.load.stream.StreamReader`), one
 line each, written in batches every :data:`harness.load.child.FLUSH_INTERVAL_S`:
@@ -61,15 +65,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from locust.log import setup_logging
 
 from harness.load.child import Output, open_model
+from harness.load.remote import NoSpec, adopt_spec, fetch_spec
 from harness.load.worker_distributed import run_master, run_worker
 from harness.load.worker_local import run_local
 
-USAGE = "usage: python -m harness.load.worker [--worker HOST:PORT] SPEC.json"
+USAGE = ("usage: python -m harness.load.worker [--worker HOST:PORT] SPEC.json\n"
+         "       python -m harness.load.worker --join HOST:PORT TARGET_URL|- TIMEOUT_S")
 
 
 def distributed(spec: dict) -> bool:
@@ -94,6 +101,24 @@ def parse_args(argv: list[str]) -> tuple[str | None, str] | None:
     return worker_of, argv[0]
 
 
+def join(master: str, target_host: str | None, timeout_s: float) -> int:
+    """A remote worker: fetch the spec from ``master`` (``HOST:PORT``), then run as a worker of
+    that run until the master says quit; return the exit code (0 done, 2 no usable spec;
+    messages on stderr)."""
+    host, _, port = master.rpartition(":")
+    try:
+        answer = fetch_spec(host, int(port), timeout_s)
+        with tempfile.TemporaryDirectory(prefix="harness-worker-") as tmp:
+            spec = adopt_spec(answer, Path(tmp), target_host)
+            what = f"locustfile {Path(spec['locustfile']).name}" if spec.get("locustfile") else "request mix"
+            print(f"harness worker: joined {master}: target {spec['host']}, {what}, {spec['duration_s']:g} s",
+                  file=sys.stderr, flush=True)
+            return run_worker(spec, host, int(port))
+    except NoSpec as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 def run_child(spec: dict, spec_path: str, out: Output) -> int:
     """The child the driver starts, once it said ``go``: the local load or the master; returns
     the exit code. Any error is reported to the parent as one ``error`` event (exit code 2)."""
@@ -111,6 +136,9 @@ def run_child(spec: dict, spec_path: str, out: Output) -> int:
 def main(argv: list[str]) -> int:
     """Entry point (see the module docstring for the arguments); returns the exit code: 2 for
     bad arguments or a failed load, 3 when stdin ends before ``go``."""
+    if len(argv) == 4 and argv[0] == "--join":
+        setup_logging("INFO")  # to stderr
+        return join(argv[1], None if argv[2] == "-" else argv[2], float(argv[3]))
     args = parse_args(argv)
     if args is None:
         print(USAGE, file=sys.stderr)

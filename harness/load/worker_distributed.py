@@ -52,6 +52,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -61,19 +62,25 @@ from dataclasses import dataclass
 import gevent
 import gevent.event
 from locust.env import Environment
+from locust.runners import STATE_MISSING
 
 from harness.load.child import (FLUSH_INTERVAL_S, Output, environment, locust_totals, open_model, report_in_flight,
                                 spawn_rate)
-from harness.load.clock import (CLOCK_PROBE_TIMEOUT_S, CLOCK_PROBES, ClockSample, best_sample, clock_refusal,
-                                clock_report, shift_lines)
+from harness.load.clock import (CLOCK_MAX_RTT_MS, CLOCK_PROBE_TIMEOUT_S, CLOCK_PROBES, CLOCK_REPROBE_EVERY_S,
+                                ClockSample, best_sample, clock_refusal, clock_report, shift_lines)
 from harness.load.hook import RecordHook
 from harness.load.inflight import IN_FLIGHT_EVERY_S, InFlight, merge_snapshots
 from harness.load.open_model import interleave_offset_s, worker_rate_rps
+from harness.load.remote import serve_spec
 from harness.load.timeouts import WORKER_EXIT_TIMEOUT_S, stop_handshake_timeout_s
 from harness.load.worker_users import Arrivals
 
 WORKERS_READY_TIMEOUT_S = 45.0
 """How long the master waits for its local workers to connect (each imports locust)."""
+LOST_CHECK_EVERY_S = 0.5
+"""How often the master looks for workers Locust stopped hearing. Locust marks a worker
+``missing`` after HEARTBEAT_LIVENESS (3) heartbeat intervals of 1 s without one, so a killed
+worker is noted 3-4.5 s after its last heartbeat."""
 LOCAL_WORKER_ENV = "HARNESS_LOAD_LOCAL_WORKER"
 """Set by the master on the workers it starts: they die with it (``PR_SET_PDEATHSIG``) instead
 of loading the target until Locust's 60 s heartbeat timeout."""
@@ -102,6 +109,13 @@ class WorkerCounts:
     clock_offset_ms: float | None = None
     rtt_ms: float | None = None
     in_flight: dict | None = None
+    hostname: str | None = None
+    remote: bool = False
+    """Joined on its own (``harness worker``), not started by this master."""
+    clock_drift_ms: float | None = None
+    """The last re-measured offset minus the offset at hello (ms), from the worker's ``harness_stopped``."""
+    lost_t: float | None = None
+    """When the master found it had stopped answering mid-run (epoch s), or None."""
     ready: bool = False
     """Said hello with a bounded clock offset: connected, and its handlers are registered."""
     stopped: bool = False
@@ -110,7 +124,8 @@ class WorkerCounts:
         """The worker's entry in the ``stopped`` event's ``workers`` list."""
         return {"index": self.index, "records": self.records, "locust_requests": self.locust_requests,
                 "unsent": self.unsent, "killed_in_flight": self.killed_in_flight, "cpu_s": self.cpu_s,
-                "clock_offset_ms": self.clock_offset_ms, "rtt_ms": self.rtt_ms}
+                "clock_offset_ms": self.clock_offset_ms, "rtt_ms": self.rtt_ms, "clock_drift_ms": self.clock_drift_ms,
+                "hostname": self.hostname, "remote": self.remote, "lost_t": self.lost_t}
 
 
 def _bind(spec: dict) -> tuple[str, int]:
@@ -208,6 +223,7 @@ class MasterSide:
         c = self.counts(msg.node_id)
         report = msg.data or {}
         c.clock_offset_ms, c.rtt_ms = report.get("clock_offset_ms"), report.get("rtt_ms")
+        c.hostname, c.remote = report.get("hostname"), not report.get("local", False)
         refusal = clock_refusal(c.index, report)
         if refusal:
             self.refusals.append(refusal)
@@ -230,10 +246,34 @@ class MasterSide:
         c = self.counts(msg.node_id)
         c.unsent, c.cpu_s, c.stopped = msg.data["unsent"], msg.data.get("cpu_s"), True
         c.killed_in_flight = msg.data.get("killed_in_flight", 0)
+        c.clock_drift_ms = msg.data.get("clock_drift_ms")
 
     def on_report(self, client_id: str, data: dict, **_kw) -> None:
         """Locust's ``worker_report`` event: add the report's requests to the worker's total."""
         self.counts(client_id).locust_requests += data["stats_total"]["num_requests"]
+
+    def ready_counts(self) -> tuple[int, int]:
+        """``(local, remote)``: how many ready workers this master started, and how many joined
+        on their own."""
+        ready = [w for w in self.workers.values() if w.ready]
+        return sum(not w.remote for w in ready), sum(w.remote for w in ready)
+
+    def note_lost(self, out: Output, now_s: float) -> None:
+        """Mark every ready worker that Locust no longer hears (``missing`` state, or removed
+        after its heartbeats stopped) as lost, once, with a ``worker_lost`` event each."""
+        for client_id, w in self.workers.items():
+            if not w.ready or w.stopped or w.lost_t is not None:
+                continue
+            node = self.runner.clients.get(client_id)
+            if node is None or node.state == STATE_MISSING:
+                w.lost_t = now_s
+                out.event(event="worker_lost", t=now_s, index=w.index, hostname=w.hostname, remote=w.remote,
+                          records=w.records)
+
+    def lost(self) -> list[dict]:
+        """``[{"index", "hostname", "remote", "t", "records"}]`` of the workers lost mid-run."""
+        return [{"index": w.index, "hostname": w.hostname, "remote": w.remote, "t": w.lost_t, "records": w.records}
+                for w in sorted(self.workers.values(), key=lambda w: w.index) if w.lost_t is not None]
 
     def missing(self, client_ids: list[str]) -> list[int]:
         """Worker indexes, sorted, of those among ``client_ids`` that have not stopped."""
@@ -245,7 +285,8 @@ class MasterSide:
         workers = self.workers.values()
         return {"records": sum(c.records for c in workers), "unsent": sum(c.unsent for c in workers),
                 "killed_in_flight": sum(c.killed_in_flight for c in workers),
-                "workers": [c.as_event() for c in sorted(workers, key=lambda c: c.index)]}
+                "workers": [c.as_event() for c in sorted(workers, key=lambda c: c.index)],
+                "lost_workers": self.lost()}
 
 
 def run_master(spec: dict, spec_path: str, out: Output) -> int:
@@ -264,6 +305,7 @@ def run_master(spec: dict, spec_path: str, out: Output) -> int:
     out.event(event="master", host=host, port=port)
     master = MasterSide(spec, runner, out)
     master.listen(env)
+    serve_spec(runner, spec)
     gevent.spawn(out.run)
     procs = start_local_workers(int(spec.get("workers") or 0), f"{_local_connect_host(host)}:{port}", spec_path)
     try:
@@ -285,24 +327,45 @@ def start_local_workers(count: int, master_address: str, spec_path: str) -> list
 
 
 def wait_for_workers(master: MasterSide, procs: list[subprocess.Popen]) -> None:
-    """Wait until as many workers as were started locally (at least one) are ready.
+    """Wait until every worker started locally (at least one when nothing else is expected) and
+    ``remote_workers`` more from other hosts are ready: the local ones within
+    WORKERS_READY_TIMEOUT_S, the remote ones within the spec's ``join_timeout_s``.
 
     Raises:
         Refused: a worker's clock offset cannot be bounded.
-        RuntimeError: a local worker exited, or WORKERS_READY_TIMEOUT_S went by.
+        RuntimeError: a local worker exited, or a timeout went by (the message says how many
+            of each kind joined and how a remote worker joins).
     """
-    expected = max(len(procs), 1)
-    deadline = time.monotonic() + WORKERS_READY_TIMEOUT_S
-    while len(master.ready_ids()) < expected:
+    local, remote = len(procs), int(master.spec.get("remote_workers") or 0)
+    remote_timeout_s = float(master.spec.get("join_timeout_s") or WORKERS_READY_TIMEOUT_S)
+    if not local and not remote:  # master_bind alone: whichever worker joins first
+        remote, remote_timeout_s = 1, WORKERS_READY_TIMEOUT_S
+    start = time.monotonic()
+    while True:
+        ready_local, ready_remote = master.ready_counts()
+        if ready_local >= local and ready_remote >= remote:
+            return
         if master.refusals:
             raise Refused(master.refusals[0])
         dead = [p.returncode for p in procs if p.poll() is not None]
         if dead:
             raise RuntimeError(f"a local worker exited with {dead[0]} before joining (see locust.log)")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{len(master.ready_ids())} of {expected} workers joined "
-                               f"within {WORKERS_READY_TIMEOUT_S:.0f} s")
+        waited_s = time.monotonic() - start
+        if ready_local < local and waited_s > WORKERS_READY_TIMEOUT_S:
+            raise RuntimeError(f"{ready_local} of {local} local workers joined within {WORKERS_READY_TIMEOUT_S:.0f} s")
+        if waited_s > remote_timeout_s:
+            raise RuntimeError(f"{ready_remote} of {remote} remote workers joined within {remote_timeout_s:.0f} s "
+                               "(load.workers.join_timeout_s); start each on its host with: harness worker "
+                               f"--master <an address of this host>:{master.runner.server.port}")
         gevent.sleep(0.05)
+
+
+def watch_lost(master: MasterSide) -> None:
+    """Forever (a greenlet): every LOST_CHECK_EVERY_S, note the workers Locust stopped hearing
+    (:meth:`MasterSide.note_lost`)."""
+    while True:
+        gevent.sleep(LOST_CHECK_EVERY_S)
+        master.note_lost(master.out, time.time())
 
 
 def drive(master: MasterSide, env: Environment) -> None:
@@ -319,8 +382,11 @@ def drive(master: MasterSide, env: Environment) -> None:
     gevent.spawn(runner.start, spec["users"], spawn_rate(spec))
     out.event(event="started", t=master.t0, workers=runner.worker_count)
     reporter = gevent.spawn(report_merged_in_flight, out, master.workers)
+    watcher = gevent.spawn(watch_lost, master)
     sleep_until_or_refused(master.t0 + spec["duration_s"], master.refusals)
     stop_requested_t = time.time()
+    watcher.kill()
+    master.note_lost(out, stop_requested_t)
     asked = stop_workers(master)
     reporter.kill()
     missing = master.missing(asked)
@@ -332,7 +398,7 @@ def drive(master: MasterSide, env: Environment) -> None:
 def stop_workers(master: MasterSide) -> list[str]:
     """Ask every ready worker to stop (``harness_stop``) and wait for their ``harness_stopped``,
     at most :func:`harness.load.timeouts.stop_handshake_timeout_s`; return the ids asked."""
-    asked = master.ready_ids()
+    asked = [c for c in master.ready_ids() if master.workers[c].lost_t is None]
     for client_id in asked:
         master.runner.send_message("harness_stop", None, client_id=client_id)
     deadline = time.monotonic() + stop_handshake_timeout_s(master.spec["request_timeout_s"])
@@ -362,6 +428,10 @@ class ClockProbe:
     def __init__(self, send: Callable[[dict], None]) -> None:
         self.send = send
         self.samples: list[ClockSample] = []
+        self.first: ClockSample | None = None
+        """The best sample of the first answered round (the hello's)."""
+        self.latest: ClockSample | None = None
+        """The best sample of the latest answered round."""
         self._pending: gevent.event.AsyncResult | None = None
         self._t1: float | None = None
 
@@ -374,24 +444,38 @@ class ClockProbe:
             self._pending.set(ClockSample(data["t1"], data["t2"], data["t3"], t4))
 
     def measure(self) -> dict:
-        """Probe the master (blocks the calling greenlet: at most CLOCK_PROBES x
-        CLOCK_PROBE_TIMEOUT_S); return the :func:`harness.load.clock.clock_report` of the best
-        round trip (None fields when no probe was answered)."""
+        """One round of probes (blocks the calling greenlet: at most CLOCK_PROBES x
+        CLOCK_PROBE_TIMEOUT_S); return the :func:`harness.load.clock.clock_report` of the
+        round's best round trip (None fields when no probe was answered). The first answered
+        round is the hello's; later rounds re-measure during the run."""
+        round_samples: list[ClockSample] = []
         for _ in range(CLOCK_PROBES):
             self._pending, self._t1 = gevent.event.AsyncResult(), time.time()
             self.send({"t1": self._t1})
             try:
-                self.samples.append(self._pending.get(timeout=CLOCK_PROBE_TIMEOUT_S))
+                round_samples.append(self._pending.get(timeout=CLOCK_PROBE_TIMEOUT_S))
             except gevent.Timeout:
                 break
         self._pending = None
-        return clock_report(best_sample(self.samples), len(self.samples))
+        self.samples.extend(round_samples)
+        best = best_sample(round_samples)
+        if best is not None:
+            self.first = self.first or best
+            self.latest = best
+        return clock_report(best, len(round_samples))
 
     @property
     def offset_s(self) -> float | None:
-        """Master clock minus this worker's clock, seconds (best round trip); None if unmeasured."""
-        best = best_sample(self.samples)
-        return best.offset_s if best else None
+        """Master clock minus this worker's clock, seconds (the latest round's best round
+        trip); None if unmeasured."""
+        return self.latest.offset_s if self.latest else None
+
+    @property
+    def drift_ms(self) -> float | None:
+        """How far the offset moved since the hello's round (ms); None before two rounds."""
+        if self.first is None or self.latest is None or self.latest is self.first:
+            return None
+        return round((self.latest.offset_s - self.first.offset_s) * 1000, 3)
 
 
 class WorkerSide:
@@ -485,7 +569,20 @@ class WorkerSide:
             # joins a running load), then every later one, move into the master's clock
             self.batch[:] = shift_lines(self.batch, self.clock.offset_s)
             self.hook.offset_s = self.offset_s = self.clock.offset_s
+        report.update(hostname=socket.gethostname(), local=bool(os.environ.get(LOCAL_WORKER_ENV)))
         self.runner.send_message("harness_hello", report)
+        if self.offset_s is not None:
+            gevent.spawn(self.reprobe)
+
+    def reprobe(self) -> None:
+        """Forever (a greenlet): every CLOCK_REPROBE_EVERY_S, measure the offset again and move
+        the records from then on with it when its round trip is bounded (a clock that drifts or
+        steps during the run; :attr:`ClockProbe.drift_ms` says by how much)."""
+        while True:
+            gevent.sleep(CLOCK_REPROBE_EVERY_S)
+            report = self.clock.measure()
+            if report["rtt_ms"] is not None and report["rtt_ms"] <= CLOCK_MAX_RTT_MS:
+                self.hook.offset_s = self.offset_s = self.clock.offset_s
 
     def on_t0(self, environment, msg, **_kw) -> None:
         """``harness_t0``: the load starts; the open model's arrivals count from the master's
@@ -504,6 +601,7 @@ class WorkerSide:
         self.runner._send_stats()  # flushes the records (report_to_master listener), then the stats
         self.runner.send_message("harness_stopped", {"records": self.sent, "unsent": unsent,
                                                      "killed_in_flight": self.in_flight.killed,
+                                                     "clock_drift_ms": self.clock.drift_ms if self.clock else None,
                                                      "cpu_s": round(time.process_time() - self.cpu0, 3)})
 
 

@@ -93,7 +93,9 @@ def record_loss(stop: dict | None, parsed: int) -> str | None:
     (``recorded``: records the orchestrator received; ``records``: records the load child
     wrote; ``locust_requests``: requests Locust counted; ``garbage_lines``: stream lines that
     were neither records nor events; ``killed_in_flight``: requests still in flight when the
-    stop timeout ended their users) and ``parsed``, the records read back from requests.tsv.
+    stop timeout ended their users; ``lost_workers``: workers the master stopped hearing
+    mid-run; ``missing_workers``: workers that never answered the stop) and ``parsed``, the
+    records read back from requests.tsv.
     Every request sent must be recorded, or the run says it is not: a lost record may be the
     slowest request of a window."""
     if not stop:
@@ -104,6 +106,12 @@ def record_loss(stop: dict | None, parsed: int) -> str | None:
     if stop.get("killed_in_flight"):
         problems.append(f"{stop['killed_in_flight']} requests were still in flight when the load's stop timeout "
                         "killed them (never recorded)")
+    for lost in stop.get("lost_workers") or []:
+        problems.append(f"worker {lost.get('index')} ({'remote' if lost.get('remote') else 'local'}, "
+                        f"{lost.get('hostname') or 'unknown host'}) stopped answering mid-run after "
+                        f"{lost.get('records')} records: the requests it sent after its last batch are not recorded")
+    if stop.get("missing_workers"):
+        problems.append(f"workers {stop['missing_workers']} never answered the stop: their last records are missing")
     for key, what in (("records", "the load child wrote"), ("locust_requests", "Locust counted")):
         if stop.get(key) is not None and recorded is not None and int(stop[key]) != int(recorded):
             problems.append(f"{what} {stop[key]} requests but {recorded} records arrived")
@@ -273,7 +281,7 @@ def _assemble(events: list[Event], marks: _Marks, scenario: Scenario, found: Ana
         recorded=found.recorded,
         duration_s=round(load_bounds(events)[1] - marks.t0, 3) if load_start else None,
         host=load_start.fields.get("host") if load_start else None,
-        **LoadSummary.stop_fields(stop.fields if stop else {}),
+        **LoadSummary.stop_fields(stop.fields if stop else {}, marks.t0 if load_start else None),
     )
     return Report(
         run_id=start.fields["run_id"],

@@ -112,6 +112,33 @@ class ScenarioInfo(BaseModel):
     matrix: MatrixInfo | None = None
 
 
+class LoadWorker(BaseModel):
+    """One Locust worker of a distributed load: ``index`` (Locust's), ``hostname``, ``remote``
+    (joined with ``harness worker``, not started by the master), ``records`` it sent, its clock
+    against the master's (``clock_offset_ms``: master minus worker, added to its timestamps;
+    ``rtt_ms``: the best probe's round trip, twice the offset's uncertainty; ``clock_drift_ms``:
+    how far the offset moved during the run, :mod:`harness.load.clock`) and ``lost_at_s``
+    (seconds from the load's start) when the master stopped hearing it mid-run (its requests
+    after its last batch are not recorded), else None."""
+
+    index: int
+    hostname: str | None = None
+    remote: bool = False
+    records: int = 0
+    clock_offset_ms: float | None = None
+    rtt_ms: float | None = None
+    clock_drift_ms: float | None = None
+    lost_at_s: float | None = None
+
+    @classmethod
+    def from_event(cls, worker: dict, t0: float | None) -> "LoadWorker":
+        """From one entry of the load child's ``stopped.workers``; ``t0``: the load's start (epoch s)."""
+        lost_t = worker.get("lost_t")
+        return cls(**{k: worker.get(k) for k in ("index", "hostname", "clock_offset_ms", "rtt_ms", "clock_drift_ms")},
+                   remote=bool(worker.get("remote")), records=int(worker.get("records") or 0),
+                   lost_at_s=round(lost_t - t0, 3) if lost_t is not None and t0 is not None else None)
+
+
 class LoadSummary(BaseModel):
     """Request counts: ``recorded`` by us, ``locust_requests`` by Locust's own stats (equal
     unless records were lost), and the load's duration in seconds.
@@ -124,7 +151,8 @@ class LoadSummary(BaseModel):
     them beside ``totals`` (ours: exact nearest-rank percentiles of every record, see
     :mod:`harness.analysis.percentile`) to see both views. ``unsent``: open-model
     arrivals still queued when the load ended (never sent). ``worker_records``: records each
-    Locust worker sent, by worker index (empty when one process ran the load). ``records``:
+    Locust worker sent, by worker index (empty when one process ran the load); ``workers``: each
+    worker's host, clock offset and loss (:class:`LoadWorker`). ``records``:
     records the load child wrote, and ``garbage_lines``: lines of its stream that were neither
     records nor events; when ``recorded``, ``records`` and ``locust_requests`` differ, or a line
     was garbled, the run's status is ``error``.
@@ -143,16 +171,19 @@ class LoadSummary(BaseModel):
     locust_p99_ms: float | None = None
     unsent: int | None = None
     worker_records: dict[str, int] = Field(default_factory=dict)
+    workers: list[LoadWorker] = Field(default_factory=list)
     records: int | None = None
     garbage_lines: int | None = None
 
     @staticmethod
-    def stop_fields(stop: dict) -> dict:
-        """The fields this summary takes from the journal's ``load.stop`` record."""
+    def stop_fields(stop: dict, t0: float | None = None) -> dict:
+        """The fields this summary takes from the journal's ``load.stop`` record; ``t0``: the
+        load's start (epoch s), for the workers' ``lost_at_s``."""
         keys = ("locust_requests", "locust_failures", "model", "rate_rps", "client", "locust_p50_ms",
                 "locust_p95_ms", "locust_p99_ms", "unsent", "records", "garbage_lines")
         fields = {key: stop.get(key) for key in keys}
         fields["worker_records"] = {str(w["index"]): int(w["records"]) for w in stop.get("workers") or []}
+        fields["workers"] = [LoadWorker.from_event(w, t0) for w in stop.get("workers") or []]
         return fields
 
 

@@ -244,6 +244,9 @@ def _problems(report: Report) -> list[str]:
     if load and load.locust_requests is not None and load.locust_requests != load.recorded:
         found.append(f"Locust counted {load.locust_requests} requests, we recorded {load.recorded}: "
                      "records were lost, so every number here undercounts.")
+    found += [f"Load worker {w.index} ({w.hostname or 'unknown host'}) stopped answering at +{w.lost_at_s} s: the "
+              "requests it sent after its last batch are not recorded, and its users' load moved to the other workers."
+              for w in (load.workers if load else []) if w.lost_at_s is not None]
     return found
 
 

@@ -196,7 +196,9 @@ def load_spec(scenario: Scenario, host: str, seed: int) -> LoadSpec:
         locustfile=str((scenario.base_dir / load.locustfile).resolve()) if load.locustfile else None,
         rate_rps=load.rate_rps,
         client=load.client,
-        workers=load.workers,
+        workers=load.workers.local,
+        remote_workers=load.workers.remote,
+        join_timeout_s=load.workers.join_timeout_s,
         master_bind=load.master_bind,
     )
 

@@ -171,6 +171,24 @@ class RequestSpec(Model):
         return self.name or f"{self.method} {self.path}"
 
 
+class Workers(Model):
+    """Who runs the users: ``local`` Locust worker processes started on this machine and
+    ``remote`` ones that join from other hosts (``harness worker --master HOST:PORT``, see
+    docs/scale-out.md). Both 0: one process runs the load. With remote workers, the run waits up
+    to ``join_timeout_s`` seconds for all of them (then ends in an error naming how many came)
+    before the load starts; each worker's clock offset to the master is measured and corrected
+    (:mod:`harness.load.clock`). A scenario may write ``workers: N`` for ``{local: N}``."""
+
+    local: int = Field(default=0, ge=0, le=64)
+    remote: int = Field(default=0, ge=0, le=256)
+    join_timeout_s: float = Field(default=120, gt=0, le=3600)
+
+    @property
+    def total(self) -> int:
+        """Local plus remote workers: 0 when one process runs the load."""
+        return self.local + self.remote
+
+
 class Load(Model):
     """The load Locust drives, in a child process.
 
@@ -194,9 +212,10 @@ class Load(Model):
         client: ``requests`` (Locust's HttpUser) or ``fast`` (FastHttpUser, geventhttpclient:
             several times cheaper per request, for high rates).
         workers: 0 runs Locust in one process; N >= 1 starts a Locust master plus N worker
-            processes on this machine, and their records are merged.
+            processes on this machine, and their records are merged; ``{local: N, remote: M}``
+            also waits for M workers on other hosts (:class:`Workers`).
         master_bind: ``host:port`` the master listens on so that remote workers
-            (``locust --worker --master-host ...`` with the same user class) can join.
+            (``harness worker --master HOST:PORT``) can join; required with remote workers.
         requests: the weighted mix; or ``locustfile``: a path relative to the scenario.
     """
 
@@ -208,8 +227,14 @@ class Load(Model):
     rate_rps: float | None = Field(default=None, gt=0, le=1_000_000)
     request_timeout_s: float = Field(default=10, gt=0, le=3600)
     client: Literal["requests", "fast"] = "requests"
-    workers: int = Field(default=0, ge=0, le=64)
+    workers: Workers = Field(default_factory=lambda: Workers())
     master_bind: str | None = Field(default=None, pattern=r"^[^\s:]+:\d{1,5}$")
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers_count(cls, value: Any) -> Any:
+        """``workers: N`` is short for ``workers: {local: N}``."""
+        return {"local": value} if isinstance(value, int) and not isinstance(value, bool) else value
     requests: list[RequestSpec] = Field(default_factory=list)
     locustfile: str | None = None
 
@@ -222,6 +247,9 @@ class Load(Model):
         low, high = self.think_time_s
         if not 0 <= low <= high:
             raise ValueError("think_time_s must be [min, max] with 0 <= min <= max")
+        if self.workers.remote and not self.master_bind:
+            raise ValueError("workers.remote needs master_bind: the host:port remote workers dial "
+                             "(e.g. 0.0.0.0:5557, then harness worker --master THIS-HOST:5557 on each)")
         return self
 
 

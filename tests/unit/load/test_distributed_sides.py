@@ -14,6 +14,7 @@ class FakeRunner:
     def __init__(self, worker_index=3, target_user_count=0):
         self.sent, self.calls, self.handlers = [], [], {}
         self.worker_index, self.target_user_count = worker_index, target_user_count
+        self.clients, self.server = {}, NS(port=5557)
     def get_worker_index(self, client_id):
         return {"a": 1, "b": 0, "c": 2}[client_id]
     def send_message(self, kind, data=None, client_id=None):
@@ -28,7 +29,8 @@ class FakeOut:
 def msg(node, data):
     return NS(node_id=node, data=data)
 
-BOUNDED = {"clock_offset_ms": 2.0, "rtt_ms": 1.0, "probes": 5}
+BOUNDED = {"clock_offset_ms": 2.0, "rtt_ms": 1.0, "probes": 5, "local": True}
+REMOTE = {"clock_offset_ms": -2500.0, "rtt_ms": 1.0, "probes": 5, "local": False, "hostname": "far"}
 """
 
 SPEC = """
@@ -138,7 +140,7 @@ def test_a_worker_sends_nothing_before_its_clock_is_known_then_shifted_records_o
         worker.flush()
         worker.send_in_flight(n=1, oldest_start_s=None)
         sent_before_clock = list(runner.sent)
-        worker.clock = NS(measure=lambda: BOUNDED, offset_s=0.25)
+        worker.clock = NS(measure=lambda: {"clock_offset_ms": 2.0, "rtt_ms": 1.0, "probes": 5}, offset_s=0.25)
         worker.hello()
         worker.hook(request_type="GET", name="r", response_time=10, response_length=5, start_time=101.0)
         worker.flush()
@@ -150,7 +152,9 @@ def test_a_worker_sends_nothing_before_its_clock_is_known_then_shifted_records_o
     assert got["scope"] == ["worker:-1:", "worker:3:"]
     assert got["before"] == []
     hello, records, in_flight = got["sent"]
-    assert hello == ["harness_hello", {"clock_offset_ms": 2.0, "rtt_ms": 1.0, "probes": 5}, None]
+    import socket
+    assert hello == ["harness_hello", {"clock_offset_ms": 2.0, "rtt_ms": 1.0, "probes": 5, "local": False,
+                                       "hostname": socket.gethostname()}, None]
     assert records[0] == "harness_records" and records[1]["n"] == 2 and got["total"] == 2
     lines = records[1]["lines"].splitlines()
     # the record made before the offset was known and the one after, both moved into the master's clock
@@ -184,3 +188,59 @@ def test_a_worker_makes_its_share_of_the_rate_from_the_masters_start_and_stops_o
     assert got["calls"] == ["stop", "stats"]  # users stopped, last records and stats out, then the counts
     [[kind, data, _]] = got["sent"]
     assert kind == "harness_stopped" and (data["records"], data["unsent"], data["killed_in_flight"]) == (9, 7, 0)
+
+
+def test_the_master_waits_for_its_remote_workers_then_says_how_many_came():
+    got = json_from(FAKES, """
+        from harness.load import worker_distributed as wd
+        from harness.load.worker_distributed import MasterSide, wait_for_workers
+
+        class Proc:
+            returncode = None
+            def poll(self):
+                return None
+
+        def outcome(master, procs):
+            try:
+                wait_for_workers(master, procs)
+                return "ready"
+            except RuntimeError as exc:
+                return "failed: " + str(exc)
+
+        spec = {"duration_s": 10, "request_timeout_s": 1, "remote_workers": 2, "join_timeout_s": 0.3}
+        master = MasterSide(spec, FakeRunner(), FakeOut())
+        master.on_hello(environment=None, msg=msg("a", BOUNDED))
+        master.on_hello(environment=None, msg=msg("b", REMOTE))
+        short = outcome(master, [Proc()])
+        master.on_hello(environment=None, msg=msg("c", REMOTE))
+        ready = outcome(master, [Proc()])
+        print(json.dumps({"short": short, "ready": ready, "counts": master.ready_counts(),
+                          "b": master.workers["b"].as_event()}))
+    """)
+    assert got["short"].startswith("failed: 1 of 2 remote workers joined within 0 s (load.workers.join_timeout_s)")
+    assert "harness worker --master <an address of this host>:5557" in got["short"]
+    assert got["ready"] == "ready"
+    assert got["counts"] == [1, 2]
+    assert (got["b"]["remote"], got["b"]["hostname"], got["b"]["clock_offset_ms"]) == (True, "far", -2500.0)
+
+
+def test_a_worker_locust_stops_hearing_is_lost_once_reported_and_not_asked_to_stop():
+    got = json_from(FAKES, """
+        from harness.load.worker_distributed import MasterSide, stop_workers
+        runner, out = FakeRunner(), FakeOut()
+        master = MasterSide({"duration_s": 10, "request_timeout_s": 1}, runner, out)
+        out.event = lambda **fields: out.buffer.append(fields)
+        for client_id, hello in (("a", BOUNDED), ("b", REMOTE), ("c", REMOTE)):
+            master.on_hello(environment=None, msg=msg(client_id, hello))
+        runner.clients = {"a": NS(state="running"), "b": NS(state="missing")}  # c: removed already
+        master.on_records(environment=None, msg=msg("b", {"n": 7, "lines": ""}))
+        master.note_lost(out, 123.0)
+        master.note_lost(out, 124.0)  # once only
+        master.on_stopped(environment=None, msg=msg("a", {"unsent": 0}))
+        asked = stop_workers(master)
+        print(json.dumps({"events": out.buffer[1:], "asked": asked, "lost": master.stopped_fields()["lost_workers"]}))
+    """)
+    assert [(e["event"], e["index"], e["t"], e["records"]) for e in got["events"]] == [
+        ("worker_lost", 0, 123.0, 7), ("worker_lost", 2, 123.0, 0)]
+    assert got["asked"] == ["a"]
+    assert [(w["index"], w["hostname"], w["t"]) for w in got["lost"]] == [(0, "far", 123.0), (2, "far", 123.0)]
