@@ -4,6 +4,9 @@
 #   - ghcr.io/shopify/toxiproxy:2.12.0  (pull, else go install + FROM scratch image)
 #   - our targets harness/shop*, built every run from targets/* (layer cache keeps it fast)
 #   - the receivers of the export tests, built the same way from images/*
+#   - harness/worker:0.1, a Locust worker of harness (images/worker), built every run from wheels
+#     prepared here: the dependencies (downloaded once per .venv change) and harness itself
+#     (rebuilt when the checkout's code changes; the last layer of the image)
 
 HARNESS_DEBIAN_SUITE="bookworm"
 HARNESS_TOXIPROXY_VERSION="${HARNESS_TOXIPROXY_VERSION:-2.12.0}"
@@ -185,6 +188,145 @@ build_target_image() {
     ok "image $tag built from $dir in $((SECONDS - started))s"
 }
 
+# --- harness/worker: a Locust worker of harness --------------------------------
+
+HARNESS_WORKER_IMAGE="harness/worker:0.1"
+HARNESS_WORKER_DIR="images/worker"
+# What a worker needs besides harness (installed with --no-deps, so without pandas, matplotlib,
+# docker...): `harness worker` is typer + rich, the worker is Locust, the spec is pydantic + yaml.
+# Pinned to the versions in .venv, so that a master and its workers run the same Locust.
+HARNESS_WORKER_REQUIREMENTS=(locust typer rich pydantic pyyaml)
+# The image's Python and C library, which the wheels are downloaded for (not the host's):
+# Debian bookworm's python3 is 3.11, its glibc 2.36.
+HARNESS_WORKER_PYTHON="3.11"
+HARNESS_WORKER_GLIBC_MINOR=36
+# Zip timestamps of the harness wheel: 1980-01-01, the earliest a zip can hold. A fixed date makes
+# the wheel byte-identical for identical code, so docker's layer cache hits.
+HARNESS_WHEEL_EPOCH=315532800
+
+# worker_pins -- "name==version" of each HARNESS_WORKER_REQUIREMENTS, as installed in .venv.
+worker_pins() {
+    "$HARNESS_VENV/bin/python" - "${HARNESS_WORKER_REQUIREMENTS[@]}" <<'EOF'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+for name in sys.argv[1:]:
+    try:
+        print(f"{name}=={version(name)}")
+    except PackageNotFoundError:
+        sys.exit(f"{name} is not installed in .venv")
+EOF
+}
+
+# manylinux_platforms -- pip's --platform options for the image's glibc: manylinux_2_N for
+# N = HARNESS_WORKER_GLIBC_MINOR down to 5, and the legacy aliases (pip 23 does not expand them).
+manylinux_platforms() {
+    local arch minor
+    arch="$(uname -m)"
+    for ((minor = HARNESS_WORKER_GLIBC_MINOR; minor >= 5; minor--)); do
+        printf -- '--platform\nmanylinux_2_%s_%s\n' "$minor" "$arch"
+    done
+    printf -- '--platform\nmanylinux%s_%s\n' 2014 "$arch" 2010 "$arch" 1 "$arch"
+}
+
+# harness_source_digest -- a digest of what the harness wheel is built from (names and contents).
+harness_source_digest() {
+    (
+        cd "$HARNESS_ROOT" &&
+            find harness pyproject.toml README.md -type f ! -path '*/__pycache__/*' -print0 |
+            LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum
+    )
+}
+
+# prepare_worker_deps WORK CONTEXT LOG -- wheels/deps/ of the context: every wheel the pinned
+# requirements need, for the image's Python and glibc. Downloaded again only when .venv changed.
+prepare_worker_deps() {
+    local work="$1" deps="$2/wheels/deps" log="$3" digest platforms
+    "$HARNESS_VENV/bin/pip" freeze --disable-pip-version-check --exclude-editable >"$work/constraints.txt" 2>>"$log" ||
+        die_with_log "pip freeze in $HARNESS_VENV failed" "rerun 'scripts/setup.sh python', then make setup" "$log"
+    worker_pins >"$work/requirements.txt" 2>>"$log" ||
+        die_with_log "the worker image's requirements (${HARNESS_WORKER_REQUIREMENTS[*]}) are not all in $HARNESS_VENV" "rerun 'scripts/setup.sh python', then make setup" "$log"
+    mapfile -t platforms < <(manylinux_platforms)
+    digest="$(cat "$work/constraints.txt" "$work/requirements.txt" <(echo "${platforms[*]} cp$HARNESS_WORKER_PYTHON") | sha256sum)"
+    if [[ -f "$deps/requirements.txt" && "$(cat "$work/deps.digest" 2>/dev/null)" == "$digest" ]]; then
+        WORKER_DEPS_STATE="reused"
+        return
+    fi
+    building "$HARNESS_WORKER_IMAGE: pip download of its dependencies ($(paste -sd ' ' "$work/requirements.txt")) for Python $HARNESS_WORKER_PYTHON (log: $log)"
+    rm -rf "$deps" "$work/deps.digest"
+    mkdir -p "$deps"
+    "$HARNESS_VENV/bin/pip" download --disable-pip-version-check --dest "$deps" \
+        --only-binary=:all: "${platforms[@]}" --implementation cp \
+        --python-version "$HARNESS_WORKER_PYTHON" --abi "cp${HARNESS_WORKER_PYTHON/./}" \
+        -c "$work/constraints.txt" -r "$work/requirements.txt" >>"$log" 2>&1 ||
+        die_with_log "pip download of the $HARNESS_WORKER_IMAGE dependencies failed" "check access to PyPI from this machine (pip config list) and rerun make setup" "$log"
+    cp "$work/requirements.txt" "$deps/requirements.txt"
+    printf '%s' "$digest" >"$work/deps.digest"
+    WORKER_DEPS_STATE="downloaded"
+}
+
+# harness_wheel_env WORK LOG -- WORK/wheel-env, a venv holding harness's build requirements
+# (pyproject.toml's [build-system] requires), made once and again when they change. Building the
+# wheel in it (--no-build-isolation) takes 1.6 s here; pip's isolated build, which makes a fresh
+# environment every time, took 4 s.
+harness_wheel_env() {
+    local env="$1/wheel-env" log="$2" requires
+    requires="$("$HARNESS_VENV/bin/python" -c 'import sys, tomllib; print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]))' "$HARNESS_ROOT/pyproject.toml" 2>>"$log")" ||
+        die_with_log "cannot read [build-system] requires from $HARNESS_ROOT/pyproject.toml" "fix pyproject.toml and rerun make setup" "$log"
+    if [[ ! -x "$env/bin/pip" || "$(cat "$env/requires.txt" 2>/dev/null)" != "$requires" ]]; then
+        rm -rf "$env"
+        {
+            "$HARNESS_VENV/bin/python" -m venv "$env" &&
+                printf '%s\n' "$requires" >"$env/requires.txt" &&
+                "$env/bin/pip" install --disable-pip-version-check -r "$env/requires.txt"
+        } >>"$log" 2>&1 ||
+            die_with_log "cannot make the venv that builds the harness wheel ($env)" "check access to PyPI from this machine (pip config list) and rerun make setup" "$log"
+    fi
+}
+
+# prepare_harness_wheel WORK CONTEXT LOG -- wheels/harness/ of the context: the wheel of the
+# checkout's working tree, built from a clean copy (no stale build/ of an earlier build), again
+# only when the code changed.
+prepare_harness_wheel() {
+    local work="$1" wheels="$2/wheels/harness" log="$3" digest src="$1/src" env="$1/wheel-env"
+    digest="$(harness_source_digest)"
+    if compgen -G "$wheels/harness-*.whl" >/dev/null && [[ "$(cat "$work/harness.digest" 2>/dev/null)" == "$digest" ]]; then
+        WORKER_WHEEL_STATE="reused"
+        return
+    fi
+    harness_wheel_env "$work" "$log"
+    rm -rf "$src" "$wheels" "$work/harness.digest"
+    mkdir -p "$src" "$wheels"
+    cp -r "$HARNESS_ROOT/pyproject.toml" "$HARNESS_ROOT/README.md" "$HARNESS_ROOT/harness" "$src/"
+    find "$src" -name __pycache__ -type d -prune -exec rm -rf {} +
+    SOURCE_DATE_EPOCH="$HARNESS_WHEEL_EPOCH" "$env/bin/pip" wheel --disable-pip-version-check \
+        --no-deps --no-build-isolation --wheel-dir "$wheels" "$src" >>"$log" 2>&1 ||
+        die_with_log "pip wheel of harness (the checkout in $HARNESS_ROOT) failed" "fix the packaging error above and rerun make setup" "$log"
+    rm -rf "$src"
+    printf '%s' "$digest" >"$work/harness.digest"
+    WORKER_WHEEL_STATE="rebuilt"
+}
+
+# build_worker_image TAG DIR -- prepare the context build/worker-image/context/ (DIR's files and
+# the wheels), then docker build; always, the layer cache keeps it quick.
+build_worker_image() {
+    local tag="$1" dir="$2" work="$HARNESS_ROOT/build/worker-image" context log started=$SECONDS
+    local WORKER_DEPS_STATE WORKER_WHEEL_STATE
+    context="$work/context"
+    [[ -x "$HARNESS_VENV/bin/pip" ]] ||
+        die "no $HARNESS_VENV, which the wheels of $tag come from" "run 'scripts/setup.sh python' (or make setup) first"
+    log="$(log_file "build-$(slug "$tag")")"
+    : >"$log"
+    mkdir -p "$context"
+    prepare_worker_deps "$work" "$context" "$log"
+    prepare_harness_wheel "$work" "$context" "$log"
+    cp "$HARNESS_ROOT/$dir/Dockerfile" "$HARNESS_ROOT/$dir/with-faketime" "$context/"
+    chmod 0755 "$context/with-faketime"
+    DOCKER_BUILDKIT=0 docker build -t "$tag" "$context" >>"$log" 2>&1 ||
+        die_with_log "docker build of $tag from $dir failed" "read $log, fix $dir (or the import named above) and rerun make setup" "$log"
+    ok "image $tag built from $dir in $((SECONDS - started))s (dependency wheels $WORKER_DEPS_STATE, harness wheel $WORKER_WHEEL_STATE)"
+}
+
 setup_images() {
     local entry
     docker_answers || die "no Docker engine answers, cannot check images" "run 'scripts/setup.sh docker' (or make setup) first"
@@ -194,4 +336,5 @@ setup_images() {
         # shellcheck disable=SC2086  # entry is "TAG DIR"
         build_target_image $entry
     done
+    build_worker_image "$HARNESS_WORKER_IMAGE" "$HARNESS_WORKER_DIR"
 }
