@@ -299,6 +299,9 @@ def run_master(spec: dict, spec_path: str, out: Output) -> int:
         RuntimeError: a local worker died or not every worker joined in time.
     """
     env = environment(spec, None, InFlight())
+    # Locust's master sends its host with every spawn message and the workers put it on their user
+    # classes; with none, each worker keeps its own spec's (a remote worker's --host).
+    env.host = None
     host, port = _bind(spec)
     runner = env.create_master_runner(master_bind_host=host, master_bind_port=port)
     port = runner.server.port

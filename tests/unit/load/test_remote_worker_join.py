@@ -98,3 +98,29 @@ def test_the_spec_a_remote_worker_adopts_carries_the_locustfile_and_its_own_targ
     assert "locustfile_source" not in got["adopted"] and "master_clock_s" not in got["adopted"]
     assert got["kept"] == {"host": "http://a:1", "users": 1}
     assert got["refused"].startswith("the master's answer has no target URL")
+
+
+def test_a_remote_worker_loads_the_target_its_host_reaches_not_the_masters_url(tmp_path):
+    """The master's ``load.host`` may be loopback on its machine; ``--host`` is the target as the
+    worker's host reaches it, and Locust's spawn message must not put the master's back."""
+    from .slow_server import SlowServer
+
+    port = free_port()
+    load = LoadSpec(host="http://127.0.0.1:9", users=2, spawn_rate=100, duration_s=1.5, think_time_s=(0.02, 0.02),
+                    request_timeout_s=2, seed=1, master_bind=f"127.0.0.1:{port}", remote_workers=1, join_timeout_s=60,
+                    requests=[{"method": "GET", "path": "/json", "name": "r", "weight": 1}])
+    with SlowServer() as server, (tmp_path / "worker.log").open("wb") as log:
+        remote = subprocess.Popen([sys.executable, "-m", "harness", "worker", "--master", f"127.0.0.1:{port}",
+                                   "--host", server.url, "--timeout-s", "60"], stdout=log, stderr=log)
+        run_dir = tmp_path / "run"
+        run_dir.mkdir()
+        driver = LoadDriver(load, run_dir)
+        try:
+            driver.start()
+            driver.wait(timeout_s=60)
+            assert remote.wait(timeout=30) == 0
+        finally:
+            driver.stop()
+            remote.kill()
+    statuses = [line.split("\t")[3] for line in (run_dir / "requests.tsv").read_text().splitlines()]
+    assert len(statuses) > 10 and set(statuses) == {"200"}, set(statuses)  # none refused at 127.0.0.1:9
