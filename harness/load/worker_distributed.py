@@ -62,6 +62,7 @@ from dataclasses import dataclass
 import gevent
 import gevent.event
 from locust.env import Environment
+from locust.exception import RPCError, RPCSendError
 from locust.runners import STATE_MISSING
 
 from harness.load.child import (FLUSH_INTERVAL_S, Output, environment, locust_totals, open_model, report_in_flight,
@@ -71,12 +72,18 @@ from harness.load.clock import (CLOCK_MAX_RTT_MS, CLOCK_PROBE_TIMEOUT_S, CLOCK_P
 from harness.load.hook import RecordHook
 from harness.load.inflight import IN_FLIGHT_EVERY_S, InFlight, merge_snapshots
 from harness.load.open_model import interleave_offset_s, worker_rate_rps
+from harness.load.records import RECORD_PREFIX
 from harness.load.remote import serve_spec
 from harness.load.timeouts import WORKER_EXIT_TIMEOUT_S, stop_handshake_timeout_s
 from harness.load.worker_users import Arrivals
 
 WORKERS_READY_TIMEOUT_S = 45.0
 """How long the master waits for its local workers to connect (each imports locust)."""
+MAX_UNSENT_LINES = 200_000
+"""Lines a worker holds for its master before its users wait (back-pressure): about 12 MB of
+60-byte records, 50 s of one core's FastHttpUser load (docs/scale-out.md, sizing)."""
+BACKPRESSURE_WAIT_S = 1.0
+"""The longest one user waits for a batch to go before its next request."""
 LOST_CHECK_EVERY_S = 0.5
 """How often the master looks for workers Locust stopped hearing. Locust marks a worker
 ``missing`` after HEARTBEAT_LIVENESS (3) heartbeat intervals of 1 s without one, so a killed
@@ -500,7 +507,10 @@ class WorkerSide:
         self.in_flight = InFlight()
         self.env = environment(spec, self.arrivals, self.in_flight, self.seed_scope)
         self.batch: list[str] = []
-        self.hook = RecordHook(self.batch.append)
+        """Protocol lines not sent to the master yet (records, and ``ack`` events)."""
+        self.drained = gevent.event.Event()
+        """Set after each batch the master took: users held back by :meth:`keep` go on."""
+        self.hook = RecordHook(self.keep)
         self.env.events.request.add_listener(self.hook)
         self.clock: ClockProbe | None = None
         self.offset_s: float | None = None
@@ -545,13 +555,31 @@ class WorkerSide:
         gevent.spawn(self.flusher)
         gevent.spawn(report_in_flight, self.send_in_flight, self.in_flight, lambda: self.offset_s or 0.0)
 
+    def keep(self, line: str) -> None:
+        """The hook's sink: hold ``line`` for the next batch. Back-pressure: once MAX_UNSENT_LINES
+        are waiting (the master or the link cannot keep up), the calling user waits up to
+        BACKPRESSURE_WAIT_S for a batch to go, so the worker slows down instead of growing
+        without bound or dropping records."""
+        self.batch.append(line)
+        if len(self.batch) >= MAX_UNSENT_LINES and self.offset_s is not None:
+            self.drained.clear()
+            self.drained.wait(timeout=BACKPRESSURE_WAIT_S)
+
     def flush(self, **_kw) -> None:
-        """Send the batch to the master (``harness_records``), once the clock offset is known."""
-        if self.batch and self.offset_s is not None:
-            lines, n = "".join(self.batch), self.hook.count - self.sent  # records only: the batch may hold acks
-            self.batch.clear()
-            self.runner.send_message("harness_records", {"n": n, "lines": lines})
-            self.sent += n
+        """Send the batch to the master (``harness_records``), once the clock offset is known. A
+        batch Locust could not send (its retries ran out: ``RPCSendError``) is kept, in order, for
+        the next flush: nothing is dropped, and the counts at the end say whether it went."""
+        if not self.batch or self.offset_s is None:
+            return
+        batch, self.batch = self.batch, []
+        n = sum(1 for line in batch if line.startswith(RECORD_PREFIX))  # records only: acks travel too
+        try:
+            self.runner.send_message("harness_records", {"n": n, "lines": "".join(batch)})
+        except (RPCError, RPCSendError):
+            self.batch[:0] = batch
+            return
+        self.sent += n
+        self.drained.set()
 
     def flusher(self) -> None:
         """Forever (a greenlet): :meth:`flush` every FLUSH_INTERVAL_S."""

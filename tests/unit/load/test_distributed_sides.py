@@ -244,3 +244,41 @@ def test_a_worker_locust_stops_hearing_is_lost_once_reported_and_not_asked_to_st
         ("worker_lost", 0, 123.0, 7), ("worker_lost", 2, 123.0, 0)]
     assert got["asked"] == ["a"]
     assert [(w["index"], w["hostname"], w["t"]) for w in got["lost"]] == [(0, "far", 123.0), (2, "far", 123.0)]
+
+
+def test_a_batch_locust_could_not_send_is_kept_and_a_full_worker_holds_its_users_back():
+    got = json_from(FAKES, SPEC.replace("RATE", "None"), """
+        import gevent
+        from locust.exception import RPCSendError
+        from harness.load import worker_distributed as wd
+        from harness.load.worker_distributed import WorkerSide
+        wd.MAX_UNSENT_LINES, wd.BACKPRESSURE_WAIT_S = 3, 5.0
+        worker = WorkerSide(spec)
+        worker.runner = runner = FakeRunner()
+        worker.offset_s = 0.0
+        real_send, failing = runner.send_message, [True]
+        def send(kind, data=None, client_id=None):
+            if failing[0]:
+                raise RPCSendError("ZMQ sent failure")  # Locust's retries ran out
+            real_send(kind, data, client_id)
+        runner.send_message = send
+        record = dict(request_type="GET", name="r", response_time=10, response_length=5)
+        worker.hook(start_time=100.0, **record)
+        worker.flush()  # fails: kept
+        kept = len(worker.batch)
+        worker.hook(start_time=101.0, **record)
+        user = gevent.spawn(worker.hook, start_time=102.0, **record)  # the third line: this user waits
+        gevent.sleep(0.2)
+        held_back = not user.dead
+        failing[0] = False
+        worker.flush()
+        user.join(timeout=2)
+        worker.flush()
+        sent = [[line.split("\\t")[1] for line in data["lines"].splitlines()] for _, data, _ in runner.sent]
+        print(json.dumps({"kept": kept, "held_back": held_back, "released": user.dead, "sent": sent,
+                          "n": [data["n"] for _, data, _ in runner.sent], "total": worker.sent}))
+    """)
+    assert got["kept"] == 1
+    assert got["held_back"] and got["released"]
+    assert got["sent"] == [["100.000000", "101.000000", "102.000000"]]  # in order, none lost or doubled
+    assert got["n"] == [3] and got["total"] == 3
