@@ -4,6 +4,7 @@
 #   - ghcr.io/shopify/toxiproxy:2.12.0  (pull, else go install + FROM scratch image)
 #   - our targets harness/shop*, built every run from targets/* (layer cache keeps it fast)
 #   - the receivers of the export tests, built the same way from images/*
+#   - harness/nettools (iptables), the helper container of the iptables faults on a remote engine
 
 HARNESS_DEBIAN_SUITE="bookworm"
 HARNESS_TOXIPROXY_VERSION="${HARNESS_TOXIPROXY_VERSION:-2.12.0}"
@@ -23,6 +24,7 @@ HARNESS_TARGET_IMAGES=(
     "harness/httpbin:0.1 targets/nginx-httpbin/httpbin"
     "harness/prometheus:0.1 images/prometheus"
     "harness/export-receivers:0.1 images/export-receivers"
+    "harness/nettools:0.1 images/nettools"
 )
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
