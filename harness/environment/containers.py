@@ -4,21 +4,30 @@ namespace). Every lookup is narrowed to this run's project and run-id labels, an
 goes through :meth:`RunContainers.container`, the blast-radius guard: a container without this
 run's label, or the harness's own Toxiproxy, is never touched.
 
+The engine may be remote (:mod:`harness.environment.engine`): published ports are then dialled at
+the engine's host (:attr:`RunContainers.address`), and a tool run in a container's network
+namespace goes through a helper container on the engine (:mod:`harness.environment.netns`)
+instead of ``nsenter`` here (:meth:`RunContainers.netns_exec`).
+
 The stack's lifecycle (up, healthy, down) is :mod:`harness.environment.stack`.
 """
 
 from __future__ import annotations
 
 import subprocess
+import threading
 from typing import Any, Callable, TypeVar
 
 import docker
 import docker.errors
 import requests
 
+from harness.environment.engine import Engine, resolve_engine
 from harness.environment.labels import PROJECT_LABEL, RUN_LABEL, SERVICE_KEY_LABEL
+from harness.environment.netns import NETTOOLS_IMAGE, helper_run
 from harness.environment.timing import DOCKER_TIMEOUT_S
 from harness.errors import EnvironmentFailure
+from harness.recorder import EventRecorder
 
 SERVICE_LABEL = SERVICE_KEY_LABEL
 """Containers are looked up by the service name the scenario uses (see labels.py)."""
@@ -26,17 +35,22 @@ SERVICE_LABEL = SERVICE_KEY_LABEL
 T = TypeVar("T")
 
 
-def docker_client() -> docker.DockerClient:
-    """A Docker SDK client with a per-call timeout of :data:`DOCKER_TIMEOUT_S`.
+def docker_client(engine: Engine | None = None) -> docker.DockerClient:
+    """A Docker SDK client of ``engine`` (default: :func:`~harness.environment.engine.resolve_engine`,
+    ``DOCKER_HOST`` or the current docker context) with a per-call timeout of
+    :data:`DOCKER_TIMEOUT_S`, checked with a ping.
 
     Raises:
-        EnvironmentFailure: the engine does not answer; the message says how to start one.
+        EngineConfigError: ``DOCKER_HOST`` or the docker context is unusable (exit 2).
+        EnvironmentFailure: the engine does not answer; the message names it and how to start one.
     """
+    engine = engine or resolve_engine()
     try:
-        client = docker.from_env(timeout=DOCKER_TIMEOUT_S)
+        client = engine.client(timeout=DOCKER_TIMEOUT_S)
         client.ping()
     except (docker.errors.DockerException, requests.RequestException) as exc:
-        raise EnvironmentFailure(f"Docker engine not reachable ({exc}); run `make setup` or start dockerd") from None
+        fix = "run `make setup` or start dockerd" if engine.local else "check that it is up and reachable from here"
+        raise EnvironmentFailure(f"Docker engine {engine.describe()} not reachable ({exc}); {fix}") from None
     return client
 
 
@@ -61,15 +75,24 @@ class RunContainers:
         run_id: the run's id, carried by every object as ``harness.run-id``.
         toxiproxy_service: the service running the harness's Toxiproxy, which faults may not
             touch unless ``allow_toxiproxy_faults``.
+        engine: the engine ``client`` talks to (default: a local one): says where published
+            ports are dialled and how network namespaces are entered.
+        journal: where :meth:`netns_exec` records, once per container, which way it entered
+            its network namespace (``netns.path`` events); None records nothing.
     """
 
     def __init__(self, client: docker.DockerClient, project: str, run_id: str, toxiproxy_service: str,
-                 allow_toxiproxy_faults: bool = False):
+                 allow_toxiproxy_faults: bool = False, engine: Engine | None = None,
+                 journal: EventRecorder | None = None):
         self.docker = client
         self.project = project
         self.run_id = run_id
         self.toxiproxy_service = toxiproxy_service
         self.allow_toxiproxy_faults = allow_toxiproxy_faults
+        self.engine = engine or Engine("unix:///var/run/docker.sock")
+        self.journal = journal
+        self._entered: set[tuple[str, str]] = set()
+        self._entered_lock = threading.Lock()
 
     call = staticmethod(docker_call)
 
@@ -97,8 +120,23 @@ class RunContainers:
         """Names of every container of ``service`` (running or not), sorted."""
         return sorted(c.name for c in self.listing(service, all=True))
 
+    @property
+    def address(self) -> str:
+        """Where this machine dials the stack's published ports, as it goes into a URL:
+        ``127.0.0.1`` for a local engine, the engine's host for a remote one (see engine.py)."""
+        return self.engine.url_host
+
+    def published_url(self, service: str, port: int, scheme: str = "http") -> str:
+        """``scheme://<address>:<host port>`` of ``service``'s published container ``port``/tcp.
+
+        Raises:
+            EnvironmentFailure: as :meth:`published_port`.
+        """
+        return f"{scheme}://{self.address}:{self.published_port(service, port)}"
+
     def published_port(self, service: str, port: int) -> int:
-        """The loopback host port that ``service``'s container ``port``/tcp is published on.
+        """The host port that ``service``'s container ``port``/tcp is published on (on loopback
+        for a local engine; dial it at :attr:`address`).
 
         Raises:
             EnvironmentFailure: the service has no container, or the port is not published.
@@ -168,6 +206,40 @@ class RunContainers:
         if proc.returncode != 0:
             raise EnvironmentFailure(f"{' '.join(argv)} in {name}'s network namespace failed: {proc.stderr.strip()}")
         return proc.stdout
+
+    def netns_exec(self, name: str, argv: list[str], timeout_s: float = 10) -> str:
+        """Run ``argv`` (a network tool, e.g. ``iptables ...``; no shell) in the container's
+        network namespace and return its stdout: with ``nsenter`` on this machine for a local
+        engine (:meth:`nsenter_net`), in a helper container of :data:`NETTOOLS_IMAGE` joined to
+        the namespace for a remote one (:func:`~harness.environment.netns.helper_run`). The
+        first use per container and way is journalled as ``netns.path`` (``container``, ``via``:
+        ``nsenter`` or ``helper``, ``image``, ``engine``).
+
+        Raises:
+            EnvironmentFailure: refused by the guard, not running, non-zero exit or timeout.
+        """
+        via = "nsenter" if self.engine.local else "helper"
+        if via == "nsenter":
+            out = self.nsenter_net(name, argv, timeout_s)
+        else:
+            container = self.container(name)
+            if container.status not in ("running", "paused"):
+                raise EnvironmentFailure(f"{name} is not running (its network namespace is gone)")
+            out = helper_run(self.docker, container.id, argv, self.run_id, timeout_s)
+        self._note_path(name, via)
+        return out
+
+    def _note_path(self, name: str, via: str) -> None:
+        with self._entered_lock:
+            if (name, via) in self._entered:
+                return
+            self._entered.add((name, via))
+        if self.journal is not None:
+            try:
+                self.journal.record("netns.path", container=name, via=via,
+                                    image=NETTOOLS_IMAGE if via == "helper" else None, engine=self.engine.host)
+            except ValueError:  # the journal is closed already (a revert during teardown)
+                pass
 
     def kill(self, name: str, signal: str) -> None:
         """Send ``signal`` (e.g. ``SIGKILL``) to a container of this run (never to any other).

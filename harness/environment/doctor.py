@@ -22,8 +22,10 @@ REQUIRED_IMAGES = (
     "harness/shop-redis:0.1",
     "harness/nginx:0.1",
     "harness/httpbin:0.1",
+    "harness/nettools:0.1",
 )
-"""Images the sample stacks need (``make setup`` pulls or builds them)."""
+"""Images the sample stacks need, and the iptables faults' helper on a remote engine (``make
+setup`` pulls or builds them)."""
 
 TOXIPROXY_IMAGE = "ghcr.io/shopify/toxiproxy:2.12.0"
 MIN_FREE_DISK_GIB = 5.0

@@ -23,11 +23,11 @@ import threading
 import time
 from typing import Any
 
-import docker.errors
 import requests
 
 from harness.environment.containers import SERVICE_LABEL, RunContainers
 from harness.environment.labels import RUN_LABEL
+from harness.environment.netns import HELPER_LABEL
 from harness.environment.timing import DOCKER_TIMEOUT_S
 from harness.recorder import EventRecorder
 from harness.scenario.models import Scrape
@@ -108,7 +108,7 @@ class Monitor:
         self._threads: list[threading.Thread] = []
         self._events_stream: Any = None
         self._http = requests.Session()
-        self._docker = docker.DockerClient.from_env(timeout=DOCKER_TIMEOUT_S, max_pool_size=64)
+        self._docker = containers.engine.client(timeout=DOCKER_TIMEOUT_S, max_pool_size=64)
         self._streaming: set[str] = set()
         self._lock = threading.Lock()
 
@@ -176,8 +176,8 @@ class Monitor:
                     return
                 attrs = event.get("Actor", {}).get("Attributes", {})
                 action = event.get("Action") or event.get("status") or ""
-                if action.startswith(("exec_", "top", "attach")):
-                    continue
+                if action.startswith(("exec_", "top", "attach")) or attrs.get(HELPER_LABEL):
+                    continue  # not the stack's own life: execs, and the harness's helper containers
                 self.journal.record(
                     "container.event",
                     t=event.get("timeNano", time.time() * 1e9) / 1e9,

@@ -21,6 +21,7 @@ import requests
 
 from harness.environment.compose import Compose
 from harness.environment.containers import RunContainers, docker_client
+from harness.environment.engine import Engine, resolve_engine
 from harness.environment.labels import RUN_LABEL
 from harness.environment.ledger import Ledger
 from harness.environment.project import CopyOptions, EdgePlan, edges_of, make_copy
@@ -45,9 +46,16 @@ def compose_services(target: Target, base_dir: Path) -> list[str]:
 
 
 def copy_options(target: Target, project: str, run_id: str, edges: tuple[Any, ...],
-                 publish: tuple[str, int] | None, edges_config: Path) -> CopyOptions:
-    """The :class:`CopyOptions` for a target's run copy."""
+                 publish: tuple[str, int] | None, edges_config: Path, engine: Engine | None = None) -> CopyOptions:
+    """The :class:`CopyOptions` for a target's run copy on ``engine`` (default: the one
+    :func:`~harness.environment.engine.resolve_engine` finds), which says where ports are bound.
+
+    Raises:
+        EngineConfigError: ``DOCKER_HOST``, the docker context or ``HARNESS_PUBLISH_IP`` is unusable.
+    """
+    engine = engine or resolve_engine()
     return CopyOptions(project=project, run_id=run_id, loopback_only=not target.publish_all_interfaces,
+                       publish_ip=engine.publish_ip,
                        edges=edges, toxiproxy_service=target.toxiproxy_service, toxiproxy_image=target.toxiproxy_image,
                        toxiproxy_port=target.toxiproxy_port, edges_config=edges_config, publish=publish)
 
@@ -104,10 +112,13 @@ class Stack:
         self.redact = redact
         self.ledger = ledger
         self.journal = journal
-        self.compose = Compose(self.project, None, compose_env(target), run_dir / "compose.log", redact)
-        self.docker = docker_client()
+        self.engine = resolve_engine()
+        """The engine the stack runs on (engine.py): where ports are bound and dialled."""
+        self.compose = Compose(self.project, None, compose_env(target) | self.engine.compose_env(),
+                               run_dir / "compose.log", redact)
+        self.docker = docker_client(self.engine)
         self.containers = RunContainers(self.docker, self.project, run_id, target.toxiproxy_service,
-                                        target.allow_toxiproxy_faults)
+                                        target.allow_toxiproxy_faults, engine=self.engine, journal=journal)
         """The container-action API of this run (what faults and the orchestrator act through)."""
         self.started = False
 
@@ -125,7 +136,8 @@ class Stack:
 
     def copy_options(self) -> CopyOptions:
         """How this run's copy of the compose project is made (see project.py)."""
-        return copy_options(self.target, self.project, self.run_id, self.edges, self.publish, self.edges_config)
+        return copy_options(self.target, self.project, self.run_id, self.edges, self.publish, self.edges_config,
+                            self.engine)
 
     def up(self) -> None:
         """Label and start the resolved stack (``up -d``; health is awaited separately).
@@ -133,6 +145,9 @@ class Stack:
         Raises:
             EnvironmentFailure: the compose file is missing or invalid, or ``up`` failed.
         """
+        self.journal.record("stack.engine", host=self.engine.host, source=self.engine.source, local=self.engine.local,
+                            publish_ip=self.engine.publish_ip, address=self.engine.address,
+                            netns="nsenter" if self.engine.local else "helper", note=self.engine.exposure_note())
         config, self.edge_plan = make_copy(self.resolve(), self.copy_options())
         if self.edge_plan is not None:
             self.edges_config.write_text(json.dumps(self.edge_plan.proxies, indent=2))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 
-import docker
 
+from harness.environment.engine import Engine, resolve_engine
 from harness.toxiproxy.client import ToxiproxyClient
 
 PERIOD_S = 2.0
@@ -24,12 +24,14 @@ class Watchdog:
 
     Args:
         toxiproxy_url: the run's Toxiproxy API (None: not probed).
-        engine: probe the Docker engine too.
+        engine: probe the Docker engine too: True for the one
+            :func:`~harness.environment.engine.resolve_engine` finds, or that :class:`Engine`.
     """
 
-    def __init__(self, toxiproxy_url: str | None, engine: bool = True):
+    def __init__(self, toxiproxy_url: str | None, engine: bool | Engine = True):
         self._toxiproxy = ToxiproxyClient(toxiproxy_url, timeout_s=PROBE_TIMEOUT_S) if toxiproxy_url else None
-        self._docker = docker.DockerClient.from_env(timeout=PROBE_TIMEOUT_S) if engine else None
+        which = engine if isinstance(engine, Engine) else resolve_engine() if engine else None
+        self._docker = which.client(timeout=PROBE_TIMEOUT_S) if which is not None else None
         self._stop = threading.Event()
         self._failure: str | None = None
         self._thread = threading.Thread(target=self._loop, name="control-plane-watchdog", daemon=True)

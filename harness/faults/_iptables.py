@@ -1,7 +1,9 @@
 """Shared iptables mechanics of the network-namespace faults (firewall, partition, dns, node_loss).
 
-Rules are added with ``nsenter -t PID -n iptables -w 5 -I ...`` in each container's own network
-namespace and carry the comment ``harness:<run-id>:<fault>``, so revert deletes exactly them and
+Rules are added with ``iptables -w 5 -I ...`` in each container's own network namespace, entered
+through :meth:`ContainerActions.netns_exec`: ``nsenter -t PID -n`` on this machine for a local
+engine, a helper container (``--network container:<id> --cap-add NET_ADMIN harness/nettools``)
+on a remote one. They carry the comment ``harness:<run-id>:<fault>``, so revert deletes exactly them and
 nothing else. The same comment finds their packet counters (:meth:`NetnsRules.counters`), the
 kinds' proof that they acted: a packet counted by one of our DROP/REJECT rules is a packet the
 fault took away from someone. Private module: not a fault kind, not auto-registered.
@@ -23,7 +25,7 @@ IPTABLES_WAIT_S = 5
 """``iptables -w``: seconds to wait for the xtables lock when another iptables call holds it."""
 
 IPTABLES_TIMEOUT_S = 10.0
-"""Timeout of each ``nsenter ... iptables`` call (it normally takes a few milliseconds)."""
+"""Timeout of each ``iptables`` call (a few milliseconds through nsenter, ~0.3 s through a helper container)."""
 
 COUNTER_WAIT_S = 1
 """``iptables -w`` of a counter read: it gives up sooner than a change would (it only measures)."""
@@ -116,8 +118,8 @@ class NetnsRules:
         Raises:
             EnvironmentFailure: iptables failed or timed out (the message has its stderr).
         """
-        return self.containers.nsenter_net(container, ["iptables", "-w", str(IPTABLES_WAIT_S), *argv],
-                                      timeout_s=IPTABLES_TIMEOUT_S)
+        return self.containers.netns_exec(container, ["iptables", "-w", str(IPTABLES_WAIT_S), *argv],
+                                          timeout_s=IPTABLES_TIMEOUT_S)
 
     def claim(self, containers: list[str]) -> None:
         """Check every container a fault is about to change and record the PID of its
@@ -196,7 +198,7 @@ class NetnsRules:
         for chain in CHAINS:
             if deadline.expired():
                 raise EnvironmentFailure("effect read: out of time")
-            listing = self.containers.nsenter_net(
+            listing = self.containers.netns_exec(
                 container, ["iptables", "-w", str(COUNTER_WAIT_S), "-L", chain, "-v", "-x", "-n"],
                 timeout_s=min(COUNTER_TIMEOUT_S, deadline.remaining_s()))
             found += rule_counters(listing, self.comment)

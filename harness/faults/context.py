@@ -48,6 +48,11 @@ class ContainerActions(Protocol):
     def nsenter_net(self, name: str, argv: list[str], timeout_s: float = 10) -> str:
         """Run a host binary in the container's network namespace; its stdout."""
 
+    def netns_exec(self, name: str, argv: list[str], timeout_s: float = 10) -> str:
+        """Run a network tool (``iptables ...``) in the container's network namespace, by the
+        way the engine allows (``nsenter`` here for a local engine, a helper container on a
+        remote one); its stdout."""
+
     def kill(self, name: str, signal: str) -> None:
         """Send ``signal`` (a name, e.g. ``SIGKILL``) to the container's PID 1."""
 

@@ -3,7 +3,8 @@
 Mechanism: every container of a compose network resolves names through Docker's embedded DNS
 server at ``127.0.0.11:53`` inside its own network namespace (Docker redirects that address to a
 random port of its resolver with NAT rules in the namespace). We add one iptables rule to each
-client container's namespace (the host's ``iptables`` through ``nsenter -t PID -n``) that drops
+client container's namespace (the host's ``iptables`` through ``nsenter -t PID -n``, or a helper
+container on a remote engine: ``_iptables``) that drops
 the UDP DNS packets whose question is ``hostname``: the rule uses the ``string`` match
 (``xt_string``, Boyer-Moore, case-insensitive) on the name in DNS wire format (length-prefixed
 labels, e.g. ``|09|toxiproxy``), anchored at the start of the question section (offset 40 = IPv4

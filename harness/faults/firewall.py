@@ -1,7 +1,8 @@
 """``firewall``: a host firewall on some replicas of a service drops or rejects one TCP port.
 
 Mechanism: one iptables rule in the filter table's ``INPUT`` chain of each chosen container's
-own network namespace (the host's ``iptables`` through ``nsenter -t PID -n``), matching TCP
+own network namespace (the host's ``iptables`` through ``nsenter -t PID -n``, or a helper container
+on a remote engine: ``_iptables``), matching TCP
 packets to ``port``; with ``from_services``, only packets from those services' container IPs;
 without, every packet that does not arrive on loopback (``! -i lo``: a firewall blocks the
 network, not the host talking to itself, so in-container health checks over 127.0.0.1 still
@@ -35,7 +36,8 @@ Limits: TCP and IPv4 only (no ``ip6tables`` rule; our compose networks are IPv4-
 scale-up) is not covered, and a restarted container comes back in a fresh namespace without the
 rule. Firewalling the harness's Toxiproxy needs ``target.allow_toxiproxy_faults: true``; every
 container is checked against the stack's guard before the first rule goes in. Requires root on
-the host (``nsenter``) and the host's ``iptables`` (either backend).
+the host (``nsenter``) and the host's ``iptables`` (either backend), or, with a remote engine, the
+``harness/nettools`` image on that engine.
 
 Effect evidence (how analysis knows the fault acted): the packet counters of the fault's own
 rules, read right before revert (``effect_counters()``: ``matched_packets``, ``matched_bytes``,

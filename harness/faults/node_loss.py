@@ -1,7 +1,8 @@
 """``node_loss``: a group of services is lost at once, like a Kubernetes node going NotReady.
 
 Mechanism: every running container of ``services`` is cut off the network at the same moment by
-two iptables rules in its own network namespace (host ``iptables`` through ``nsenter -t PID -n``):
+two iptables rules in its own network namespace (host ``iptables`` through ``nsenter -t PID -n``,
+or a helper container on a remote engine: ``_iptables``):
 ``INPUT ! -i lo -j DROP`` and ``OUTPUT ! -o lo -j DROP``, tagged with the comment
 ``harness:<run-id>:<fault name>`` (the shared mechanics of ``_iptables``). All PIDs are resolved
 first and the rules are then applied in one pass, so the group goes dark within a few tens of
@@ -29,7 +30,8 @@ is reached over loopback, so the containers' own lookups are not counted.)
 
 Revert deletes exactly the rules this fault added (by their comment), in every container that
 still runs in the same namespace (same PID 1); a container restarted in between has a new
-namespace without them. Requires root on the host (``nsenter``) and the host's ``iptables``.
+namespace without them. Requires root on the host (``nsenter``) and the host's ``iptables``, or, with a remote engine,
+the ``harness/nettools`` image on that engine.
 """
 
 from __future__ import annotations

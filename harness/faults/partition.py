@@ -2,7 +2,7 @@
 
 Mechanism: iptables ``DROP`` rules in the filter table's ``INPUT`` chain of every running
 container of both sides, in its own network namespace (the host's ``iptables`` through
-``nsenter -t PID -n``): each container of side A drops every packet coming from any IPv4
+``nsenter -t PID -n``, or a helper container on a remote engine: ``_iptables``): each container of side A drops every packet coming from any IPv4
 address of a container of side B, and each container of side B drops every packet from side A.
 Dropping on the *receiving* side, in both directions, is what a partition looks like to the
 sender: its packets leave normally and vanish in the network (dropping in ``OUTPUT`` instead

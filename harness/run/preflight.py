@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from harness.environment.engine import resolve_engine
 from harness.environment.own_stack import load_target, stack_problems
 from harness.environment.project import edges_of, make_copy
 from harness.environment.stack import copy_options, resolve_compose
@@ -80,21 +81,26 @@ def dry_run(loaded: LoadedScenario) -> str:
     """The compose project a run of ``loaded`` would bring up (YAML, secrets masked), after the
     same preflight as a run, followed by the inserted Toxiproxy's proxy list as a YAML comment
     when the scenario has edges; starts nothing and needs no Docker engine (only ``docker
-    compose config``).
+    compose config``). With a remote engine the text starts with a ``# note:`` line saying
+    where the ports are bound (engine.py).
 
     Raises:
         ScenarioError: the preflight found a problem (exit 2).
+        EngineConfigError: ``DOCKER_HOST`` or the docker context is unusable (exit 2).
     """
     import yaml
 
     check_services(loaded)
     scenario = loaded.scenario
     config = resolve_compose(scenario.target, scenario.base_dir, DRY_RUN_PROJECT)
+    engine = resolve_engine()
     options = copy_options(scenario.target, DRY_RUN_PROJECT, "dry-run", edges_of(scenario.proxies),
                            load_target(scenario.load.host, config.get("services") or {}),
-                           Path("reports", "dry-run", "toxiproxy-edges.json").resolve())
+                           Path("reports", "dry-run", "toxiproxy-edges.json").resolve(), engine)
     copy, plan = make_copy(config, options)
     text = yaml.safe_dump(copy, sort_keys=False, default_flow_style=False, width=120)
+    if engine.exposure_note():
+        text = f"# note: {engine.exposure_note()}\n" + text
     if plan is not None:
         text += "# toxiproxy-edges.json (the inserted Toxiproxy's -config):\n"
         text += "".join(f"#   {json.dumps(p)}\n" for p in plan.proxies)

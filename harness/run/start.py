@@ -125,8 +125,7 @@ def open_toxiproxy(run: Prepared, stack: Stack, environment: dict[str, object]) 
         EnvironmentFailure: Toxiproxy did not answer within 60 s, or refused a proxy.
     """
     target = run.scenario.target
-    port = stack.containers.published_port(target.toxiproxy_service, target.toxiproxy_port)
-    toxiproxy = ToxiproxyClient(f"http://127.0.0.1:{port}")
+    toxiproxy = ToxiproxyClient(stack.containers.published_url(target.toxiproxy_service, target.toxiproxy_port))
     environment["toxiproxy"] = toxiproxy.wait_ready(timeout_s=TOXIPROXY_READY_TIMEOUT_S)
     create_proxies(toxiproxy, run.scenario, stack, run.journal, run.ledger)
     return toxiproxy
@@ -165,13 +164,15 @@ def start_watchers(run: Prepared, started: Started, undo: UndoStack,
 
 
 def resolve_host(host: str, stack: Stack) -> str:
-    """Turn ``http://<service>:<port>`` into the loopback address compose published that port on;
-    any other host is returned unchanged."""
+    """Turn ``http://<service>:<port>`` into the address compose published that port on
+    (loopback for a local engine, the engine's host for a remote one); any other host is
+    returned unchanged."""
     parts = urlsplit(host)
     if parts.hostname and parts.hostname in stack.containers.services():
         port = parts.port or (443 if parts.scheme == "https" else 80)
         published = stack.containers.published_port(parts.hostname, port)
-        return urlunsplit((parts.scheme, f"127.0.0.1:{published}", parts.path, parts.query, parts.fragment))
+        return urlunsplit((parts.scheme, f"{stack.containers.address}:{published}", parts.path, parts.query,
+                           parts.fragment))
     return host
 
 

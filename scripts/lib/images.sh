@@ -7,6 +7,7 @@
 #   - harness/worker:0.1, a Locust worker of harness (images/worker), built every run from wheels
 #     prepared here: the dependencies (downloaded once per .venv change) and harness itself
 #     (rebuilt when the checkout's code changes; the last layer of the image)
+#   - harness/nettools (iptables), the helper container of the iptables faults on a remote engine
 
 HARNESS_DEBIAN_SUITE="bookworm"
 HARNESS_TOXIPROXY_VERSION="${HARNESS_TOXIPROXY_VERSION:-2.12.0}"
@@ -26,6 +27,7 @@ HARNESS_TARGET_IMAGES=(
     "harness/httpbin:0.1 targets/nginx-httpbin/httpbin"
     "harness/prometheus:0.1 images/prometheus"
     "harness/export-receivers:0.1 images/export-receivers"
+    "harness/nettools:0.1 images/nettools"
 )
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }

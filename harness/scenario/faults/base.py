@@ -55,8 +55,9 @@ class FaultSpec(BaseModel):
     victim_in_path: ClassVar[bool] = False
     host_needs: ClassVar[tuple[str, ...]] = ()
     """What the Docker engine's host must give the harness for this kind, checked before a run
-    (:mod:`harness.faults.host_needs`): ``root``, ``local_engine``, ``cgroup_v1``, and tool
-    names looked up on ``PATH`` (``nsenter``, ``iptables``)."""
+    (:mod:`harness.faults.host_needs`): ``netns`` (a tool in a container's network namespace:
+    root, ``nsenter`` and ``iptables`` here with a local engine, a helper container on a remote
+    one), ``root``, ``local_engine``, ``cgroup_v1``, and tool names looked up on ``PATH``."""
 
     kind: str
     name: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")

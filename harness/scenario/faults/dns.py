@@ -43,7 +43,7 @@ class DnsSpec(FaultSpec):
     name), ``for_services`` (the clients: every running container of each), and ``mode``
     (``timeout``: no answer, ~10 s then failure; ``error``: failure at once)."""
 
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
+    host_needs: ClassVar[tuple[str, ...]] = ("netns",)
 
     summary = ("DNS resolution failure: one name stops resolving for some clients (timeout or immediate EAI_AGAIN); "
                "only new resolutions fail: pooled connections and cached answers never notice.")

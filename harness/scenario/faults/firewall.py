@@ -23,7 +23,7 @@ class FirewallSpec(ReplicaFaultSpec):
     containers are blocked; default: every source but loopback) and ``new_connections_only``
     (open connections keep working)."""
 
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
+    host_needs: ClassVar[tuple[str, ...]] = ("netns",)
 
     summary = ("Firewall blocking a port: packets to one TCP port of some replicas are dropped (connects and open "
                "connections hang until the client's timeout) or rejected (refused at once).")

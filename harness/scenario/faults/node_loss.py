@@ -20,7 +20,7 @@ class NodeLossSpec(FaultSpec):
     """Parameters: ``services``, the compose services that share the lost "node" (all their
     running containers are cut off)."""
 
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
+    host_needs: ClassVar[tuple[str, ...]] = ("netns",)
 
     summary = ("Node NotReady: every container of a group of services drops all packets in and out at once "
                "(peers' connects and open requests time out; Docker still says running).")

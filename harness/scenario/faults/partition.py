@@ -24,7 +24,7 @@ class PartitionSpec(FaultSpec):
     least one; every running container of each is partitioned) and optionally ``ports_b`` (TCP
     ports of side B: cut only those, for an edge through a proxy)."""
 
-    host_needs: ClassVar[tuple[str, ...]] = ("root", "local_engine", "nsenter", "iptables")
+    host_needs: ClassVar[tuple[str, ...]] = ("netns",)
 
     summary = "Network partition / server unreachable: two groups of services lose each other (packets vanish, connects time out)."
     seed_section = "001 What Happens When Servers Crash, 1. Anatomy of a Server Crash: Network Partition; 000 How Servers Fail, 3. Network Layer: Server unreachable"

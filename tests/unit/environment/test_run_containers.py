@@ -111,3 +111,96 @@ def test_run_containers_is_what_faults_act_through():
         ContainerActions.__annotations__)
     missing = [name for name in sorted(wanted) if not hasattr(run_containers(), name)]
     assert missing == []
+
+
+# -- network namespaces: nsenter here, or a helper container on a remote engine --------------
+
+
+class FakeHelper:
+    def __init__(self, exit_code: int, out: bytes, err: bytes):
+        self.exit_code, self.out, self.err = exit_code, out, err
+        self.calls: list[str] = []
+
+    def start(self):
+        self.calls.append("start")
+
+    def wait(self, timeout):
+        self.calls.append(f"wait {timeout}")
+        return {"StatusCode": self.exit_code}
+
+    def logs(self, stdout, stderr):
+        return self.out if stdout else self.err
+
+    def remove(self, force):
+        self.calls.append(f"remove force={force}")
+
+
+class HelperClient(FakeClient):
+    def __init__(self, *containers, exit_code=0, out=b"-P INPUT ACCEPT\n", err=b"", missing_image=False):
+        super().__init__(*containers)
+        self.created: list[dict] = []
+        self.helper = FakeHelper(exit_code, out, err)
+        self.missing_image = missing_image
+        self.containers.create = self.create
+
+    def create(self, image, **kwargs):
+        if self.missing_image:
+            raise docker.errors.ImageNotFound(f"No such image: {image}")
+        self.created.append({"image": image, **kwargs})
+        return self.helper
+
+
+class Recorder:
+    def __init__(self):
+        self.events: list[tuple[str, dict]] = []
+
+    def record(self, event, t=None, **fields):
+        self.events.append((event, fields))
+
+
+def remote_containers(client, journal=None) -> RunContainers:
+    from harness.environment.engine import Engine
+
+    return RunContainers(client, "harness-r1", "r1", "toxiproxy", engine=Engine("tcp://10.0.0.5:2375", "DOCKER_HOST"),
+                         journal=journal)  # type: ignore[arg-type]
+
+
+def test_a_remote_engine_runs_iptables_in_a_labelled_helper_joined_to_the_namespace():
+    api = FakeContainer("shop-api-1", "r1", "api")
+    api.id = "c0ffee" * 10
+    client, journal = HelperClient(api), Recorder()
+    containers = remote_containers(client, journal)
+    assert containers.address == "10.0.0.5"
+    assert containers.netns_exec("shop-api-1", ["iptables", "-S"], timeout_s=4) == "-P INPUT ACCEPT\n"
+    containers.netns_exec("shop-api-1", ["iptables", "-S"])
+    (created, _) = client.created
+    assert created == {"image": "harness/nettools:0.1", "command": ["iptables", "-S"],
+                       "network_mode": f"container:{api.id}", "cap_add": ["NET_ADMIN"],
+                       "labels": {RUN_LABEL: "r1", "harness.helper": "netns"}, "stdin_open": False, "tty": False}
+    assert client.helper.calls[:3] == ["start", "wait 4", "remove force=True"]  # always removed
+    assert journal.events == [("netns.path", {"container": "shop-api-1", "via": "helper",
+                                              "image": "harness/nettools:0.1", "engine": "tcp://10.0.0.5:2375"})]
+
+
+def test_a_helper_that_fails_or_an_image_that_is_missing_is_one_line():
+    api = FakeContainer("shop-api-1", "r1", "api")
+    api.id = "c0ffee" * 10
+    client = HelperClient(api, exit_code=2, err=b"iptables: Bad rule (does a matching rule exist in that chain?).\n")
+    with pytest.raises(EnvironmentFailure, match=r"^iptables -D INPUT .*failed: iptables: Bad rule"):
+        remote_containers(client).netns_exec("shop-api-1", ["iptables", "-D", "INPUT"])
+    assert client.helper.calls[-1] == "remove force=True"
+    with pytest.raises(EnvironmentFailure, match=r"harness/nettools:0.1 is not on the engine; build it there"):
+        remote_containers(HelperClient(api, missing_image=True)).netns_exec("shop-api-1", ["iptables", "-S"])
+    stranger = FakeContainer("postgres", None, "db")
+    client = HelperClient(stranger)
+    with pytest.raises(EnvironmentFailure, match="refusing to touch postgres"):
+        remote_containers(client).netns_exec("postgres", ["iptables", "-S"])
+    assert client.created == []  # the guard comes first
+
+
+def test_a_local_engine_still_enters_the_namespace_with_nsenter(monkeypatch):
+    containers = run_containers(FakeContainer("shop-api-1", "r1", "api"))
+    calls = []
+    monkeypatch.setattr(containers, "nsenter_net", lambda name, argv, timeout_s=10: calls.append((name, argv)) or "ok")
+    assert containers.netns_exec("shop-api-1", ["iptables", "-S"]) == "ok"
+    assert calls == [("shop-api-1", ["iptables", "-S"])] and containers.address == "127.0.0.1"

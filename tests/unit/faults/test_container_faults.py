@@ -176,7 +176,7 @@ class FakeStack:
     def pid(self, name):
         return self.state[name]["Pid"]
 
-    def nsenter_net(self, name, argv, timeout_s=10):
+    def netns_exec(self, name, argv, timeout_s=10):
         assert argv[:3] == ["iptables", "-w", "5"]
         op, chain, rest = argv[3], argv[4], argv[5:]
         if op == "-I":

@@ -88,7 +88,7 @@ class FakeStack:
     def ips(self, name):
         return [self.ip[name]]
 
-    def nsenter_net(self, name, argv, timeout_s=10):
+    def netns_exec(self, name, argv, timeout_s=10):
         assert argv[:2] == ["iptables", "-w"] and argv[2].isdigit() and timeout_s > 0, (argv, timeout_s)
         self.pid(name)
         op, chain, rest = argv[3], argv[4], argv[5:]
@@ -419,6 +419,6 @@ def test_effect_never_raises_even_when_the_stack_does():
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    stack.nsenter_net = broken
+    stack.netns_exec = broken
     stack.pid = broken
     assert fault.effect_counters() == {}

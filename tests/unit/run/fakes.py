@@ -53,8 +53,13 @@ class FakeContainers:
     def services(self):
         return {"lb", "api", "catalog", "toxiproxy"}
 
+    address = "127.0.0.1"  # a local engine's: where published ports are dialled
+
     def published_port(self, service, port):
         return 30000 + port
+
+    def published_url(self, service, port, scheme="http"):
+        return f"{scheme}://{self.address}:{self.published_port(service, port)}"
 
     def image_ids(self):
         return {"lb": "sha256:1"}

@@ -106,6 +106,8 @@ def test_resolve_host_maps_a_service_to_its_published_port_and_leaves_others_alo
     assert start_module.resolve_host("http://lb:8080/x?y=1", stack) == "http://127.0.0.1:38080/x?y=1"
     assert start_module.resolve_host("http://api", stack) == "http://127.0.0.1:30080"
     assert start_module.resolve_host("https://example.org:8443", stack) == "https://example.org:8443"
+    stack.containers.address = "build-7.example.com"  # a remote engine: its ports are dialled at its host
+    assert start_module.resolve_host("http://lb:8080/x?y=1", stack) == "http://build-7.example.com:38080/x?y=1"
 
 
 def test_a_shared_stack_comes_up_once_and_each_run_resets_it_instead_of_taking_it_down(tmp_path):
