@@ -79,7 +79,9 @@ class Target(Model):
         allow_toxiproxy_faults: the Toxiproxy service is the harness's own instrument and no
             fault may target it unless this is true.
         publish_all_interfaces: ports are published on 127.0.0.1 only, whatever the compose
-            file says, unless this is true.
+            file says, unless this is true. With a remote Docker engine they are published on
+            its 0.0.0.0 (or ``HARNESS_PUBLISH_IP``) instead, since its loopback is out of
+            reach (docs/remote-engine.md).
     """
 
     compose: str = "docker-compose.yml"
