@@ -173,13 +173,13 @@ def check_load_records(work: Path) -> list[str]:
     return [] if ok else ["load_records differs"]
 
 
-def check_reports(work: Path) -> list[str]:
+def check_reports(work: Path, records: int = 300_000) -> list[str]:
     from bench.analysis_5m import SCENARIO, make_run_dir
     from harness.analysis import evidence
     from harness.report import build as build_module
     from harness.scenario import load_scenario
 
-    make_run_dir(work / "run", records=300_000)
+    make_run_dir(work / "run", records=records)
     scenario = load_scenario(SCENARIO).scenario
     current = build_module.build_report(work / "run", scenario).model_dump_json(indent=2)
     with mock.patch.object(build_module, "load_records", ref.load_records), \

@@ -52,16 +52,33 @@ class Row:
     goal: float
     unit: str
     detail: dict = field(default_factory=dict)
+    samples: list[float] | None = None
+    """The repetitions ``value`` is a statistic of (None: a row that has not been given any)."""
+    statistic: str = "median"
+    """What ``value`` is of ``samples``: ``median`` or a percentile ``pNN`` (bench/confidence.py)."""
+
+    @property
+    def sureness(self):  # -> bench.confidence.Sureness | None
+        """Spread and the bound at CONFIDENCE of the row's statistic (None without samples)."""
+        from bench.confidence import sureness
+
+        return sureness(self.samples, self.statistic, self.op) if self.samples else None
 
     @property
     def holds(self) -> bool:
-        if self.value is None:
+        """The goal holds for the statistic's bound at CONFIDENCE (bench/confidence.py); a row
+        without samples, or with too few for a bound, does not hold."""
+        sure = self.sureness
+        if self.value is None or sure is None or sure.bound is None:
             return False
-        return self.value >= self.goal if self.op == ">=" else self.value <= self.goal
+        return sure.bound >= self.goal if self.op == ">=" else sure.bound <= self.goal
 
     def result(self) -> dict:
-        """The row as results.json keeps it."""
-        return {"value": self.value, "goal": f"{self.op} {self.goal:g}", "unit": self.unit, "holds": self.holds}
+        """The row as results.json keeps it: value, goal, unit, holds and how sure it is."""
+        sure = self.sureness
+        return {"value": self.value, "goal": f"{self.op} {self.goal:g}", "unit": self.unit, "holds": self.holds,
+                **(sure.as_dict() if sure else {"statistic": None, "n": 0, "spread": None, "bound": None,
+                                                "confidence": 0.0})}
 
 
 # -- Docker objects of our runs --------------------------------------------------------------
