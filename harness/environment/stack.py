@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -210,30 +211,44 @@ class Stack:
                 and the last health-check output.
         """
         deadline = time.monotonic() + timeout_s
+        pending: dict[str, str] | None = {}
+        changes = ContainerChanges(self.docker, self.run_id)
+        try:
+            while time.monotonic() < deadline:
+                changes.clear()
+                pending = self._readiness()
+                if pending is None:
+                    return
+                changes.wait(max(0.0, min(poll_s, deadline - time.monotonic())))
+        finally:
+            changes.close()
+        detail = "; ".join(f"{name} ({why})" for name, why in sorted((pending or {}).items())) or "no containers"
+        raise EnvironmentFailure(f"stack not healthy after {timeout_s:.0f} s: {detail}")
+
+    def _readiness(self) -> dict[str, str] | None:
+        """One look at the run's containers for :meth:`wait_healthy`: the containers not ready
+        yet, each with why; None once the stack is ready (``stack.healthy`` is then journalled,
+        with the one-shot jobs that finished)."""
         pending: dict[str, str] = {}
         completed: set[str] = set()
-        while time.monotonic() < deadline:
-            pending, completed = {}, set()
-            containers = self.containers.listing(all=True)
-            for c in containers:
-                state = c.attrs.get("State", {})
-                health = (state.get("Health") or {}).get("Status")
-                if state.get("Status") == "exited" and state.get("ExitCode") == 0:
-                    completed.add(c.name)  # a one-shot job (init, migration) that finished
-                elif state.get("Status") != "running":
-                    pending[c.name] = f"state {state.get('Status')}, exit code {state.get('ExitCode')}"
-                elif health is None and up_for_s(state.get("StartedAt", "")) < MIN_UP_S:
-                    pending[c.name] = "just started"
-                elif health not in (None, "healthy"):
-                    logs = (state.get("Health") or {}).get("Log") or [{}]
-                    pending[c.name] = f"health {health}: {str(logs[-1].get('Output', '')).strip()[:120]}"
-            if containers and not pending:
-                self.journal.record("stack.healthy", containers=sorted(c.name for c in containers),
-                                    completed=sorted(completed))
-                return
-            time.sleep(poll_s)
-        detail = "; ".join(f"{name} ({why})" for name, why in sorted(pending.items())) or "no containers"
-        raise EnvironmentFailure(f"stack not healthy after {timeout_s:.0f} s: {detail}")
+        containers = self.containers.listing(all=True)
+        for c in containers:
+            state = c.attrs.get("State", {})
+            health = (state.get("Health") or {}).get("Status")
+            if state.get("Status") == "exited" and state.get("ExitCode") == 0:
+                completed.add(c.name)  # a one-shot job (init, migration) that finished
+            elif state.get("Status") != "running":
+                pending[c.name] = f"state {state.get('Status')}, exit code {state.get('ExitCode')}"
+            elif health is None and up_for_s(state.get("StartedAt", "")) < MIN_UP_S:
+                pending[c.name] = "just started"
+            elif health not in (None, "healthy"):
+                logs = (state.get("Health") or {}).get("Log") or [{}]
+                pending[c.name] = f"health {health}: {str(logs[-1].get('Output', '')).strip()[:120]}"
+        if containers and not pending:
+            self.journal.record("stack.healthy", containers=sorted(c.name for c in containers),
+                                completed=sorted(completed))
+            return None
+        return pending
 
     def down(self, fast: bool = False) -> list[str]:
         """Remove the project and anything else labelled with this run's id; idempotent.
@@ -253,6 +268,51 @@ class Stack:
         if self.resolved_file is not None:
             self.resolved_file.unlink(missing_ok=True)
         return swept
+
+
+class ContainerChanges:
+    """Wakes :meth:`Stack.wait_healthy` as soon as the engine reports a start, an exit or a
+    health status of one of the run's containers (Docker events), so that the wait sees the
+    stack ready then rather than at its next poll. Only a hint: without the event stream (an
+    engine or client that cannot give it), :meth:`wait` simply times out, which is polling."""
+
+    WAKE_ON = ("start", "die", "health_status")
+    """The container actions that wake the wait (``health_status`` matches ``health_status: healthy``...)."""
+
+    def __init__(self, client: Any, run_id: str):
+        self._changed = threading.Event()
+        self._stream: Any = None
+        try:
+            self._stream = client.events(decode=True, filters={"type": "container", "event": list(self.WAKE_ON),
+                                                               "label": f"{RUN_LABEL}={run_id}"})
+        except Exception:  # noqa: BLE001 - no stream: plain polling
+            return
+        threading.Thread(target=self._read, name="health-wake", daemon=True).start()
+
+    def _read(self) -> None:
+        """Set the wake-up on every event, until the stream ends or is closed."""
+        try:
+            for _ in self._stream:
+                self._changed.set()
+        except Exception:  # noqa: BLE001 - the stream ends when close() closes it
+            pass
+
+    def clear(self) -> None:
+        """Forget the changes seen so far (call before looking at the containers)."""
+        self._changed.clear()
+
+    def wait(self, timeout_s: float) -> None:
+        """Return at the next change, or after ``timeout_s``."""
+        self._changed.wait(timeout_s)
+
+    def close(self) -> None:
+        """Close the event stream; never raises."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - closing a half-read HTTP stream may raise anything
+                pass
 
 
 def sweep(client: docker.DockerClient, run_id: str | None = None) -> list[str]:
