@@ -274,27 +274,33 @@ class ContainerChanges:
     """Wakes :meth:`Stack.wait_healthy` as soon as the engine reports a start, an exit or a
     health status of one of the run's containers (Docker events), so that the wait sees the
     stack ready then rather than at its next poll. Only a hint: without the event stream (an
-    engine or client that cannot give it), :meth:`wait` simply times out, which is polling."""
+    engine or client that cannot give it), :meth:`wait` simply times out, which is polling.
+    The stream is opened in its own thread: an engine that hangs cannot hold the wait there
+    (the SDK opens an event stream without a timeout), the wait's own deadline still rules."""
 
     WAKE_ON = ("start", "die", "health_status")
     """The container actions that wake the wait (``health_status`` matches ``health_status: healthy``...)."""
 
     def __init__(self, client: Any, run_id: str):
         self._changed = threading.Event()
+        self._lock = threading.Lock()
         self._stream: Any = None
-        try:
-            self._stream = client.events(decode=True, filters={"type": "container", "event": list(self.WAKE_ON),
-                                                               "label": f"{RUN_LABEL}={run_id}"})
-        except Exception:  # noqa: BLE001 - no stream: plain polling
-            return
-        threading.Thread(target=self._read, name="health-wake", daemon=True).start()
+        self._closed = False
+        threading.Thread(target=self._read, args=(client, run_id), name="health-wake", daemon=True).start()
 
-    def _read(self) -> None:
-        """Set the wake-up on every event, until the stream ends or is closed."""
+    def _read(self, client: Any, run_id: str) -> None:
+        """Open the event stream, then set the wake-up on every event until it ends or is closed."""
         try:
-            for _ in self._stream:
+            stream = client.events(decode=True, filters={"type": "container", "event": list(self.WAKE_ON),
+                                                         "label": f"{RUN_LABEL}={run_id}"})
+            with self._lock:
+                if self._closed:
+                    stream.close()
+                    return
+                self._stream = stream
+            for _ in stream:
                 self._changed.set()
-        except Exception:  # noqa: BLE001 - the stream ends when close() closes it
+        except Exception:  # noqa: BLE001 - no stream (plain polling), or close() closed it
             pass
 
     def clear(self) -> None:
@@ -306,8 +312,10 @@ class ContainerChanges:
         self._changed.wait(timeout_s)
 
     def close(self) -> None:
-        """Close the event stream; never raises."""
-        stream, self._stream = self._stream, None
+        """Close the event stream (or have it closed as soon as it opens); never raises."""
+        with self._lock:
+            self._closed = True
+            stream, self._stream = self._stream, None
         if stream is not None:
             try:
                 stream.close()
