@@ -219,9 +219,9 @@ def run(work: Path) -> list[Row]:
         raise RuntimeError(f"the analysis no longer gives the previous numbers: {check.stdout[-2000:]}{check.stderr[-1000:]}")
     detail["same_numbers_as_the_reference"] = verdict
     return [
-        Row("analysis_5m_s", statistics.median(times), "<=", TIME_GOAL_S, "s", detail, samples=times,
+        Row("analysis_5m_s", round(statistics.median(times), 3), "<=", TIME_GOAL_S, "s", detail, samples=times,
             statistic="median"),
-        Row("analysis_5m_peak_rss_mib", statistics.median(peaks), "<=", RSS_GOAL_MIB, "MiB", detail, samples=peaks,
+        Row("analysis_5m_peak_rss_mib", round(statistics.median(peaks), 1), "<=", RSS_GOAL_MIB, "MiB", detail, samples=peaks,
             statistic="median"),
     ]
 
