@@ -1,5 +1,5 @@
 """bench/driver_cpu.py: the row is bare ÷ harness CPU per request (not the other way round), each
-harness run against its two bare neighbours, with the ratios as its samples; and the one
+pair taken over the stretch both loads ran together, with the ratios as its samples; and the one
 measurement both sides rely on, the locustfile's test_start/test_stop listeners, is written by
 bare ``locust --headless`` and by the harness's single-process load child alike (a real child
 and a real ``locust`` against a local target, 1-3 s each)."""
@@ -19,43 +19,43 @@ from harness.load import LoadDriver, LoadSpec
 from ..load.slow_server import SlowServer
 
 
-def run_of(kind: str, requests: int, cpu_s: float, orchestrator: float | None = None) -> dict:
-    extra = {"orchestrator_cpu_s_during_load": orchestrator} if kind == "harness" else {}
-    return driver_cpu.per_request(kind, {"requests": requests, "cpu_s": cpu_s, "wall_s": cpu_s}, **extra)
+def window(t0: float, cost_ms: float, rate: float, seconds: float = 12.0, every: float = 0.25) -> dict:
+    """A process's snapshots from epoch ``t0``: ``rate`` requests/s at ``cost_ms`` CPU ms each."""
+    snaps = [[t0 + i * every, i * every * rate * cost_ms / 1000, int(i * every * rate), 0]
+             for i in range(int(seconds / every) + 1)]
+    return {"snapshots": snaps, "requests": snaps[-1][2], "cpu_s": snaps[-1][1]}
 
 
-def test_per_request_figures():
-    run = run_of("bare", 40_000, 10.0)
-    assert run["cpu_s_per_1000"] == 0.25 and run["requests_per_cpu_s"] == 4000.0 and run["core_busy"] == 1.0
+def test_a_pair_is_taken_over_the_common_stretch_and_is_bare_over_harness():
+    # bare costs 0.30 ms per request, the harness 0.30 / 0.9: bare ÷ harness = 0.9
+    bare, harness = window(101.0, 0.30, 1600), window(100.0, 0.30 / 0.9, 1500)
+    figures = driver_cpu.pair_figures(bare, harness, lambda t0, t1: 0.01 * (t1 - t0))
+    # the later start (101) + LEAD_S to the earlier end (112) - TAIL_S
+    assert figures["stretch_s"] == 112.0 - driver_cpu.TAIL_S - (101.0 + driver_cpu.LEAD_S)
+    assert figures["ratio"] == pytest.approx(0.9, abs=0.002)
+    assert figures["bare"]["cpu_s_per_1000"] == pytest.approx(0.30, abs=0.001)
+    assert figures["bare"]["requests_per_cpu_s"] == pytest.approx(1000 / 0.30, rel=0.01)
+    assert figures["bare"]["core_share"] == pytest.approx(0.48, abs=0.01)
+    # the orchestrator's CPU counted in on the harness's side: a lower whole-harness ratio
+    assert figures["whole_harness_ratio"] < figures["ratio"]
 
 
-def test_a_harness_that_costs_more_cpu_per_request_gives_a_ratio_below_one():
-    # bare runs cost 250 us per request; harness runs 250 / 0.9 us: bare ÷ harness = 0.9
-    runs = []
-    for i in range(17):
-        runs.append(run_of("bare", 40_000, 10.0) if i % 2 == 0 else run_of("harness", 36_000, 10.0, orchestrator=0.1))
-    row = driver_cpu.summarise(runs)
-    assert row.value == 0.9 and row.samples == [0.9] * 8
+def test_loads_that_barely_overlap_are_refused():
+    with pytest.raises(RuntimeError, match="together"):
+        driver_cpu.pair_figures(window(100.0, 0.3, 1000), window(108.0, 0.3, 1000))
+
+
+def test_the_row_is_the_median_of_the_pairs_and_holds_on_its_bound():
+    costs = [1.0, 0.99, 1.01, 0.98, 1.02, 1.0, 0.995, 1.005, 0.985, 1.015]  # bare ÷ harness
+    pairs = [driver_cpu.pair_figures(window(100.0, 0.30, 1500), window(100.5, 0.30 / c, 1500)) for c in costs]
+    row = driver_cpu.summarise(pairs)
     assert row.name == "driver_cpu_per_request_ratio" and row.op == ">=" and row.goal == 0.97
-    assert not row.holds  # the bound (0.9) is below 0.97
-    assert row.detail["pooled_ratio"] == 0.9
-    assert row.detail["harness_extra_cpu_us_per_request"] == pytest.approx(27.8, abs=0.1)
-    # the orchestrator's 0.1 CPU-s per 36,000 requests counted in as well: 36,000 / 10.1 ÷ 4,000
-    assert row.detail["whole_harness_ratio_median"] == round(36_000 / 10.1 / 4000, 3)
-
-
-def test_the_neighbours_mean_cancels_a_steady_drift_and_the_row_holds_on_its_bound():
-    # the machine slows by 1 % per run; the harness costs what bare Locust costs
-    runs = [run_of("bare" if i % 2 == 0 else "harness", 40_000, 10.0 * (1.01 ** i)) for i in range(17)]
-    row = driver_cpu.summarise(runs)
-    assert all(0.999 <= s <= 1.001 for s in row.samples)
-    assert row.holds and row.sureness.bound >= 0.97
-    assert row.detail["whole_harness_ratios"] is None  # no orchestrator figures: no whole-harness ratio
-
-
-def test_runs_that_do_not_alternate_are_refused():
-    with pytest.raises(ValueError):
-        driver_cpu.summarise([run_of("bare", 1000, 1.0), run_of("harness", 1000, 1.0), run_of("harness", 1000, 1.0)])
+    assert row.value == pytest.approx(1.0, abs=0.002) and len(row.samples) == 10
+    assert row.holds and row.sureness.bound == pytest.approx(0.99, abs=0.002)  # the 3rd smallest of 10
+    assert row.detail["whole_harness_ratios"] is None  # no orchestrator figures
+    # the same pairs with the harness 10 % dearer: the bound misses the goal
+    dear = [driver_cpu.pair_figures(window(100.0, 0.30, 1500), window(100.5, 0.30 / (c * 0.9), 1500)) for c in costs]
+    assert not driver_cpu.summarise(dear).holds
 
 
 def test_a_missing_or_empty_measurement_is_an_error(tmp_path):
@@ -90,7 +90,9 @@ def test_bare_locust_and_the_harness_child_both_write_the_window(tmp_path, monke
             driver.stop()
         child = driver_cpu.read_window(child_out)
     assert bare["pid"] != child["pid"] and child["argv0"].endswith("worker.py")
-    for window in (bare, child):
-        assert window["failures"] == 0 and 0 < window["cpu_s"] and 0.2 <= window["wall_s"] <= 5  # bare -t 3s loads 1-2.5 s: its timer is armed on a stale gevent clock
+    for w in (bare, child):
+        assert w["failures"] == 0 and 0 < w["cpu_s"] and 0.2 <= w["wall_s"] <= 5  # bare -t 3s loads 1-2.5 s
+        snaps = w["snapshots"]  # [t, CPU s, requests, failures], every 0.25 s and at both events
+        assert len(snaps) >= 3 and snaps == sorted(snaps) and snaps[-1][2] == w["requests"]
     # the child's window counts the very requests it recorded (the same users, hook and all)
     assert child["requests"] == driver.stopped["locust_requests"] == driver.stopped["records"]
