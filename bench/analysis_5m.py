@@ -10,7 +10,10 @@ the faults (slow products while the catalog is slow, resets while a replica is d
 Then a fresh Python process imports harness, and times ``build_report`` + ``write_reports``
 (report.json, report.md, report.html with its plots, junit.xml) on that directory: what
 ``harness run`` does once its stack is down. Its peak RSS (``VmHWM``, which includes the
-interpreter and every import) is the memory figure. Import time is reported beside it.
+interpreter and every import) is the memory figure. Import time is reported beside it. This is
+repeated :data:`REPEATS` times, each in a fresh process: the rows are the medians, with every
+sample, so that bench/confidence.py bounds them (at 90 % with 4 samples, the bound of a
+median for a ``<=`` goal is the largest sample).
 
 Afterwards, bench/check_analysis.py checks that the optimised analysis still gives the numbers
 of the plain implementation, bench/reference/analysis.py (the previous functions with
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -33,6 +37,10 @@ from bench.common import BENCH_DIR, Row, log
 SCENARIO = BENCH_DIR / "scenarios" / "analysis.yaml"
 RECORDS = 5_000_000
 DURATION_S = 300.0
+REPEATS = 4
+"""Measurements, each in a fresh process (4: the fewest for a 90 % bound of the median)."""
+TIME_GOAL_S = 5.0
+RSS_GOAL_MIB = 1024.0
 T0 = 1_763_704_800.0
 """The synthetic load's start (epoch s): 2025-11-21T06:00:00Z."""
 CONTAINERS = (("api-1", "api"), ("api-2", "api"), ("lb-1", "lb"), ("catalog-1", "catalog"), ("redis-1", "redis"),
@@ -170,23 +178,38 @@ def measure(run_dir: Path) -> dict:
             "files": sorted(p.name for p in paths.values())}
 
 
+def _measure_once(run_dir: Path) -> dict:
+    """One measurement (:func:`measure`) in a fresh Python process, its reports removed after."""
+    proc = subprocess.run([sys.executable, "-m", "bench.analysis_5m", "--measure", str(run_dir)],
+                          capture_output=True, text=True, cwd=BENCH_DIR.parent, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"analysis measurement failed: {proc.stderr[-2000:]}")
+    shutil.rmtree(run_dir / "reports", ignore_errors=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def run(work: Path) -> list[Row]:
-    """Generate the run directory under ``work`` and measure it in a child process."""
+    """Generate the run directory under ``work`` and measure it :data:`REPEATS` times, each in a
+    fresh child process; the rows are the medians of the times (s) and of the peak RSS (MiB),
+    with every sample."""
     run_dir = work / "analysis-5m"
     started = time.perf_counter()
     make_run_dir(run_dir)
     log(f"analysis: wrote {RECORDS:,} records ({(run_dir / 'requests.tsv').stat().st_size / 2**20:.0f} MiB) "
         f"in {time.perf_counter() - started:.1f} s")
-    proc = subprocess.run([sys.executable, "-m", "bench.analysis_5m", "--measure", str(run_dir)],
-                          capture_output=True, text=True, cwd=BENCH_DIR.parent, timeout=600)
-    if proc.returncode != 0:
-        raise RuntimeError(f"analysis measurement failed: {proc.stderr[-2000:]}")
-    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    runs = []
+    for i in range(REPEATS):
+        figures = _measure_once(run_dir)
+        log(f"analysis: measurement {i + 1}/{REPEATS}: {figures}")
+        if figures["records"] != RECORDS:
+            raise RuntimeError(f"the report counted {figures['records']} records, not {RECORDS}")
+        runs.append(figures)
     shutil.rmtree(run_dir, ignore_errors=True)  # 250 MB of records
-    log(f"analysis: {figures}")
-    if figures["records"] != RECORDS:
-        raise RuntimeError(f"the report counted {figures['records']} records, not {RECORDS}")
-    detail = {k: v for k, v in figures.items() if k not in ("total_s",)}
+    times = [r["total_s"] for r in runs]
+    peaks = [r["peak_rss_mib"] for r in runs]
+    detail = {k: v for k, v in runs[0].items() if k in ("records", "status", "windows", "expectations", "files")}
+    detail["runs"] = [{k: v for k, v in r.items() if k not in ("records", "status", "windows", "expectations", "files")}
+                      for r in runs]
     # The optimised analysis must give the numbers of the plain reference (bench/check_analysis.py).
     check = subprocess.run([sys.executable, "-m", "bench.check_analysis"], capture_output=True, text=True,
                            cwd=BENCH_DIR.parent, timeout=600)
@@ -196,8 +219,10 @@ def run(work: Path) -> list[Row]:
         raise RuntimeError(f"the analysis no longer gives the previous numbers: {check.stdout[-2000:]}{check.stderr[-1000:]}")
     detail["same_numbers_as_the_reference"] = verdict
     return [
-        Row("analysis_5m_s", figures["total_s"], "<=", 10.0, "s", detail),
-        Row("analysis_5m_peak_rss_mib", figures["peak_rss_mib"], "<=", 1536.0, "MiB", detail),
+        Row("analysis_5m_s", round(statistics.median(times), 3), "<=", TIME_GOAL_S, "s", detail, samples=times,
+            statistic="median"),
+        Row("analysis_5m_peak_rss_mib", round(statistics.median(peaks), 1), "<=", RSS_GOAL_MIB, "MiB", detail, samples=peaks,
+            statistic="median"),
     ]
 
 

@@ -112,13 +112,6 @@ class StackHandle:
         """``http://127.0.0.1:<published port>`` of a service's container port."""
         return f"http://127.0.0.1:{self.stack.containers.published_port(service, port)}"  # type: ignore[attr-defined]
 
-    def direct_url(self, service: str, port: int) -> str:
-        """``http://<container address>:<port>``: the first container of ``service`` on its compose
-        network, reached from the host through the bridge without the docker-proxy process that
-        serves a published loopback port."""
-        name = self.stack.containers.running_containers(service)[0]  # type: ignore[attr-defined]
-        return f"http://{self.stack.containers.ips(name)[0]}:{port}"  # type: ignore[attr-defined]
-
 
 @contextmanager
 def stack(compose: Path, work: Path, proxies: tuple[tuple[str, str, str], ...] = (), profile: str | None = None,

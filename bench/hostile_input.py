@@ -8,12 +8,14 @@ refused outright, nested or aliased up to the limits, or far past them. Each ``v
 its own process (``python -m harness validate``, as a user runs it); its wall time and its peak
 RSS (``ru_maxrss`` from ``wait4``) are recorded, with the ratio to the quickstart's. Every file
 must be refused with exit 2 and one line, or accepted with exit 0: anything else is an error
-of the benchmark.
+of the benchmark. The slowest and the hungriest file are then measured REPEATS - 1 more times:
+each row is the median of its file's REPEATS runs, bounded at 90 %.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -21,6 +23,9 @@ from pathlib import Path
 
 from bench.common import REPO, Row, log
 
+REPEATS = 4
+"""Runs of the slowest and of the hungriest file: the fewest whose median the sign test bounds
+at 90 % (bench/confidence.py; the bound is then the largest of the four)."""
 CAP = 1_000_000 - 64
 """Bytes of the files that stay under the scenario size cap (with room for their head)."""
 
@@ -81,9 +86,25 @@ def run(work: Path) -> list[Row]:
         file.unlink()
     slowest = max(figures, key=lambda n: figures[n]["wall_s"])
     hungriest = max(figures, key=lambda n: figures[n]["peak_rss_mib"])
-    detail = {"quickstart": baseline, "files": figures, "slowest": slowest, "hungriest": hungriest}
-    return [Row("hostile_validate_worst_s", figures[slowest]["wall_s"], "<=", 5.0, "s", detail),
-            Row("hostile_validate_peak_rss_mib", figures[hungriest]["peak_rss_mib"], "<=", 500.0, "MiB", detail)]
+    files = hostile_files()
+    times = [figures[slowest]["wall_s"]] + [_again(out, files[slowest])["wall_s"] for _ in range(REPEATS - 1)]
+    rss = [figures[hungriest]["peak_rss_mib"]] + [_again(out, files[hungriest])["peak_rss_mib"]
+                                                 for _ in range(REPEATS - 1)]
+    log(f"hostile: {slowest} again: {times} s; {hungriest} again: {rss} MiB")
+    detail = {"quickstart": baseline, "files": figures, "slowest": slowest, "hungriest": hungriest,
+              "slowest_wall_s": times, "hungriest_peak_rss_mib": rss}
+    return [Row("hostile_validate_worst_s", statistics.median(times), "<=", 5.0, "s", detail, samples=times),
+            Row("hostile_validate_peak_rss_mib", statistics.median(rss), "<=", 500.0, "MiB", detail, samples=rss)]
+
+
+def _again(out: Path, data: bytes) -> dict:
+    """One more ``validate`` of a hostile file: its :func:`measure` figures."""
+    file = out / "hostile-again.yaml"
+    file.write_bytes(data)
+    try:
+        return measure(file)
+    finally:
+        file.unlink()
 
 
 if __name__ == "__main__":

@@ -5,12 +5,14 @@
 Locust's own statistics and the harness's record hook, is batched onto the pipe, parsed by the
 orchestrator's reader and appended to requests.tsv, exactly like a real request's record. Run
 twice: the load child alone (``load.workers: 0``), and one Locust worker whose records travel
-through its master (``load.workers: 1``, ZeroMQ). The row is the lower of the two; every record
-must arrive (records == Locust's own count).
+through its master (``load.workers: 1``, ZeroMQ), each twice (0, 1, 0, 1). The row is the median
+of the four rates; its 90 % lower bound (bench/confidence.py: with four samples, the slowest run)
+is what must hold the goal. Every record must arrive (records == Locust's own count).
 """
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 from bench.common import SCENARIOS, Row, harness_run, log
@@ -18,8 +20,8 @@ from bench.common import SCENARIOS, Row, harness_run, log
 
 def run(work: Path) -> list[Row]:
     runs = []
-    for workers in (0, 1):
-        result = harness_run(SCENARIOS / "stream.yaml", work / f"stream-{workers}", f"load.workers={workers}")
+    for i, workers in enumerate((0, 1, 0, 1)):
+        result = harness_run(SCENARIOS / "stream.yaml", work / f"stream-{i}", f"load.workers={workers}")
         if result.returncode != 0:
             raise RuntimeError(f"stream run exited {result.returncode}: {result.report.get('error')}")
         load = result.report["load"]
@@ -33,4 +35,6 @@ def run(work: Path) -> list[Row]:
                      "master_cpu_s": stop.get("cpu_s") if worker_cpu else None, "run_id": result.report["run_id"]})
         (result.run_dir / "requests.tsv").unlink(missing_ok=True)  # ~1 M records: checked, not kept
         log(f"stream: workers={workers}: {runs[-1]['records_per_s']:,} records/s")
-    return [Row("record_stream_rps", min(r["records_per_s"] for r in runs), ">=", 20_000, "records/s", {"runs": runs})]
+    rates = [r["records_per_s"] for r in runs]
+    return [Row("record_stream_rps", statistics.median(rates), ">=", 20_000, "records/s", {"runs": runs},
+                samples=rates)]

@@ -1,12 +1,13 @@
 """``workers_scaling_ratio``: requests/s with ``load.workers: 2`` ÷ with ``load.workers: 1``.
 
-``harness run bench/scenarios/workers.yaml`` (FastHttpUser, 64 users, no think time, 10 s)
+``harness run bench/scenarios/workers.yaml`` with ``load.client: requests`` (HttpUser, see CLIENT;
+64 users, no think time, 10 s)
 against a static target brought up for this benchmark (bench/scenarios/compose/static.yml:
 HAProxy, one thread, answering ``200 ok`` from memory, about the cheapest answer an HTTP server
 gives) on the host's loopback (host networking: no docker-proxy, no veth pair on the path).
-Runs in turns 1, 2, 1, 2, ... 1 workers (four 2-worker runs, each between two 1-worker runs);
+Runs in turns 1, 2, 1, 2, ... 1 workers (seven 2-worker runs, each between two 1-worker runs);
 each 2-worker run's requests/s is divided by the mean of its two neighbours', and the row is the
-median of the four ratios. The machine's speed drifts (the same worker paid 218-335 us of CPU
+median of the seven ratios, its goal judged on their 90 % lower bound (bench/confidence.py). The machine's speed drifts (the same worker paid 218-335 us of CPU
 per request in eight 1-worker runs within two minutes, docs/benchmarks.md): the neighbours'
 mean cancels a drift that is steady over the half minute they span, and the median leaves out a
 comparison that a sudden change spoiled.
@@ -28,7 +29,16 @@ from pathlib import Path
 from bench.common import (SCENARIOS, CpuSampler, Row, StackHandle, container_cpu_reader, harness_run, log,
                           ratios_to_neighbours)
 
-ORDER = (1, 2, 1, 2, 1, 2, 1, 2, 1)
+ORDER = (1,) + (2, 1) * 7
+"""Seven 2-worker runs, each between two 1-worker runs: with 7 ratios the sign test bounds their
+median at 90 % by the second smallest (bench/confidence.py), so one spoiled comparison is
+allowed."""
+CLIENT = "requests"
+"""Locust's HttpUser: about 830 us of worker CPU per request here, against about 50 us for the
+target, the master and the orchestrator's reader together. With FastHttpUser (267 us per
+request) those others take so large a share of two cores that an idle machine allows at most
+2 x 267 / (267 + 35 + ...) < 1.77 (docs/benchmarks.md): the row would measure the box, not how
+the harness's workers scale."""
 CORES = 2
 
 
@@ -37,7 +47,8 @@ def run(work: Path, target: StackHandle) -> list[Row]:
     runs = []
     with CpuSampler(container_cpu_reader(container.id)) as cpu:
         for i, workers in enumerate(ORDER):
-            result = harness_run(SCENARIOS / "workers.yaml", work / f"workers-{i}", f"load.workers={workers}")
+            result = harness_run(SCENARIOS / "workers.yaml", work / f"workers-{i}", f"load.workers={workers}",
+                                 f"load.client={CLIENT}")
             if result.returncode != 0:
                 raise RuntimeError(f"workers run exited {result.returncode}: {result.report.get('error')}")
             load = result.report["load"]
@@ -79,4 +90,5 @@ def run(work: Path, target: StackHandle) -> list[Row]:
               "target_us_per_request": round(1e6 * c_t, 1) if c_t is not None else None,
               "best_ratio_on_idle_machine": bound,
               "cpu_s_of_everything_else_during_each_load": others}
-    return [Row("workers_scaling_ratio", round(float(statistics.median(ratios)), 3), ">=", 1.6, "ratio", detail)]
+    return [Row("workers_scaling_ratio", round(float(statistics.median(ratios)), 3), ">=", 1.8, "ratio", detail,
+                samples=ratios)]

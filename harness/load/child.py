@@ -3,7 +3,7 @@ environment for the spec's users, Locust's own totals and the in-flight reporter
 
 The protocol itself (lines, events, start signal) is described in :mod:`harness.load.worker`.
 The single-process load (:mod:`harness.load.worker_local`) and the distributed one
-(:mod:`harness.load.worker_distributed`) both build on this module and never on each other.
+(:mod:`harness.load.distributed`) both build on this module and never on each other.
 
 Imports locust (which monkey-patches the process with gevent): only the child processes import
 this module, never the orchestrator.

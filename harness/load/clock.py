@@ -3,7 +3,7 @@
 A remote worker stamps its records with its own wall clock; the analysis puts every request
 in the window (between fault events, stamped by the orchestrator) where it started, so a worker
 whose clock is off by a second puts requests in the wrong window. At hello the worker measures
-its offset to the master (:mod:`harness.load.worker_distributed`):
+its offset to the master (:mod:`harness.load.distributed`):
 
 - the worker sends ``t1`` (its clock), the master answers with ``t2`` (its clock when the probe
   arrived) and ``t3`` (when it answers), the worker notes ``t4`` (its clock on the answer);

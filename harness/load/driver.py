@@ -4,7 +4,7 @@ The child's records are appended to the journal's ``requests.tsv`` as they arriv
 :class:`harness.load.stream.StreamReader` straight off the pipe). Counters per whole second feed
 the progress display (and, later, live abort conditions). The same stream comes from a single
 Locust process or from a Locust master merging its workers' records
-(:mod:`harness.load.worker_distributed`): the driver cannot tell them apart.
+(:mod:`harness.load.distributed`): the driver cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class LoadSpec:
     ``requests`` (HttpUser) or ``fast`` (FastHttpUser); ``workers`` > 0 or ``master_bind``
     runs a Locust master with that many local worker processes; ``remote_workers`` more join
     from other hosts at ``master_bind`` (``host:port``), waited for up to ``join_timeout_s``
-    seconds (:mod:`harness.load.worker_distributed`)."""
+    seconds (:mod:`harness.load.distributed`)."""
 
     host: str
     users: int

@@ -7,7 +7,7 @@ to the role (each built on :mod:`harness.load.child`):
 - ``python -m harness.load.worker SPEC.json``: the child the driver starts. With
   ``workers == 0`` and no ``master_bind`` it runs the users itself (Locust ``LocalRunner``,
   :mod:`harness.load.worker_local`); otherwise it is a Locust master that starts ``workers``
-  worker processes on this machine (see :mod:`harness.load.worker_distributed`) and streams
+  worker processes on this machine (see :mod:`harness.load.distributed`) and streams
   their records.
 - ``python -m harness.load.worker --worker HOST:PORT SPEC.json``: a Locust worker that joins the
   master at ``HOST:PORT``, on this machine or on another one (same spec, same locustfile).
@@ -42,7 +42,7 @@ line each, written in batches every :data:`harness.load.child.FLUSH_INTERVAL_S`:
     the CPU time this process used during the load (a saturated load generator shows here);
     ``workers`` (distributed) has one ``{"index", "records", "locust_requests", "unsent",
     "killed_in_flight", "cpu_s", "clock_offset_ms", "rtt_ms"}`` per worker (see
-    :mod:`harness.load.worker_distributed`);
+    :mod:`harness.load.distributed`);
   - ``{"event": "error", "message"}``: the child could not run the load.
 
 Start signal: the child imports Locust and reads its spec, then waits for a line ``go`` on its
@@ -72,7 +72,8 @@ from locust.log import setup_logging
 
 from harness.load.child import Output, open_model
 from harness.load.remote import NoSpec, adopt_spec, fetch_spec
-from harness.load.worker_distributed import run_master, run_worker
+from harness.load.distributed_master import run_master
+from harness.load.distributed_worker import run_worker
 from harness.load.worker_local import run_local
 
 USAGE = ("usage: python -m harness.load.worker [--worker HOST:PORT] SPEC.json\n"

@@ -16,6 +16,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -184,6 +185,35 @@ def latency_plot(report: Report) -> bytes | None:
     return _finish(fig)
 
 
+BAR_WIDTH = 0.9
+"""Width of a second's bar of errors (in seconds, the x axis' unit)."""
+
+
+def _bars(ax: Axes, x: Sequence[float], heights: Sequence[float], bottom: Sequence[float], label: str,
+          colour: str) -> None:
+    """One error class's bars (``x``: bar centres, s; ``heights`` and ``bottom``: errors/s, one
+    per bar, aligned with ``x``), stacked on ``bottom``: the picture of ``ax.bar(x, heights,
+    bottom=bottom)``, in a fraction of its time.
+
+    Most seconds have no error of a class, and ``ax.bar`` makes, adds and draws one rectangle
+    per second all the same (~1 ms each, most of a report's plotting time). A bar of height 0
+    covers no pixel, so only the others are drawn; what the empty ones gave the axes is given
+    back: their corners to the data limits, their bottoms to the sticky edges that stop the
+    autoscale's margin (``bar`` keeps one per bar), and the first bar when every one is empty
+    (the legend's handle is the first bar). The PNG is byte for byte the one ``ax.bar`` gives
+    (tests/unit/report/test_html.py)."""
+    keep = [i for i, h in enumerate(heights) if h != 0] or [0][:len(heights)]
+    container = ax.bar([x[i] for i in keep], [heights[i] for i in keep], width=BAR_WIDTH,
+                       bottom=[bottom[i] for i in keep], label=label, color=colour, alpha=0.85)
+    kept = set(keep)
+    empty = [i for i in range(len(x)) if i not in kept]
+    if not empty:
+        return
+    container.patches[0].sticky_edges.y.extend(bottom[i] for i in empty)
+    corners = np.array([(x[i] + dx, bottom[i]) for i in empty for dx in (-BAR_WIDTH / 2, BAR_WIDTH / 2)])
+    ax.update_datalim(corners)
+
+
 def throughput_plot(report: Report) -> bytes | None:
     """Requests per second (top) and failed requests per second stacked by error class (bottom,
     its own scale, so a few errors among many requests still show)."""
@@ -201,8 +231,7 @@ def throughput_plot(report: Report) -> bytes | None:
     bottom = [0.0] * len(x)
     for i, (cls, counts) in enumerate(sorted(s.errors.items())):
         heights = [float(c) for c in counts[:n]]
-        bottom_ax.bar(x, heights, width=0.9, bottom=bottom, label=plain(cls),
-                      color=ERROR_COLOURS[i % len(ERROR_COLOURS)], alpha=0.85)
+        _bars(bottom_ax, x, heights, bottom, label=plain(cls), colour=ERROR_COLOURS[i % len(ERROR_COLOURS)])
         bottom = [b + h for b, h in zip(bottom, heights)]
     if not s.errors:
         bottom_ax.text(0.5, 0.5, "no failed requests", transform=bottom_ax.transAxes, ha="center", va="center",

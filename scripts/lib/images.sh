@@ -28,6 +28,7 @@ HARNESS_TARGET_IMAGES=(
     "harness/prometheus:0.1 images/prometheus"
     "harness/export-receivers:0.1 images/export-receivers"
     "harness/nettools:0.1 images/nettools"
+    "harness/static-nginx:0.1 images/static-nginx"
 )
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }

@@ -141,10 +141,12 @@ def test_remote_worker_containers_one_with_a_shifted_clock_give_the_windows_of_a
     for kind in got:
         assert got[kind]["requests"] == pytest.approx(want[kind]["requests"], rel=0.1), kind
         assert got[kind]["p50_ms"] == pytest.approx(want[kind]["p50_ms"], abs=20), kind
-    # the fault's 200 ms is in the fault window only: a record of the shifted worker left 2.5 s
-    # late would put it in the recovery window, and one 2.5 s early in the baseline
+    # the fault's 200 ms is in the fault window only: records of the shifted worker left 2.5 s
+    # late would put a sixth of the recovery window's requests at 200 ms (its last 2.5 s of the
+    # fault, a third of the load), and 2.5 s early a sixth of the baseline's: their p95 would be
+    # >= 200 ms (a busy machine may still make a stray request slow, hence not the max)
     assert got["fault"]["p50_ms"] >= LATENCY_MS
-    assert got["baseline"]["max_ms"] < LATENCY_MS and got["recovery"]["max_ms"] < LATENCY_MS, got
+    assert got["baseline"]["p95_ms"] < LATENCY_MS and got["recovery"]["p95_ms"] < LATENCY_MS, got
 
 
 def test_a_remote_worker_killed_mid_run_is_reported_lost_not_absorbed(worker_network, tmp_path):

@@ -1,4 +1,4 @@
-"""Both sides of the distributed load's custom messages (``harness.load.worker_distributed``),
+"""Both sides of the distributed load's custom messages (``harness.load.distributed_master`` / ``distributed_worker``),
 driven with a fake Locust runner in a fresh interpreter (in_child.py): what the master keeps of
 each worker and what it sends, and what a worker sends and when."""
 
@@ -42,7 +42,7 @@ spec = {"host": "http://127.0.0.1:9", "users": 4, "spawn_rate": 4, "duration_s":
 
 def test_the_master_keeps_each_workers_counts_and_refuses_an_unbounded_clock():
     got = json_from(FAKES, """
-        from harness.load.worker_distributed import MasterSide
+        from harness.load.distributed_master import MasterSide
         runner, out = FakeRunner(), FakeOut()
         master = MasterSide({"duration_s": 10}, runner, out)
         master.on_hello(environment=None, msg=msg("a", BOUNDED))
@@ -77,7 +77,7 @@ def test_the_master_keeps_each_workers_counts_and_refuses_an_unbounded_clock():
 def test_the_master_answers_a_clock_probe_with_its_own_clock():
     got = json_from(FAKES, """
         import time
-        from harness.load.worker_distributed import MasterSide
+        from harness.load.distributed_master import MasterSide
         runner = FakeRunner()
         master = MasterSide({"duration_s": 10}, runner, FakeOut())
         before = time.time()
@@ -91,7 +91,7 @@ def test_the_master_answers_a_clock_probe_with_its_own_clock():
 
 def test_the_master_waits_for_its_workers_unless_refused_or_one_died():
     got = json_from(FAKES, """
-        from harness.load.worker_distributed import MasterSide, Refused, stop_workers, wait_for_workers
+        from harness.load.distributed_master import MasterSide, Refused, stop_workers, wait_for_workers
 
         class Proc:
             def __init__(self, code):
@@ -131,7 +131,7 @@ def test_the_master_waits_for_its_workers_unless_refused_or_one_died():
 
 def test_a_worker_sends_nothing_before_its_clock_is_known_then_shifted_records_only():
     got = json_from(FAKES, SPEC.replace("RATE", "None"), """
-        from harness.load.worker_distributed import WorkerSide
+        from harness.load.distributed_worker import WorkerSide
         worker = WorkerSide(spec)
         scope_unconnected = worker.seed_scope()
         worker.runner = runner = FakeRunner(worker_index=3)
@@ -166,7 +166,7 @@ def test_a_worker_sends_nothing_before_its_clock_is_known_then_shifted_records_o
 def test_a_worker_makes_its_share_of_the_rate_from_the_masters_start_and_stops_on_request():
     got = json_from(FAKES, SPEC.replace("RATE", "100"), """
         from harness.load.open_model import interleave_offset_s
-        from harness.load.worker_distributed import WorkerSide
+        from harness.load.distributed_worker import WorkerSide
         worker = WorkerSide(spec)
         rate_unconnected = worker.my_rate_rps()
         worker.runner = runner = FakeRunner(worker_index=1, target_user_count=2)
@@ -192,8 +192,7 @@ def test_a_worker_makes_its_share_of_the_rate_from_the_masters_start_and_stops_o
 
 def test_the_master_waits_for_its_remote_workers_then_says_how_many_came():
     got = json_from(FAKES, """
-        from harness.load import worker_distributed as wd
-        from harness.load.worker_distributed import MasterSide, wait_for_workers
+        from harness.load.distributed_master import MasterSide, wait_for_workers
 
         class Proc:
             returncode = None
@@ -226,7 +225,7 @@ def test_the_master_waits_for_its_remote_workers_then_says_how_many_came():
 
 def test_a_worker_locust_stops_hearing_is_lost_once_reported_and_not_asked_to_stop():
     got = json_from(FAKES, """
-        from harness.load.worker_distributed import MasterSide, stop_workers
+        from harness.load.distributed_master import MasterSide, stop_workers
         runner, out = FakeRunner(), FakeOut()
         master = MasterSide({"duration_s": 10, "request_timeout_s": 1}, runner, out)
         out.event = lambda **fields: out.buffer.append(fields)
@@ -250,8 +249,8 @@ def test_a_batch_locust_could_not_send_is_kept_and_a_full_worker_holds_its_users
     got = json_from(FAKES, SPEC.replace("RATE", "None"), """
         import gevent
         from locust.exception import RPCSendError
-        from harness.load import worker_distributed as wd
-        from harness.load.worker_distributed import WorkerSide
+        from harness.load import distributed_worker as wd
+        from harness.load.distributed_worker import WorkerSide
         wd.MAX_UNSENT_LINES, wd.BACKPRESSURE_WAIT_S = 3, 5.0
         worker = WorkerSide(spec)
         worker.runner = runner = FakeRunner()
