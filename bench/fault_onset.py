@@ -68,6 +68,7 @@ import numpy as np
 
 from bench.common import SCENARIOS, HarnessRun, Row, harness_run, log
 from bench.confidence import quantile_upper_bound
+from bench.goals import ROWS
 from harness.analysis.percentile import percentile_ms
 
 CLOCK_RESOLUTION_S = 1e-6
@@ -252,7 +253,7 @@ def _occurrence_of(event: dict) -> int:
 
 def measure(scenario: Path, out: Path, row: str) -> Row:
     """One ``harness run`` of ``scenario`` and its onset row ``row`` (see the module's doc; the
-    goal is bench/run.py's ``ROWS``)."""
+    goal is bench/goals.py's ``ROWS``)."""
     load1_before = os.getloadavg()[0]
     result = harness_run(scenario, out)
     if result.returncode != 0:
@@ -264,7 +265,6 @@ def measure(scenario: Path, out: Path, row: str) -> Row:
 
 def analyse(result: HarnessRun, scenario: Path, row: str) -> Row:
     """The onset row ``row`` of a finished run of ``scenario`` (its journal and requests.tsv)."""
-    from bench.run import ROWS
     from harness.analysis.metrics import load_records
 
     t0 = result.event("load.start")["t"]

@@ -24,22 +24,8 @@ from pathlib import Path
 
 from bench import common
 from bench.common import BENCH_DIR, REPO, Row, log
+from bench.goals import ROWS
 
-ROWS = {  # every row, in table order: (benchmark, op, goal, unit)
-    "driver_cpu_per_request_ratio": ("driver_cpu", ">=", 0.97, "ratio"),
-    "latency_accuracy_error": ("latency", "<=", 1.0, "%"),
-    "fault_onset_p95_ms": ("onset", "<=", 20.0, "ms"),
-    "fault_onset_docker_p95_ms": ("onset", "<=", 250.0, "ms"),
-    "run_overhead_ratio": ("run", "<=", 1.15, "ratio"),
-    "sweep_shared_ratio": ("sweep", "<=", 0.8, "ratio"),
-    "analysis_5m_s": ("analysis", "<=", 5.0, "s"),
-    "analysis_5m_peak_rss_mib": ("analysis", "<=", 1024.0, "MiB"),
-    "workers_scaling_ratio": ("workers", ">=", 1.8, "ratio"),
-    "remote_worker_throughput_ratio": ("remote", ">=", 0.9, "ratio"),
-    "record_stream_rps": ("stream", ">=", 20_000, "records/s"),
-    "hostile_validate_worst_s": ("hostile", "<=", 5.0, "s"),
-    "hostile_validate_peak_rss_mib": ("hostile", "<=", 500.0, "MiB"),
-}
 ORDER = ("hostile", "analysis", "stream", "workers", "remote", "latency", "onset", "driver_cpu", "run", "sweep")
 """Run order: the hostile-input and analysis benchmarks first (no Docker, CPU-bound: least
 disturbed by our own stacks)."""
