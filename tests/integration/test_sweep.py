@@ -19,12 +19,24 @@ SCENARIO = "tests/integration/sweep_naive.yaml"
 P99 = "product p99 bounded while catalog is slow"
 
 
-def labelled() -> list[str]:
+def labelled(run_id: str) -> list[str]:
+    """Containers, networks and volumes labelled with ``run_id`` (only this test's runs: other
+    people's runs may come and go on the same engine meanwhile)."""
     out = []
     for kind in ("ps -aq", "network ls -q", "volume ls -q"):
-        cmd = ["docker", *kind.split(), "--filter", "label=harness.run-id"]
+        cmd = ["docker", *kind.split(), "--filter", f"label=harness.run-id={run_id}"]
         out += subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.split()
     return out
+
+
+def run_ids(sweep_dir) -> list[str]:  # noqa: ANN001
+    """The run id of every cell of a sweep (its journal's ``run.start``)."""
+    cells = json.loads((sweep_dir / "sweep.json").read_text())["cells"]
+    ids = []
+    for cell in cells:
+        first = (sweep_dir / cell["dir"] / "journal.jsonl").read_text().splitlines()[0]
+        ids.append(json.loads(first)["run_id"])
+    return ids
 
 
 def journal_events(cell_dir) -> list[str]:  # noqa: ANN001
@@ -32,7 +44,6 @@ def journal_events(cell_dir) -> list[str]:  # noqa: ANN001
 
 
 def test_search_finds_the_breaking_latency_and_a_grid_either_side_agrees(docker_engine, harness_cli, tmp_path):
-    before = labelled()
     search = harness_cli("sweep", SCENARIO, "--search", "faults.0.latency_ms=800..1250", "--expectation", P99,
                          "--tolerance", "0.1", "--out", str(tmp_path / "search"), timeout=900)
     assert search.returncode == 0, search.stderr[-3000:]
@@ -57,4 +68,6 @@ def test_search_finds_the_breaking_latency_and_a_grid_either_side_agrees(docker_
     cells = json.loads((tmp_path / "grid" / "sweep.json").read_text())["cells"]
     assert [c["expectations"][0]["verdict"] for c in cells] == ["held", "failed"], grid.stderr[-3000:]
     assert grid.returncode == 1 and "cell 2 of 2" in grid.stderr
-    assert labelled() == before
+    ids = run_ids(tmp_path / "search") + run_ids(tmp_path / "grid")
+    assert len(set(ids)) == len(swept["cells"]) + 2
+    assert {run_id: left for run_id in ids if (left := labelled(run_id))} == {}
