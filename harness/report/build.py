@@ -148,10 +148,13 @@ class Analysis:
     series: Series = field(default_factory=Series)
 
 
-def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Report:
+def build_report(run_dir: Path, scenario: Scenario, strict: bool = False, provisional: bool = False) -> Report:
     """Analyse a run directory and return its report; the status follows
     :func:`harness.report.status.decide_status` (``strict``: inconclusive fails). A run whose
-    load never started gets no windows and no verdicts.
+    load never started gets no windows and no verdicts. ``provisional``: the journal has no
+    ``run.end`` yet (the run is tearing down): judge it as if it completed, as its final report
+    will if it does (``harness run`` draws the plots of such a report while the stack goes down,
+    :mod:`harness.run.report`).
 
     Raises:
         ValueError: the journal has no ``run.start`` event.
@@ -161,7 +164,8 @@ def build_report(run_dir: Path, scenario: Scenario, strict: bool = False) -> Rep
     ended = marks.end.fields.get("status") if marks.end else None
     records_file = run_dir / "requests.tsv"
     if marks.load_start is not None:
-        found = analyse(events, records_file, scenario, marks.t0, judge=ended == "completed")
+        judge = ended == "completed" or (provisional and marks.end is None)
+        found = analyse(events, records_file, scenario, marks.t0, judge=judge)
     else:
         found = Analysis(recorded=len(load_records(records_file)))
     stop = _first(events, "load.stop")

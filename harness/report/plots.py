@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,12 +272,64 @@ def containers_plot(report: Report) -> bytes | None:
     return _finish(fig)
 
 
+def _inputs(report: Report, name: str) -> str:
+    """Everything plot ``name`` reads from ``report``, as one JSON text: the plot is a function
+    of it, so two reports with the same inputs get the same PNG (:data:`DRAWN`)."""
+    parts: dict[str, object] = {
+        "series": report.series.model_dump(mode="json", include={"containers" if name == "containers" else "requests"}),
+        "windows": [w.model_dump(mode="json", include={"name", "kind", "fault", "start_s", "end_s"})
+                    for w in report.windows],
+        "duration_s": report.load.duration_s if report.load else None,
+    }
+    if name == "latency":
+        parts["totals"] = report.totals is not None
+        parts["expectations"] = [[e.name, e.metric, e.window, e.held, e.threshold] for e in report.expectations]
+    return json.dumps(parts, sort_keys=True)
+
+
+class PlotMemo:
+    """PNGs already drawn, by plot name and :func:`_inputs`; the last :attr:`KEEP` are kept.
+
+    ``harness run`` draws a provisional report's plots while the stack goes down
+    (:mod:`harness.run.report`); the final report then finds them here when its plots' inputs
+    are the same, and draws only those that differ. Use it from one thread at a time
+    (matplotlib is not thread-safe)."""
+
+    KEEP = 6
+
+    def __init__(self) -> None:
+        self._drawn: dict[tuple[str, str], bytes | None] = {}
+        self.hits = 0
+        """Plots found already drawn (tests and benchmarks read it)."""
+
+    def draw(self, name: str, plot: Callable[[Report], bytes | None], report: Report) -> bytes | None:
+        """``plot(report)``, or the PNG drawn before from the same inputs."""
+        key = (name, _inputs(report, name))
+        if key in self._drawn:
+            self.hits += 1
+            return self._drawn[key]
+        png = plot(report)
+        self._drawn[key] = png
+        while len(self._drawn) > self.KEEP:
+            del self._drawn[next(iter(self._drawn))]
+        return png
+
+
+DRAWN = PlotMemo()
+"""The process's memo of drawn plots (see :class:`PlotMemo`)."""
+
+PLOTS: tuple[tuple[str, Callable[[Report], bytes | None]], ...] = (
+    ("latency", latency_plot), ("throughput", throughput_plot), ("containers", containers_plot))
+"""Every plot of a report, by name, in page order."""
+
+
 def report_plots(report: Report) -> dict[str, str]:
     """The report's plots as data URIs, by name (``latency``, ``throughput``, ``containers``);
-    a plot without data is left out."""
+    a plot without data is left out. Plots already drawn from the same inputs are reused
+    (:data:`DRAWN`)."""
     out = {}
-    for name, draw in (("latency", latency_plot), ("throughput", throughput_plot), ("containers", containers_plot)):
-        png = draw(report)
+    for name, plot in PLOTS:
+        png = DRAWN.draw(name, plot, report)
         if png:
             out[name] = data_uri(png)
     return out

@@ -26,7 +26,7 @@ from harness.run.drive import Aborted, drive
 from harness.run.harness_log import write_traceback
 from harness.run.parts import Phases, Started
 from harness.run.prepare import Prepared, prepare
-from harness.run.report import RunInfo, warm_up_reports, write_report
+from harness.run.report import PlotsAhead, RunInfo, warm_up_reports, write_report
 from harness.run.shared import SharedStack
 from harness.run.signals import Interrupted, handle_signals, raise_interrupted, restore_signals
 from harness.run.start import start
@@ -84,10 +84,16 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     # meanwhile (started once `up` returned: during `up` it slowed compose down; joined before
     # the report is built, since matplotlib is not thread-safe).
     warming = threading.Thread(target=warm_up_reports, name="report-warm-up", daemon=True)
+
+    def judged() -> LoadedScenario:  # the scenario the report judges, as it stands when asked
+        return phases.report_scenario(loaded) if phases.report_scenario else loaded
+
+    ahead = PlotsAhead(run.run_dir, judged, run.redact, after=warming)
     with Progress(console, run.scenario.name) as progress:
         status, error = "completed", None
         try:
-            start(run, started, undo, progress, on_up=warming.start, shared=shared, make_timeline=phases.timeline)
+            start(run, started, undo, progress, on_up=warming.start, shared=shared, make_timeline=phases.timeline,
+                  before_down=ahead.start)
             (phases.drive or drive)(run, started, progress)
         except Exception as exc:  # noqa: BLE001 - every failure ends the run with its status
             status, error = outcome(exc, run)
@@ -99,8 +105,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             restore_signals(previous)
     if warming.ident is not None:  # started
         warming.join()
-    judged = phases.report_scenario(loaded) if phases.report_scenario else loaded
-    report, paths = write_report(run.run_dir, judged, run.redact,
+    ahead.join()
+    report, paths = write_report(run.run_dir, judged(), run.redact,
                                  RunInfo(run.run_id, run.seed, run.started_t, status, error), strict)
     return RunResult(report, run.run_dir, paths)
 

@@ -8,10 +8,11 @@ during the health wait.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from harness.redact import Redactor
 from harness.run.harness_log import append_traceback
@@ -42,6 +43,70 @@ def warm_up_reports() -> None:
         warm_up()
     except Exception:  # noqa: BLE001 - see the docstring
         pass
+
+
+AHEAD_MAX_RECORDS_BYTES = 20 * 2**20
+""":class:`PlotsAhead` draws nothing for a run whose ``requests.tsv`` is larger (about 400,000
+records): its provisional report would take longer than ``compose down`` (the analysis reads
+every record: ~1 s per million, ``bench/analysis_5m.py``), and the final one would wait for it."""
+
+
+class PlotsAhead:
+    """Draws the report's plots while the stack goes down, so that the report after the
+    teardown mostly finds them drawn.
+
+    :meth:`start` is the teardown's ``report.ahead`` step (:func:`harness.run.teardown.push_stack`):
+    by then the load, the faults and the container samples are over, and ``compose down``
+    keeps the main thread waiting for seconds. A thread builds a provisional report from the
+    journal so far (:func:`harness.report.build_report` with ``provisional``: judged as if the
+    run completed) and draws its plots into :data:`harness.report.plots.DRAWN`. The final report
+    reuses a plot only when its inputs are the same (:class:`harness.report.plots.PlotMemo`);
+    any other plot is drawn again, so the report is what it would have been without this.
+    ``bench/run_overhead.py`` measures what it saves (the plots are most of the report's time).
+
+    Args:
+        run_dir: the run's directory (journal, records).
+        judged: gives the scenario the report judges (``harness gameday``'s depends on what the
+            operator injected), asked for when the drawing starts.
+        redact: the run's redactor (the final report is redacted before it is drawn).
+        after: the report warm-up thread (:func:`warm_up_reports`), joined first when it was
+            started (matplotlib is not thread-safe).
+    """
+
+    def __init__(self, run_dir: Path, judged: Callable[[], LoadedScenario], redact: Redactor,
+                 after: threading.Thread) -> None:
+        self.run_dir, self.judged, self.redact, self.after = run_dir, judged, redact, after
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start drawing in a daemon thread (once; not for a run with more than
+        :data:`AHEAD_MAX_RECORDS_BYTES` of records); never raises."""
+        try:
+            if self._thread is not None or (self.run_dir / "requests.tsv").stat().st_size > AHEAD_MAX_RECORDS_BYTES:
+                return
+        except OSError:  # no records: nothing to plot
+            return
+        self._thread = threading.Thread(target=self._draw, name="report-plots-ahead", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait until the drawing is over (at once if it never started)."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def _draw(self) -> None:
+        try:
+            if self.after.ident is not None:
+                self.after.join()
+            from harness.report import Report, build_report
+            from harness.report.plots import report_plots
+
+            report = build_report(self.run_dir, self.judged().scenario, provisional=True)
+            if self.redact:
+                report = Report.model_validate_json(self.redact(report.model_dump_json()))
+            report_plots(report)
+        except Exception:  # noqa: BLE001 - only a head start: the report draws what is missing
+            pass
 
 
 def minimal_report(loaded: LoadedScenario, info: RunInfo, failure: str) -> Report:

@@ -48,9 +48,12 @@ TOXIPROXY_READY_TIMEOUT_S = 60
 
 
 def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, on_up: Callable[[], None],
-          shared: SharedStack | None = None, make_timeline: TimelineFactory | None = None) -> None:
+          shared: SharedStack | None = None, make_timeline: TimelineFactory | None = None,
+          before_down: Callable[[], object] | None = None) -> None:
     """Start everything, filling ``started`` and pushing each part's undo onto ``undo`` as it
-    goes; ``on_up`` is called once the stack is up (the report warm-up starts then).
+    goes; ``on_up`` is called once the stack is up (the report warm-up starts then);
+    ``before_down`` is the teardown's step just before ``stack.down`` (the report's plots are
+    drawn from there, :func:`harness.run.teardown.push_stack`; not with ``shared``).
     ``make_timeline`` makes the fault timeline (default: the scenario's faults on schedule).
 
     With ``shared`` (a sweep's cells, :mod:`harness.run.shared`), the stack it keeps is used
@@ -68,7 +71,7 @@ def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, 
     """
     scenario, journal = run.scenario, run.journal
     progress.phase(f"run {run.run_id}: starting the stack")
-    stack = started.stack = bring_up(run, undo, shared)
+    stack = started.stack = bring_up(run, undo, shared, before_down)
     on_up()
     if scenario.proxies:
         started.toxiproxy = open_toxiproxy(run, stack, started.environment)
@@ -90,10 +93,11 @@ def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, 
     journal.record("load.start", t=started.t0, host=started.host, users=scenario.load.users)
 
 
-def bring_up(run: Prepared, undo: UndoStack, shared: SharedStack | None) -> Stack:
+def bring_up(run: Prepared, undo: UndoStack, shared: SharedStack | None,
+             before_down: Callable[[], object] | None = None) -> Stack:
     """The run's stack, up: the one ``shared`` keeps, or a new one brought up (``compose up``;
-    kept by ``shared`` when given). Pushes the stack's undo: ``logs.save`` and ``stack.down``,
-    or with ``shared`` ``logs.save`` and ``stack.reset``.
+    kept by ``shared`` when given). Pushes the stack's undo: ``logs.save``, ``before_down``
+    (when given) and ``stack.down``, or with ``shared`` ``logs.save`` and ``stack.reset``.
 
     Raises:
         EnvironmentFailure: the compose file is missing or invalid, or ``up`` failed.
@@ -108,7 +112,7 @@ def bring_up(run: Prepared, undo: UndoStack, shared: SharedStack | None) -> Stac
                   run.ledger, proxies=tuple(scenario.proxies),
                   publish=load_target(scenario.load.host, run.compose_config.get("services") or {}))
     if shared is None:
-        push_stack(undo, stack, run.journal)
+        push_stack(undo, stack, run.journal, before_down)
     else:
         shared.keep(stack)
         shared.push_undo(undo)

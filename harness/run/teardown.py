@@ -5,7 +5,7 @@ it onto the run's :class:`~harness.run.undo.UndoStack` as it starts the part, so
 runs, last started first:
 
     graceful: progress, watchdog.stop, timeline.revert_all, monitor.stop, proxy_watch.stop,
-              driver.stop, logs.save, stack.down
+              driver.stop, logs.save, report.ahead, stack.down
     fast:     progress, monitor.stop, proxy_watch.stop, driver.stop(grace 0), logs.save
               (5 s budget), stack.down(fast)
 
@@ -39,13 +39,20 @@ FAST_PHASE = "fast teardown: force-removing everything labelled with this run"
 # -- what undoes each part -------------------------------------------------------------------
 
 
-def push_stack(undo: UndoStack, stack: Stack, journal: Journal) -> None:
+def push_stack(undo: UndoStack, stack: Stack, journal: Journal,
+               before_down: Callable[[], object] | None = None) -> None:
     """Push ``stack.down`` and, above it, ``logs.save`` (every container's log into ``logs/``,
     :mod:`harness.environment.logs`, before the containers go; nothing when the stack never came
     up). Graceful: logs saved with their usual budget (a second signal still switches to the
     fast teardown), a graceful ``down``. Fast: what the logs give within ``FAST_SAVE_BUDGET_S``
-    (5 s), a forced ``down``."""
+    (5 s), a forced ``down``.
+
+    ``before_down`` (graceful only, as ``report.ahead``) runs between the two: everything the
+    run measured is in then, and ``down`` takes seconds (``harness run`` starts drawing the
+    report's plots there, :class:`harness.run.report.PlotsAhead`)."""
     undo.push("stack.down", stack.down, lambda: stack.down(fast=True))
+    if before_down is not None:
+        undo.push("report.ahead", before_down)
     push_logs(undo, stack, journal)
 
 

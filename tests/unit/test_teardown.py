@@ -218,3 +218,14 @@ def test_logs_are_saved_before_the_stack_comes_down(tmp_path):
     fast = [name for name, _ in undo.fast_steps()]
     for names in (graceful, fast):
         assert names.index("logs.save") == names.index("stack.down") - 1
+
+
+def test_the_report_is_drawn_ahead_between_the_logs_and_the_stack_down_in_the_graceful_teardown_only(tmp_path):
+    """``report.ahead`` runs once everything measured is in (after ``logs.save``), just before the
+    slow ``stack.down``; the fast teardown has no time for it."""
+    rec = Recorder()
+    undo = UndoStack()
+    push_stack(undo, FakeStack(rec, "stack"), Journal(tmp_path), before_down=lambda: rec.calls.append("ahead"))
+    graceful = [name for name, _ in undo.graceful_steps()]
+    assert graceful[-3:] == ["logs.save", "report.ahead", "stack.down"]
+    assert "report.ahead" not in [name for name, _ in undo.fast_steps()]

@@ -27,8 +27,9 @@ def phases(tmp_path, monkeypatch):
         run = fakes.prepared(tmp_path)
         seen: dict = {}
 
-    def start(run, started, undo, progress, on_up, shared=None, make_timeline=None):
+    def start(run, started, undo, progress, on_up, shared=None, make_timeline=None, before_down=None):
         Phases.seen["handler"] = signal.getsignal(signal.SIGINT)
+        Phases.seen["before_down"] = before_down
         Phases.seen["shared"] = shared
         undo.push("part.stop", lambda: run.journal.record("part.stopped"))
         started.environment.update(toxiproxy="2.12.0", images={})
