@@ -21,6 +21,7 @@ import gevent
 from locust import events
 from locust.env import Environment
 
+from harness.load.hook import join_lines
 from harness.load.inflight import IN_FLIGHT_EVERY_S, InFlight
 from harness.load.records import EVENT_PREFIX
 from harness.load.timeouts import stop_timeout_s
@@ -38,11 +39,14 @@ class Output:
 
     Args:
         fd: file descriptor of the pipe to the parent.
+
+    The buffer holds protocol lines, and records of a ``raw`` record hook as their fields
+    (formatted at the flush: :func:`harness.load.hook.join_lines`).
     """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.buffer: list[str] = []
+        self.buffer: list[str | tuple] = []
 
     @classmethod
     def take_stdout(cls) -> "Output":
@@ -62,7 +66,7 @@ class Output:
         """Write everything buffered (blocks while the pipe is full: back-pressure, never a drop)."""
         if not self.buffer:
             return
-        data = "".join(self.buffer).encode("utf-8")
+        data = join_lines(self.buffer).encode("utf-8")
         self.buffer.clear()
         view = memoryview(data)
         while view:

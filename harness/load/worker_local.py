@@ -44,7 +44,7 @@ def run_local(spec: dict, out: Output) -> int:
     arrivals = Arrivals(lambda: rate) if rate else None
     in_flight = InFlight()
     env = environment(spec, arrivals, in_flight)
-    hook = RecordHook(out.buffer.append)
+    hook = RecordHook(out.buffer.append, raw=True)  # formatted in bulk at each flush
     env.events.request.add_listener(hook)
     runner = env.create_local_runner()
     gevent.spawn(out.run)

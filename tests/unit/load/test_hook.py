@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from harness.load.hook import INTENDED_KEY, RecordHook
+from harness.load.hook import INTENDED_KEY, RecordHook, join_lines
 from harness.load.records import RECORD_PREFIX, RequestRecord
 
 
@@ -151,18 +151,23 @@ REPRESENTATIVE = [
 ]
 
 
+@pytest.mark.parametrize("raw", [False, True])
 @pytest.mark.parametrize("offset_s", [0.0, 5.0, -0.123456])
 @pytest.mark.parametrize("overrides", REPRESENTATIVE, ids=range(len(REPRESENTATIVE)))
-def test_the_hook_writes_the_same_lines_as_its_reference_formula(overrides, offset_s, monkeypatch):
+def test_the_hook_writes_the_same_lines_as_its_reference_formula(overrides, offset_s, raw, monkeypatch):
     monkeypatch.setattr("time.time", lambda: 2000.0)  # the no-start case reads the clock
     event = dict(request_type="GET", name="GET /p", response_time=12.5, response_length=42,
                  response=Response(200), context={}, exception=None, start_time=1765095000.123456,
                  url="http://x/p")
     event.update(overrides)
-    lines: list[str] = []
-    hook = RecordHook(lines.append, offset_s=offset_s)
+    batch: list = []
+    hook = RecordHook(batch.append, offset_s=offset_s, raw=raw)
     hook(**event)
-    assert lines == reference_lines(offset_s, **event)
+    expected = reference_lines(offset_s, **event)
+    if raw:  # fields or lines, which the flush formats or keeps
+        assert len(batch) == len(expected) and join_lines(batch) == "".join(expected)
+    else:
+        assert batch == expected
     assert hook.count == 1
 
 
@@ -176,3 +181,19 @@ def test_the_hook_writes_the_same_lines_as_its_reference_formula_for_random_time
         lines: list[str] = []
         RecordHook(lines.append, offset_s=offset_s)(**event)
         assert lines == reference_lines(offset_s, **event)
+        batch: list = []
+        RecordHook(batch.append, offset_s=offset_s, raw=True)(**event)
+        assert isinstance(batch[0], tuple) and join_lines(batch) == lines[0]
+
+
+def test_a_raw_hook_keeps_the_common_records_as_fields_and_the_rest_as_lines_in_order():
+    batch: list = []
+    hook = RecordHook(batch.append, raw=True)
+    common = dict(request_type="GET", name="/", response_time=1.5, response_length=3, response=Response(200),
+                  context={}, exception=None, start_time=1000.5)
+    hook(**common)
+    hook(**{**common, "exception": Exception("500"), "response": Response(500)})
+    hook(**{**common, "response_time": 2.5})
+    assert [type(x) for x in batch] == [tuple, str, tuple] and hook.count == 3
+    assert join_lines(batch) == ("R\t1000.500000\t1.500\t/\t200\t\t3\n" "R\t1000.500000\t1.500\t/\t500\thttp_500\t3\n"
+                                 "R\t1000.500000\t2.500\t/\t200\t\t3\n")
