@@ -80,33 +80,58 @@ class InFlight:
     def call(self, request: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``request(*args, **kwargs)``, counted in flight while it runs; returns its result and
         lets its exceptions through. A ``BaseException`` that is not an ``Exception``
-        (gevent's ``GreenletExit``: the user was killed mid-request) counts in :attr:`killed`."""
-        ticket = self.begin()
+        (gevent's ``GreenletExit``: the user was killed mid-request) counts in :attr:`killed`,
+        or in :attr:`killed_after_stop` when the request began at or after :meth:`stopping`."""
+        ticket = next(self._tickets)  # begin(), inlined: this runs once per request
+        self._open[ticket] = self.clock()
         try:
             return request(*args, **kwargs)
         except Exception:
             raise
         except BaseException:
-            began = self._open.get(ticket)
-            if self.stop_at_s is not None and began is not None and began >= self.stop_at_s:
-                self.killed_after_stop += 1
-            else:
-                self.killed += 1
+            self.count_killed(ticket)
             raise
         finally:
             self._open.pop(ticket, None)
 
+    def count_killed(self, ticket: int) -> None:
+        """The request of ``ticket`` (still open) was killed: count it in :attr:`killed`, or in
+        :attr:`killed_after_stop` when it began at or after the stop. An unknown ticket counts
+        in :attr:`killed`."""
+        began = self._open.get(ticket)
+        if self.stop_at_s is not None and began is not None and began >= self.stop_at_s:
+            self.killed_after_stop += 1
+        else:
+            self.killed += 1
+
+    def wrap(self, request: Callable[..., Any]) -> Callable[..., Any]:
+        """``request`` wrapped so that every call counts in this tracker, as :meth:`call` does,
+        in a single frame (no method call per request: the wrapper runs on every request).
+        The wrapper returns what ``request`` returns and raises what it raises."""
+        tickets, open_requests, clock = self._tickets, self._open, self.clock
+
+        def request_in_flight(*args: Any, **kwargs: Any) -> Any:
+            ticket = next(tickets)
+            open_requests[ticket] = clock()
+            try:
+                return request(*args, **kwargs)
+            except Exception:
+                raise
+            except BaseException:  # killed mid-request (gevent's GreenletExit): counted, then on its way
+                self.count_killed(ticket)
+                raise
+            finally:
+                open_requests.pop(ticket, None)
+
+        return request_in_flight
+
 
 def tracked(request: Callable[..., Any], tracker: InFlight) -> Callable[..., Any]:
     """``request`` (a client session's ``request`` method, unbound) wrapped so that every call
-    counts in ``tracker`` (see :meth:`InFlight.call`). Wrapping an already wrapped method
-    replaces the previous tracker instead of counting twice."""
+    counts in ``tracker`` (see :meth:`InFlight.call`; one frame per call: :meth:`InFlight.wrap`).
+    Wrapping an already wrapped method replaces the previous tracker instead of counting twice."""
     original = getattr(request, "__harness_untracked__", request)
-
-    @functools.wraps(original)
-    def request_in_flight(*args: Any, **kwargs: Any) -> Any:
-        return tracker.call(original, *args, **kwargs)
-
+    request_in_flight = functools.wraps(original)(tracker.wrap(original))
     request_in_flight.__harness_untracked__ = original  # type: ignore[attr-defined]
     return request_in_flight
 

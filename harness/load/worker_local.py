@@ -13,7 +13,8 @@ import time
 import gevent
 from gevent.event import Event
 
-from harness.load.child import Output, environment, locust_totals, open_model, report_in_flight, spawn_rate
+from harness.load.child import (Output, environment, freeze_heap, locust_totals, open_model, report_in_flight,
+                                spawn_rate)
 from harness.load.hook import RecordHook
 from harness.load.inflight import InFlight
 from harness.load.worker_users import Arrivals
@@ -43,10 +44,11 @@ def run_local(spec: dict, out: Output) -> int:
     arrivals = Arrivals(lambda: rate) if rate else None
     in_flight = InFlight()
     env = environment(spec, arrivals, in_flight)
-    hook = RecordHook(out.buffer.append)
+    hook = RecordHook(out.buffer.append, raw=True)  # formatted in bulk at each flush
     env.events.request.add_listener(hook)
     runner = env.create_local_runner()
     gevent.spawn(out.run)
+    freeze_heap()
     t0, cpu0 = time.time(), time.process_time()
     if arrivals:
         arrivals.start(t0, t0 + spec["duration_s"])

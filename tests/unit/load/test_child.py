@@ -23,6 +23,27 @@ def test_an_event_goes_out_after_the_records_buffered_before_it_and_prints_go_to
     assert "a locustfile's print" in done.stderr
 
 
+def test_a_raw_hooks_fields_go_out_as_record_lines_in_their_place_among_the_events():
+    done = run_snippet("""
+        from harness.load.child import Output
+        from harness.load.hook import RecordHook
+        out = Output.take_stdout()
+        hook = RecordHook(out.buffer.append, raw=True)
+        hook(request_type="GET", name="/a", response_time=1.5, response_length=3, response=None, context={},
+             exception=None, start_time=1000.25)
+        out.event(event="started", t=1.5)
+        hook(request_type="GET", name="/b", response_time=2.0, response_length=0, response=None, context={},
+             exception=ConnectionRefusedError(111, "refused"), start_time=1000.5)
+        hook(request_type="GET", name="/c", response_time=0.5, response_length=7, response=None, context={},
+             exception=None, start_time=1001.0)
+        out.flush()
+    """)
+    assert done.stdout.splitlines() == ["R\t1000.250000\t1.500\t/a\t0\t\t3",
+                                        "E\t" + json.dumps({"event": "started", "t": 1.5}),
+                                        "R\t1000.500000\t2.000\t/b\t0\tconnection_refused\t0",
+                                        "R\t1001.000000\t0.500\t/c\t0\t\t7"]
+
+
 def test_a_batch_larger_than_the_pipe_goes_out_whole():
     done = run_snippet("""
         from harness.load.child import Output

@@ -113,3 +113,51 @@ def test_the_live_line_shows_requests_in_flight_and_the_oldest_ones_age():
     plain = Progress(Console(file=out, force_terminal=False, width=200), "s")
     plain.tick(1.0, 60, 10.0, 0.0, [], 3, 2.0)  # off a terminal: printed
     assert "in flight 3 (oldest 2.0 s)" in out.getvalue()
+
+
+def test_the_flattened_wrapper_counts_in_flight_while_the_request_runs_and_its_kills():
+    clock = FakeClock()
+    tracker = InFlight(clock)
+    seen = []
+
+    class Session:
+        def request(self, method, url, **kw):
+            seen.append(tracker.snapshot())
+            if kw.get("fail"):
+                raise ValueError("refused")
+            if kw.get("kill"):
+                raise Killed()
+            return method, url, kw
+
+    Session.request = tracked(Session.request, tracker)
+    assert Session().request("GET", "/a", name="a") == ("GET", "/a", {"name": "a"})
+    assert seen == [{"n": 1, "oldest_start_s": 1000.0}] and tracker.n == 0
+    with pytest.raises(ValueError):
+        Session().request("GET", "/b", fail=True)
+    assert tracker.n == 0 and tracker.killed == 0  # an exception is no kill
+    with pytest.raises(Killed):
+        Session().request("GET", "/c", kill=True)  # killed before the stop: lost
+    assert tracker.n == 0 and (tracker.killed, tracker.killed_after_stop) == (1, 0)
+    clock.now = 1001.0
+    tracker.stopping()
+    with pytest.raises(Killed):
+        Session().request("GET", "/d", kill=True)  # begun at the stop, killed at once: not lost
+    assert tracker.n == 0 and (tracker.killed, tracker.killed_after_stop) == (1, 1)
+
+
+def test_the_wrapper_keeps_the_oldest_open_request_while_later_ones_end():
+    clock = FakeClock()
+    tracker = InFlight(clock)
+    inner: list = []
+
+    def request(depth):
+        clock.now += 1.0
+        if depth:
+            request_in_flight(depth - 1)  # a later request that ends first
+        inner.append(tracker.snapshot())
+
+    request_in_flight = tracker.wrap(request)
+    request_in_flight(2)
+    assert inner == [{"n": 3, "oldest_start_s": 1000.0}, {"n": 2, "oldest_start_s": 1000.0},
+                     {"n": 1, "oldest_start_s": 1000.0}]
+    assert tracker.snapshot() == {"n": 0, "oldest_start_s": None}
