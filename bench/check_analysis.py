@@ -184,6 +184,7 @@ def check_reports(work: Path, records: int = 300_000) -> list[str]:
     current = build_module.build_report(work / "run", scenario).model_dump_json(indent=2)
     with mock.patch.object(build_module, "load_records", ref.load_records), \
             mock.patch.object(build_module, "summarize_fault", ref.summarize_fault), \
+            mock.patch.object(build_module, "by_offset", ref.by_offset), \
             mock.patch.object(build_module, "request_series", ref.request_series), \
             mock.patch.object(evidence, "window_metrics", ref.window_metrics), \
             mock.patch.object(evidence, "frame_of", ref.frame_of):

@@ -87,9 +87,16 @@ def frame_of(records: pd.DataFrame, t0: float, window: Window) -> pd.DataFrame:
     return records[(offset >= window.start_s) & (offset < window.end_s)]
 
 
-def window_metrics(records: pd.DataFrame, t0: float, window: Window) -> tuple[WindowMetrics, dict[str, WindowMetrics]]:
+def by_offset(records: pd.DataFrame, t0: float) -> pd.DataFrame:
+    """The records with their offsets from ``t0``, sorted by them (stable), as pandas sorts."""
+    return records.assign(offset_s=records["start_s"] - t0).sort_values("offset_s", kind="stable")
+
+
+def window_metrics(records: pd.DataFrame, t0: float, window: Window,
+                   facts: object = None) -> tuple[WindowMetrics, dict[str, WindowMetrics]]:
     """Metrics of the requests that started in ``window`` (offsets from ``t0``, epoch s): the
-    window as a whole and per request name."""
+    window as a whole and per request name. ``facts`` (what the optimised version computes once
+    per frame) is ignored: the plain way."""
     frame = frame_of(records, t0, window)
     by_name = {str(name): _metrics(group, window.duration_s) for name, group in frame.groupby("name", sort=True)}
     return _metrics(frame, window.duration_s), by_name

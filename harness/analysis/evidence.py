@@ -12,7 +12,7 @@ import pandas as pd
 
 from harness.analysis.containers import TrafficSeen
 from harness.analysis.fault_effect import FaultEffect, Occurrence
-from harness.analysis.metrics import WindowMetrics, frame_of, window_metrics
+from harness.analysis.metrics import RowFacts, WindowMetrics, frame_of, row_facts, window_metrics
 from harness.analysis.windows import Window, select
 
 
@@ -42,6 +42,8 @@ class Evidence:
         ack_requests: names of the mix's requests whose answers acknowledge writes (``ack_id``).
         occurrences: fault window name -> :class:`Occurrence` (when the inject call started,
             what the fault touched, what it measured).
+        facts: the records' :class:`harness.analysis.metrics.RowFacts`, computed at the first
+            window's metrics (None until then; give it when ``records`` already has them).
     """
 
     windows: list[Window]
@@ -59,6 +61,7 @@ class Evidence:
     traffic: TrafficSeen | None = None
     ack_requests: list[str] = field(default_factory=list)
     occurrences: dict[str, Occurrence] = field(default_factory=dict)
+    facts: RowFacts | None = field(default=None, repr=False)
 
     def windows_for(self, selector: str) -> list[Window]:
         """Windows a selector names (see :func:`harness.analysis.windows.select`)."""
@@ -67,7 +70,9 @@ class Evidence:
     def metrics_of(self, window: Window, request: str | None = None) -> WindowMetrics:
         """A window's metrics, overall or for one request name (empty metrics if unknown)."""
         if window.name not in self.metrics:
-            self.metrics[window.name] = window_metrics(self.records, self.t0, window)
+            if self.facts is None:
+                self.facts = row_facts(self.records)
+            self.metrics[window.name] = window_metrics(self.records, self.t0, window, self.facts)
         overall, by_name = self.metrics[window.name]
         return by_name.get(request, WindowMetrics()) if request else overall
 

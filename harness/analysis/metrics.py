@@ -323,17 +323,70 @@ def _name_groups(names: np.ndarray) -> list[tuple[str, np.ndarray]] | None:
     return groups
 
 
-def window_metrics(records: pd.DataFrame, t0: float, window: Window) -> tuple[WindowMetrics, dict[str, WindowMetrics]]:
+@dataclass(frozen=True)
+class RowFacts:
+    """What :func:`window_metrics` needs of every record of a whole records frame, computed once
+    (:func:`row_facts`) so that each window slices it instead of comparing its own millions of
+    Python strings again (a report asks for ~14 windows, ``bench/analysis_5m.py``).
+
+    Fields:
+        failed: :func:`failed_flags` of the frame's ``error`` column (bool per row).
+        names: the distinct request names, sorted (as :func:`_name_groups` orders them); None
+            when :func:`_name_groups` gives None for the whole frame (a name that is not a
+            ``str``, or 32 names or more): then each window groups its own rows.
+        codes: per row, the index of its name in ``names`` (int8; None with ``names``).
+    """
+
+    failed: np.ndarray
+    names: tuple[str, ...] | None
+    codes: np.ndarray | None
+
+    def groups(self, rows: slice) -> list[tuple[str, np.ndarray]] | None:
+        """:func:`_name_groups` of the names at ``rows`` (a slice of the frame): the same
+        ``(name, positions in the slice)``, sorted by name, names absent from the slice left out;
+        None when :attr:`names` is."""
+        if self.names is None or self.codes is None:
+            return None
+        codes = self.codes[rows]
+        groups = []
+        for code, name in enumerate(self.names):
+            positions = np.flatnonzero(codes == code)
+            if len(positions):
+                groups.append((name, positions))
+        return groups
+
+
+def row_facts(records: pd.DataFrame) -> RowFacts:
+    """The :class:`RowFacts` of a records frame (the report builder's, sorted by start): one pass
+    over its ``error`` and ``name`` columns."""
+    failed = failed_flags(records["error"])
+    groups = _name_groups(records["name"].to_numpy())
+    if groups is None:
+        return RowFacts(failed, None, None)
+    codes = np.empty(len(records), dtype=np.int8)  # every row is in one group: all are set
+    for code, (_name, positions) in enumerate(groups):
+        codes[positions] = code
+    return RowFacts(failed, tuple(name for name, _ in groups), codes)
+
+
+def window_metrics(records: pd.DataFrame, t0: float, window: Window,
+                   facts: RowFacts | None = None) -> tuple[WindowMetrics, dict[str, WindowMetrics]]:
     """Metrics of the requests that started in ``window`` (offsets from ``t0``, epoch s): the
-    window as a whole and per request name."""
-    frame = frame_of(records, t0, window)
+    window as a whole and per request name. ``facts``: :func:`row_facts` of ``records`` (the
+    same result, faster when many windows are asked of the same frame); used only when the
+    window is a contiguous slice of the records (they are sorted by start)."""
+    rows = _window_rows(records, t0, window)
+    frame = records.iloc[rows]
     if len(frame) == 0:
         return WindowMetrics(), {}
+    sliced = facts is not None and isinstance(rows, slice) and len(facts.failed) == len(records)
     durations = frame["duration_ms"].to_numpy(dtype=np.float64)
-    failed = failed_flags(frame["error"])
+    failed = facts.failed[rows] if sliced else failed_flags(frame["error"])
     errors = frame["error"]
     overall = _metrics_of(durations, failed, lambda: errors[failed], frame["duration_ms"], window.duration_s)
-    groups = _name_groups(frame["name"].to_numpy())
+    groups = facts.groups(rows) if sliced else None
+    if groups is None:
+        groups = _name_groups(frame["name"].to_numpy())
     if groups is None:  # unusual names (missing, not text, very many): pandas groups them
         by_name = {str(name): _metrics(group, window.duration_s) for name, group in frame.groupby("name", sort=True)}
         return overall, by_name
