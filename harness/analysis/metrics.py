@@ -333,7 +333,7 @@ class RowFacts:
         failed: :func:`failed_flags` of the frame's ``error`` column (bool per row).
         names: the distinct request names, sorted (as :func:`_name_groups` orders them); None
             when :func:`_name_groups` gives None for the whole frame (a name that is not a
-            ``str``, or 32 names or more): then each window groups its own rows.
+            ``str``, or more than 32 names): then each window groups its own rows.
         codes: per row, the index of its name in ``names`` (int8; None with ``names``).
     """
 

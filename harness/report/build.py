@@ -17,6 +17,7 @@ from harness.analysis.diagnosis import diagnose
 from harness.analysis.evidence import Evidence
 from harness.analysis.fault_effect import EffectView, FaultEffect, fault_effects, occurrences
 from harness.analysis.metrics import WindowMetrics
+from harness.analysis.pages import small_pages
 from harness.analysis.recovery import FaultSummary, summarize_fault
 from harness.analysis.series import request_series, service_series
 from harness.analysis.steady_state import Limit, derived_limits
@@ -165,7 +166,8 @@ def build_report(run_dir: Path, scenario: Scenario, strict: bool = False, provis
     records_file = run_dir / "requests.tsv"
     if marks.load_start is not None:
         judge = ended == "completed" or (provisional and marks.end is None)
-        found = analyse(events, records_file, scenario, marks.t0, judge=judge)
+        with small_pages():  # millions of records: see harness.analysis.pages
+            found = analyse(events, records_file, scenario, marks.t0, judge=judge)
     else:
         found = Analysis(recorded=len(load_records(records_file)))
     stop = _first(events, "load.stop")
