@@ -3,7 +3,7 @@ request that met it. Two rows, one ``harness run`` each, under an open-model loa
 fixed intended times, so there is always a request a few ms after any moment):
 
 - ``fault_onset_p95_ms`` (goal <= 20 ms), bench/scenarios/onset.yaml: a 300 ms Toxiproxy
-  ``latency`` fault injected 50 times (every 0.9 s, 0.5 s each) on a proxy in front of a fast
+  ``latency`` fault injected 80 times (every 0.9 s, 0.5 s each) on a proxy in front of a fast
   upstream, 250 requests/s.
 - ``fault_onset_docker_p95_ms`` (goal <= 250 ms), bench/scenarios/onset-docker.yaml: HAProxy
   answering from memory on the host's loopback (compose/onset-static.yml), 250 requests/s,
