@@ -97,3 +97,15 @@ def test_error_bars_without_the_empty_ones_draw_the_same_png():
     assert [*got[1], *got[2]] == pytest.approx([*expected[1], *expected[2]], rel=1e-12)  # the same axis limits (to the last bits)
     assert got[0] == expected[0]
     assert not math.isnan(got[2][1])
+
+
+def test_empty_bars_on_a_raised_bottom_still_stop_the_autoscale_margin():
+    """The empty bars' bottoms are sticky edges, as ``ax.bar`` makes them: with the empty ones
+    lower than the drawn ones, the axis still ends at their bottom, not a margin below it."""
+    x = [float(i) for i in range(8)]
+    heights = [0.0, 2.0, 0.0, 3.0, 0.0, 0.0, 1.0, 0.0]
+    bottom = [1.0, 5.0, 1.0, 5.0, 1.0, 1.0, 5.0, 1.0]
+    expected = _png(lambda ax: ax.bar(x, heights, width=BAR_WIDTH, bottom=bottom, label="e", color="C1", alpha=0.85))
+    got = _png(lambda ax: _bars(ax, x, heights, bottom, label="e", colour="C1"))
+    assert [*got[1], *got[2]] == pytest.approx([*expected[1], *expected[2]], rel=1e-12)
+    assert got[0] == expected[0]
