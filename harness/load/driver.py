@@ -77,6 +77,71 @@ class LoadSpec:
         return stop_timeout_s(self.request_timeout_s)
 
 
+CHILD_COMMAND = [sys.executable, "-m", "harness.load.worker"]
+"""The load child's argv without its spec path (:mod:`harness.load.worker`)."""
+
+
+def _popen(argv: list[str], stderr: object) -> subprocess.Popen:
+    """The load child (or a warm one): its stdout is the record stream, its stdin the start
+    signal (see :mod:`harness.load.worker`), in a session of its own (a Ctrl-C reaches the
+    orchestrator, which stops the child and its workers)."""
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.PIPE,
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+class WarmChild:
+    """A load child spawned before its run is known (``python -m harness.load.worker -``): it
+    imports Locust, then waits for its spec. A sweep on a shared stack spawns one while a cell
+    writes its report, and the next cell's :meth:`LoadDriver.spawn` adopts it, so the
+    imports (about 0.8 s of one core here, ``bench/sweep_shared.py``) overlap the report's plots
+    instead of delaying that cell's load (a shared stack has no health wait to hide them).
+
+    Nothing is left: :meth:`discard` (or this process's death, which closes the child's stdin)
+    ends an unused child before it sends anything."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = _popen([*CHILD_COMMAND, "-"], subprocess.DEVNULL)
+
+    def adopt(self, spec_path: Path, log_path: Path) -> subprocess.Popen | None:
+        """Hand the child its run: ``spec_path`` and the ``log_path`` its stderr goes to from
+        now on. Returns the child's process (the caller owns it from now on, stdin still open
+        for ``go``), or None when the child has already exited or its stdin is gone."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None or proc.stdin is None:
+            return None
+        try:
+            proc.stdin.write(f"{spec_path}\t{log_path}\n".encode())
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            _end(proc)
+            return None
+        return proc
+
+    def discard(self) -> None:
+        """End an unadopted child (its stdin closed: it exits 3 without a request; SIGKILL
+        after 5 s); idempotent, never raises."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            _end(proc)
+
+
+def _end(proc: subprocess.Popen) -> None:
+    """End a warm child that has no run: its stdin closed (it exits 3 without a request), SIGKILL
+    after 5 s; its pipes closed."""
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
 class LoadDriver:
     """Runs one load child process.
 
@@ -94,7 +159,7 @@ class LoadDriver:
     def __init__(self, spec: LoadSpec, run_dir: Path, command: list[str] | None = None,
                  redact: Callable[[str], str] = lambda text: text):
         self.spec = spec
-        self.command = command or [sys.executable, "-m", "harness.load.worker"]
+        self.command = command or CHILD_COMMAND
         self.run_dir = run_dir
         self.records_path = run_dir / "requests.tsv"
         self.acked_path = run_dir / "acked.tsv"
@@ -113,7 +178,7 @@ class LoadDriver:
         self._proc: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
 
-    def spawn(self) -> None:
+    def spawn(self, warm: WarmChild | None = None) -> None:
         """Start the child process without starting the load; idempotent.
 
         The child imports Locust and reads its spec, then blocks until :meth:`start` writes
@@ -121,6 +186,11 @@ class LoadDriver:
         the child's start-up (about half a second of imports) overlaps that wait instead of
         adding to the run. If this process dies first, the child reads end-of-file instead of
         ``go`` and exits without sending a request.
+
+        ``warm``: a :class:`WarmChild` spawned earlier (a sweep's next cell on a shared stack,
+        which has no health wait to hide the imports behind); it is given this run's spec and
+        ``locust.log`` instead of a new process being started. A warm child that has exited,
+        or a driver with its own ``command``, starts a new one (the warm one is discarded).
         """
         if self._proc is not None:
             return
@@ -132,16 +202,14 @@ class LoadDriver:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
             spec_path = self._private_spec = Path(private)
-        stderr = (self.run_dir / "locust.log").open("ab")
-        self._proc = subprocess.Popen(
-            [*self.command, str(spec_path)],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            stdin=subprocess.PIPE,  # the start signal (see harness.load.worker)
-            start_new_session=True,  # Ctrl-C reaches the orchestrator, which stops the child (and its workers)
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        stderr.close()
+        adopted = warm.adopt(spec_path, self.run_dir / "locust.log") if warm and self.command == CHILD_COMMAND else None
+        if warm is not None and adopted is None:
+            warm.discard()
+        if adopted is not None:
+            self._proc = adopted
+        else:
+            with (self.run_dir / "locust.log").open("ab") as stderr:
+                self._proc = _popen([*self.command, str(spec_path)], stderr)
         self._reader = threading.Thread(target=self._read, name="load-reader", daemon=True)
         self._reader.start()
 

@@ -11,6 +11,10 @@ to the role (each built on :mod:`harness.load.child`):
   their records.
 - ``python -m harness.load.worker --worker HOST:PORT SPEC.json``: a Locust worker that joins the
   master at ``HOST:PORT``, on this machine or on another one (same spec, same locustfile).
+- ``python -m harness.load.worker -``: a warm child (:class:`harness.load.driver.WarmChild`),
+  spawned before its run is known: it imports Locust, then reads one line ``SPEC.json\tLOG``
+  on stdin, points its stderr at ``LOG`` (the run's ``locust.log``) and goes on as the child
+  the driver starts. End-of-file first ends it (exit 3), as before ``go``.
 - ``python -m harness.load.worker --join HOST:PORT TARGET_URL|- TIMEOUT_S``: a remote worker
   (``harness worker``) with no spec of its own: it fetches the spec and the locustfile from the
   master (:mod:`harness.load.remote`), then runs as ``--worker`` does; ``TARGET_URL`` replaces
@@ -76,7 +80,7 @@ from harness.load.distributed_master import run_master
 from harness.load.distributed_worker import run_worker
 from harness.load.worker_local import run_local
 
-USAGE = ("usage: python -m harness.load.worker [--worker HOST:PORT] SPEC.json\n"
+USAGE = ("usage: python -m harness.load.worker [--worker HOST:PORT] SPEC.json|-\n"
          "       python -m harness.load.worker --join HOST:PORT TARGET_URL|- TIMEOUT_S")
 
 
@@ -100,6 +104,20 @@ def parse_args(argv: list[str]) -> tuple[str | None, str] | None:
     if len(argv) != 1:
         return None
     return worker_of, argv[0]
+
+
+def adopted_spec_path() -> str | None:
+    """A warm child's spec path, read from its first stdin line ``SPEC.json\\tLOG`` (see the
+    module docstring); stderr is pointed at ``LOG`` first. None when stdin ended first."""
+    line = sys.stdin.buffer.readline().decode("utf-8").rstrip("\n")
+    if not line:
+        return None
+    spec_path, _, log_path = line.partition("\t")
+    if log_path:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    return spec_path
 
 
 def join(master: str, target_host: str | None, timeout_s: float) -> int:
@@ -145,6 +163,11 @@ def main(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     worker_of, spec_path = args
+    if spec_path == "-" and worker_of is None:
+        spec_path = adopted_spec_path()
+        if spec_path is None:
+            print("load child: stdin closed before its spec; no load started", file=sys.stderr)
+            return 3
     spec = json.loads(Path(spec_path).read_text())
     out = Output.take_stdout()  # first: nothing (logging config included) may hold the real stdout
     setup_logging("INFO")  # to stderr: locust.log

@@ -77,7 +77,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     """
     console = console or Console(stderr=True)
     phases = phases or Phases()
-    run = prepare(loaded, out_dir, seed)
+    run = prepare(loaded, out_dir, seed, shared.compose_config if shared is not None else None)
     previous = handle_signals(raise_interrupted)
     started, undo = Started(), UndoStack()
     # The health wait mostly waits on Docker: the analysis and the report renderer load
@@ -103,6 +103,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                                environment={k: v for k, v in started.environment.items() if v})
             run.journal.close()
             restore_signals(previous)
+    if shared is not None:  # the next run's load child imports Locust while this report is drawn
+        shared.prewarm_load()
     if warming.ident is not None:  # started
         warming.join()
     ahead.join()

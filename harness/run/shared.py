@@ -18,6 +18,14 @@ did not come back is seen there (the run is inconclusive), never silently measur
 A reset that fails closes the stack (``compose down``) and the next run brings up a fresh one.
 :meth:`SharedStack.close` takes the stack down for good; its lifecycle events and the
 containers' final logs go into the shared stack's own directory (``home``).
+
+A shared stack has no health wait for the next run's load child to import Locust behind, so
+each run, once its teardown is done, spawns the next run's child ahead (:meth:`prewarm_load`,
+a :class:`harness.load.driver.WarmChild`): it imports while the report's plots are drawn, and
+the next run adopts it (:meth:`take_warm_load`). The last run spawns none
+(:attr:`SharedStack.more_runs`); :meth:`close` ends one left unused. The last run also takes the
+stack down in its own teardown, its report's plots drawn meanwhile (:meth:`push_undo`), and the
+later runs' preflights check the kept stack's resolved project (:attr:`compose_config`).
 """
 
 from __future__ import annotations
@@ -25,10 +33,11 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from harness.environment.containers import docker_call
 from harness.journal import Journal
+from harness.load.driver import WarmChild
 from harness.run.signals import FastTeardown, handle_signals, raise_fast_teardown, restore_signals
 from harness.run.undo import UndoStack
 from harness.toxiproxy import ToxiproxyClient
@@ -53,6 +62,26 @@ class SharedStack:
         self.running_when_healthy: set[str] | None = None
         self.runs = 0
         """How many runs used the stack since it last came up."""
+        self.more_runs = True
+        """Whether another run will follow this one (the caller sets False before the last run):
+        :meth:`prewarm_load` spawns nothing for the last run."""
+        self.warm_load: WarmChild | None = None
+        self.compose_config: dict | None = None
+        """The kept stack's resolved compose project (its first run's preflight), which the
+        later runs' preflights check instead of resolving the same file again; None when no
+        stack is kept."""
+
+    def prewarm_load(self) -> None:
+        """Spawn the next run's load child ahead (see the module docstring), unless one is
+        waiting already or no run follows."""
+        if self.more_runs and self.warm_load is None:
+            self.warm_load = WarmChild()
+
+    def take_warm_load(self) -> WarmChild | None:
+        """The load child :meth:`prewarm_load` spawned, for this run's driver to adopt (None
+        when there is none); the caller owns it from now on."""
+        warm, self.warm_load = self.warm_load, None
+        return warm
 
     def adopt(self, run: Prepared) -> Stack | None:
         """The kept stack, now recording into ``run``'s journal (and its compose log into the
@@ -67,9 +96,11 @@ class SharedStack:
         self.runs += 1
         return stack
 
-    def keep(self, stack: Stack) -> None:
-        """Keep ``stack`` (about to come up) for the runs after this one."""
+    def keep(self, stack: Stack, compose_config: dict | None = None) -> None:
+        """Keep ``stack`` (about to come up) for the runs after this one; ``compose_config`` is
+        its resolved project (the preflight's)."""
         self.stack, self.runs, self.running_when_healthy = stack, 1, None
+        self.compose_config = compose_config
 
     def note_healthy(self, stack: Stack, toxiproxy: ToxiproxyClient | None) -> None:
         """Remember, the first time the kept stack is healthy, which containers were running
@@ -78,11 +109,19 @@ class SharedStack:
             self.running_when_healthy = {c.name for c in stack.containers.listing()}
             self.toxiproxy = toxiproxy
 
-    def push_undo(self, undo: UndoStack) -> None:
+    def push_undo(self, undo: UndoStack, before_down: Callable[[], object] | None = None) -> None:
         """Push this run's share of the teardown: graceful ``stack.reset`` (:meth:`reset`; on
         failure the stack is closed and the error raised, so the run ends ``error``); fast
-        (a second Ctrl-C): :meth:`close` at once."""
-        undo.push("stack.reset", self.reset, lambda: self.close(fast=True))
+        (a second Ctrl-C): :meth:`close` at once.
+
+        The last run (:attr:`more_runs` False) takes the stack down instead (``stack.down``:
+        :meth:`close`), with ``before_down`` (the report's plots, ``report.ahead``) just before,
+        as a run with a stack of its own does (:func:`harness.run.teardown.push_stack`)."""
+        if self.more_runs or before_down is None:
+            undo.push("stack.reset", self.reset, lambda: self.close(fast=True))
+            return
+        undo.push("stack.down", lambda: self.close(save_logs=False), lambda: self.close(fast=True))
+        undo.push("report.ahead", before_down)
 
     def reset(self) -> None:
         """Put the kept stack back as it was first healthy (the module docstring's three steps).
@@ -111,12 +150,16 @@ class SharedStack:
             elif container.status != "running":
                 docker_call(f"start {name}", container.start)
 
-    def close(self, fast: bool = False) -> None:
+    def close(self, fast: bool = False, save_logs: bool = True) -> None:
         """Take the kept stack down (its last logs saved into ``home/logs`` first, unless
-        ``fast``); idempotent, never raises (errors go to ``home/journal.jsonl``). As a run's
+        ``fast`` or not ``save_logs``: the last run's teardown has just saved them into its own
+        directory); idempotent, never raises (errors go to ``home/journal.jsonl``). As a run's
         teardown does, a Ctrl-C or SIGTERM meanwhile switches to the fast ``down`` (the containers
         force-removed by label), and further signals are ignored until it is done."""
-        stack, self.stack, self.toxiproxy = self.stack, None, None
+        stack, self.stack, self.toxiproxy, self.compose_config = self.stack, None, None, None
+        warm, self.warm_load = self.warm_load, None
+        if warm is not None:
+            warm.discard()
         if stack is None:
             return
         journal = Journal(self.home, redact=stack.redact)
@@ -124,7 +167,7 @@ class SharedStack:
         stack.compose.log_path = self.home / "compose.log"
         previous = handle_signals(raise_fast_teardown) if _main_thread() else None
         try:
-            if not fast:
+            if not fast and save_logs:
                 _save_logs(stack, self.home, journal)
             stack.down(fast=fast)
         except FastTeardown:

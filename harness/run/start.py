@@ -22,6 +22,7 @@ from harness.environment.own_stack import load_target
 from harness.environment.watchdog import Watchdog
 from harness.faults import FaultContext
 from harness.load import LoadDriver, LoadSpec
+from harness.load.driver import WarmChild
 from harness.run.parts import Started, TimelineFactory
 from harness.run.prepare import Prepared
 from harness.run.proxies import create_proxies, watch_proxies
@@ -53,7 +54,7 @@ def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, 
     """Start everything, filling ``started`` and pushing each part's undo onto ``undo`` as it
     goes; ``on_up`` is called once the stack is up (the report warm-up starts then);
     ``before_down`` is the teardown's step just before ``stack.down`` (the report's plots are
-    drawn from there, :func:`harness.run.teardown.push_stack`; not with ``shared``).
+    drawn from there, :func:`harness.run.teardown.push_stack`; with ``shared``, only in its last run).
     ``make_timeline`` makes the fault timeline (default: the scenario's faults on schedule).
 
     With ``shared`` (a sweep's cells, :mod:`harness.run.shared`), the stack it keeps is used
@@ -78,7 +79,7 @@ def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, 
     started.host = resolve_host(scenario.load.host, stack)
     driver = started.driver = LoadDriver(load_spec(scenario, started.host, run.seed), run.run_dir, redact=run.redact)
     push_driver(undo, driver, journal)
-    spawn_load(driver, run.ledger)
+    spawn_load(driver, run.ledger, shared.take_warm_load() if shared is not None else None)
     if scenario.proxies:
         started.proxy_watch = watch_proxies(stack, scenario, journal)
         push_proxy_watch(undo, started.proxy_watch)
@@ -97,7 +98,8 @@ def bring_up(run: Prepared, undo: UndoStack, shared: SharedStack | None,
              before_down: Callable[[], object] | None = None) -> Stack:
     """The run's stack, up: the one ``shared`` keeps, or a new one brought up (``compose up``;
     kept by ``shared`` when given). Pushes the stack's undo: ``logs.save``, ``before_down``
-    (when given) and ``stack.down``, or with ``shared`` ``logs.save`` and ``stack.reset``.
+    (when given) and ``stack.down``, or with ``shared`` ``logs.save`` and ``stack.reset`` (the
+    shared stack's last run: as without, :meth:`SharedStack.push_undo`).
 
     Raises:
         EnvironmentFailure: the compose file is missing or invalid, or ``up`` failed.
@@ -105,17 +107,18 @@ def bring_up(run: Prepared, undo: UndoStack, shared: SharedStack | None,
     scenario = run.scenario
     stack = shared.adopt(run) if shared is not None else None
     if stack is not None:
-        shared.push_undo(undo)  # type: ignore[union-attr]
+        shared.push_undo(undo, before_down)  # type: ignore[union-attr]
         push_logs(undo, stack, run.journal)
         return stack
     stack = Stack(scenario.target, scenario.base_dir, run.run_id, run.run_dir, run.journal, run.redact,
                   run.ledger, proxies=tuple(scenario.proxies),
-                  publish=load_target(scenario.load.host, run.compose_config.get("services") or {}))
+                  publish=load_target(scenario.load.host, run.compose_config.get("services") or {}),
+                  resolved=run.compose_config)
     if shared is None:
         push_stack(undo, stack, run.journal, before_down)
     else:
-        shared.keep(stack)
-        shared.push_undo(undo)
+        shared.keep(stack, run.compose_config)
+        shared.push_undo(undo, before_down)
         push_logs(undo, stack, run.journal)
     stack.up()
     return stack
@@ -135,10 +138,11 @@ def open_toxiproxy(run: Prepared, stack: Stack, environment: dict[str, object]) 
     return toxiproxy
 
 
-def spawn_load(driver: LoadDriver, ledger: Ledger) -> None:
+def spawn_load(driver: LoadDriver, ledger: Ledger, warm: WarmChild | None = None) -> None:
     """Spawn the load child (it imports Locust while the health wait runs, and waits for its
-    start signal) and write its pid, with its start time, to the ledger."""
-    driver.spawn()
+    start signal), or adopt ``warm`` (a shared stack's, :meth:`SharedStack.take_warm_load`),
+    and write its pid, with its start time, to the ledger."""
+    driver.spawn(warm)
     if driver.pid is not None:  # so that `harness cleanup` stops the load if the harness is SIGKILLed
         ledger.record("kill_pid", pid=driver.pid, start_ticks=start_ticks(driver.pid))
 

@@ -100,9 +100,11 @@ def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, 
     runner, write = _runner(options, out, shared), _writer(options)
     previous = handle_signals(_interrupt)
     try:
-        for cell_scenario, values in zip(loaded, plan):
+        for index, (cell_scenario, values) in enumerate(zip(loaded, plan)):
             typed_values = {p: typed[p][t] for p, t in values.items()}
             _announce(options, len(runner.cells) + 1, typed_values, len(plan))
+            if shared is not None:  # no load child is spawned ahead for the last run
+                shared.more_runs = index < len(plan) - 1 or options.repeat > 1
             cell = runner.run(cell_scenario, typed_values)
             _record(sweep, runner, write, out, options, len(plan))
             if cell.status == "interrupted":

@@ -68,6 +68,9 @@ def test_search_finds_the_breaking_latency_and_a_grid_either_side_agrees(docker_
     cells = json.loads((tmp_path / "grid" / "sweep.json").read_text())["cells"]
     assert [c["expectations"][0]["verdict"] for c in cells] == ["held", "failed"], grid.stderr[-3000:]
     assert grid.returncode == 1 and "cell 2 of 2" in grid.stderr
+    for sweep_dir, listed in ((tmp_path / "search", swept["cells"]), (tmp_path / "grid", cells)):
+        for cell in listed:  # every cell's page has its plots, the last one's drawn while the shared stack went down
+            assert 'src="data:image/png;base64,' in (sweep_dir / cell["dir"] / "report.html").read_text(), cell["dir"]
     ids = run_ids(tmp_path / "search") + run_ids(tmp_path / "grid")
     assert len(set(ids)) == len(swept["cells"]) + 2
     assert {run_id: left for run_id in ids if (left := labelled(run_id))} == {}

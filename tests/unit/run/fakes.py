@@ -73,7 +73,8 @@ class FakeStack:
 
     fail: str | None = None
 
-    def __init__(self, target, base_dir, run_id, run_dir, journal, redact=None, ledger=None, proxies=(), publish=None):
+    def __init__(self, target, base_dir, run_id, run_dir, journal, redact=None, ledger=None, proxies=(), publish=None,
+                 resolved=None):
         self.journal, self.redact, self.publish, self.target = journal, redact, publish, target
         self.project = f"harness-{run_id}"
         self.compose = SimpleNamespace(log_path=run_dir / "compose.log", redact=redact)
@@ -129,8 +130,8 @@ class FakeDriver:
         self.stats = LiveStats()
         self.stopped = {"t": 1000.5, "stop_requested_t": 1000.0}
 
-    def spawn(self):
-        CALLS.append("driver.spawn")
+    def spawn(self, warm=None):
+        CALLS.append("driver.spawn" if warm is None else "driver.spawn(warm)")
         self.running = True
 
     def start(self):

@@ -40,12 +40,13 @@ def edges(monkeypatch):
     FakeStack.fail = None
 
 
-def run_start(tmp_path, shared=None):
+def run_start(tmp_path, shared=None, before_down=None):
     run = fakes.prepared(tmp_path)
     started, undo = Started(), UndoStack()
     failure = None
     try:
-        start_module.start(run, started, undo, FakeProgress(), on_up=lambda: CALLS.append("on_up"), shared=shared)
+        start_module.start(run, started, undo, FakeProgress(), on_up=lambda: CALLS.append("on_up"), shared=shared,
+                           before_down=before_down)
     except EnvironmentFailure as exc:
         failure = exc
     return run, started, undo, failure
@@ -126,3 +127,30 @@ def test_a_shared_stack_comes_up_once_and_each_run_resets_it_instead_of_taking_i
     assert undo2.names() == [*GRACEFUL[:-2], "logs.save", "stack.reset"]
     shared_event = [e for e in fakes.events(second.journal) if e["event"] == "stack.shared"]
     assert shared_event == [{**shared_event[0], "project": started1.stack.project, "runs_before": 1}]
+
+
+class FakeWarmChild:
+    discarded = 0
+
+    def discard(self):
+        FakeWarmChild.discarded += 1
+
+
+def test_a_shared_stacks_warm_load_child_goes_to_the_next_run_and_its_last_run_takes_the_stack_down(tmp_path):
+    from harness.run.shared import SharedStack
+
+    shared = SharedStack(tmp_path / "stack")
+    first, _, undo1, _ = run_start(tmp_path / "cell-1", shared, before_down=lambda: None)
+    assert "driver.spawn" in CALLS  # nothing warm yet: a child of its own
+    assert undo1.names()[-2:] == ["logs.save", "stack.reset"]  # more runs follow: no report.ahead, no down
+    shared.warm_load = FakeWarmChild()  # what prewarm_load leaves for the next run
+    shared.more_runs = False
+    CALLS.clear()
+    _, _, undo2, _ = run_start(tmp_path / "cell-2", shared, before_down=lambda: None)
+    assert "driver.spawn(warm)" in CALLS and shared.warm_load is None
+    assert undo2.names()[-3:] == ["logs.save", "report.ahead", "stack.down"]  # as a run with its own stack
+    shared.prewarm_load()  # the last run spawns nothing ahead
+    assert shared.warm_load is None
+    shared.warm_load = FakeWarmChild()
+    shared.close()  # an unused warm child is ended with the stack
+    assert FakeWarmChild.discarded == 1 and shared.warm_load is None and shared.stack is None
