@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from harness.report.model import Report, WindowReport
@@ -177,6 +178,8 @@ def latency_plot(report: Report) -> bytes | None:
     positive = [v for v in values if v > 0]
     if positive and max(positive) / max(min(positive), 1e-3) > 20:
         ax.set_yscale("log")
+        for axis_set in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            axis_set(LogFormatter(labelOnlyBase=False))  # "100", not mathtext's 10^2 (its parser: ~0.1 s a plot)
     else:
         ax.set_ylim(bottom=0)
     ax.set_ylabel("latency, ms")

@@ -20,11 +20,17 @@ DRY_RUN_PROJECT = "harness-dry-run"
 """The compose project name a dry run shows (a real run's is ``harness-<run id>``)."""
 
 
-def check_services(loaded: LoadedScenario) -> dict:
+def check_services(loaded: LoadedScenario, config: dict | None = None, project: str = "harness-preflight") -> dict:
     """Preflight, before anything is started: the compose file resolves, every service a fault
     names exists in it, the stack is fit for the run (own_stack.py: no ``container_name``,
     edges that can be inserted, a load host that can be published), and this host gives what
     the faults need (faults/host_needs.py: root, a local engine, cgroup v1, nsenter...).
+
+    ``config``: the project already resolved for this target (a shared stack's: the runs that
+    share a stack have the same target, :func:`harness.sweep.grid.can_share_stack`), checked
+    instead of resolving the file again. ``project``: the compose project name it is resolved
+    under (a run's own, ``harness-<run id>``, so that its stack can bring up this very config
+    instead of resolving the file a second time, :class:`harness.environment.Stack`).
 
     Returns:
         The resolved compose config (``compose config --format json``).
@@ -34,7 +40,7 @@ def check_services(loaded: LoadedScenario) -> dict:
     """
     target = loaded.scenario.target
     try:
-        config = resolve_compose(target, loaded.scenario.base_dir)
+        config = config if config is not None else resolve_compose(target, loaded.scenario.base_dir, project)
     except EnvironmentFailure as exc:
         raise ScenarioError([loaded.problem("target.compose", str(exc))]) from None
     problems = _fault_reference_problems(loaded, set(config.get("services") or {}))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.environment.fingerprint import run_fingerprint
+from harness.environment.stack import project_name
 from harness.environment.ledger import Ledger
 from harness.errors import OutputDirError
 from harness.journal import Journal
@@ -80,19 +81,21 @@ def choose_seed(loaded: LoadedScenario, seed: int | None) -> int:
     return seed if seed is not None else random.SystemRandom().randrange(2**31)
 
 
-def prepare(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None) -> Prepared:
-    """Preflight (:func:`~harness.run.preflight.check_services`), then the run's id, seed and
-    directory (``out_dir``, default ``reports/<run id>``), its journal and ledger, and
-    ``run.start`` (run id, seed, scenario and its hash, overrides, profile, environment).
+def prepare(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | None = None,
+            compose_config: dict | None = None) -> Prepared:
+    """Preflight (:func:`~harness.run.preflight.check_services`; of ``compose_config`` when
+    given: a shared stack's), then the run's id, seed and directory (``out_dir``, default
+    ``reports/<run id>``), its journal and ledger, and ``run.start`` (run id, seed, scenario
+    and its hash, overrides, profile, environment).
 
     Raises:
         ScenarioError: the preflight found a problem; nothing was written.
         OutputDirError: the run directory is not writable; nothing was started.
     """
-    compose_config = check_services(loaded)
+    run_id = new_run_id()
+    compose_config = check_services(loaded, compose_config, project=project_name(run_id))
     scenario = loaded.scenario
     seed = choose_seed(loaded, seed)
-    run_id = new_run_id()
     run_dir = (out_dir or DEFAULT_REPORTS_DIR / run_id).resolve()
     prepare_run_dir(run_dir)
     redact = Redactor(loaded.secrets)

@@ -82,8 +82,11 @@ class ToxiproxyClient:
         except (ValueError, KeyError, TypeError):
             return resp.text.strip()
 
-    def wait_ready(self, timeout_s: float, poll_s: float = 0.25) -> str:
-        """Poll ``/version`` until it answers; return the version.
+    def wait_ready(self, timeout_s: float, poll_s: float = 0.05) -> str:
+        """Poll ``/version`` until it answers; return the version. A run calls this right
+        after ``compose up`` returned, when Toxiproxy is often not listening yet: a refused
+        poll costs about a millisecond, so a short ``poll_s`` (seconds) is what keeps the wait
+        from outlasting Toxiproxy's start (``bench/run_overhead.py``).
 
         Raises:
             EnvironmentFailure: no answer within ``timeout_s`` seconds.

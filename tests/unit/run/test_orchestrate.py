@@ -47,7 +47,7 @@ def phases(tmp_path, monkeypatch):
         Phases.seen.update(info=info, strict=strict, warm_before_report=Phases.seen.get("warm"))
         return "the report", {"json": run_dir / "report.json"}
 
-    monkeypatch.setattr(orchestrate, "prepare", lambda loaded, out_dir, seed: Phases.run)
+    monkeypatch.setattr(orchestrate, "prepare", lambda loaded, out_dir, seed, compose_config=None: Phases.run)
     monkeypatch.setattr(orchestrate, "start", start)
     monkeypatch.setattr(orchestrate, "drive", drive)
     monkeypatch.setattr(orchestrate, "warm_up_reports", warm_up)

@@ -24,7 +24,7 @@ def loaded():
 @pytest.fixture
 def preflight(monkeypatch):
     seen = []
-    monkeypatch.setattr(prepare_module, "check_services", lambda loaded: seen.append(loaded) or {"services": {}})
+    monkeypatch.setattr(prepare_module, "check_services", lambda loaded, config=None, project=None: seen.append(loaded) or {"services": {}})
     return seen
 
 
@@ -43,7 +43,7 @@ def test_it_journals_run_start_into_a_fresh_run_directory(tmp_path, loaded, pref
 
 
 def test_a_failing_preflight_writes_nothing(tmp_path, loaded, monkeypatch):
-    def refuse(loaded):
+    def refuse(loaded, config=None, project=None):
         raise ScenarioError(["quickstart.yaml:1:1: target.compose: no such file"])
 
     monkeypatch.setattr(prepare_module, "check_services", refuse)
@@ -71,3 +71,17 @@ def test_run_ids_sort_by_time_and_differ():
     early = new_run_id(datetime(2026, 1, 1, tzinfo=timezone.utc))
     late = new_run_id(datetime(2026, 1, 2, tzinfo=timezone.utc))
     assert early < late and early.startswith("20260101t000000z-") and early != new_run_id(datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+def test_a_shared_stacks_config_is_checked_without_resolving_the_file_again(loaded, monkeypatch):
+    from harness.run import preflight as preflight_module
+
+    def no_compose(*_args, **_kw):
+        raise AssertionError("compose config ran although the shared stack's config was given")
+
+    monkeypatch.setattr(preflight_module, "resolve_compose", no_compose)
+    services = {name: {"image": "x"} for name in ("toxiproxy", "lb", "api", "catalog", "db")}
+    config = {"services": services}
+    assert preflight_module.check_services(loaded, config) is config
+    with pytest.raises(ScenarioError, match="no service"):  # the checks still run against it
+        preflight_module.check_services(loaded, {"services": {"toxiproxy": {"image": "x"}}})
