@@ -5,9 +5,9 @@
 against a static target brought up for this benchmark (bench/scenarios/compose/static.yml:
 HAProxy, one thread, answering ``200 ok`` from memory, about the cheapest answer an HTTP server
 gives) on the host's loopback (host networking: no docker-proxy, no veth pair on the path).
-Runs in turns 1, 2, 1, 2, ... 1 workers (seven 2-worker runs, each between two 1-worker runs);
+Runs in turns 1, 2, 1, 2, ... 1 workers (fifteen 2-worker runs, each between two 1-worker runs);
 each 2-worker run's requests/s is divided by the mean of its two neighbours', and the row is the
-median of the seven ratios, its goal judged on their 90 % lower bound (bench/confidence.py). The machine's speed drifts (the same worker paid 218-335 us of CPU
+median of the fifteen ratios, its goal judged on their 90 % lower bound (bench/confidence.py). The machine's speed drifts (the same worker paid 218-335 us of CPU
 per request in eight 1-worker runs within two minutes, docs/benchmarks.md): the neighbours'
 mean cancels a drift that is steady over the half minute they span, and the median leaves out a
 comparison that a sudden change spoiled.
@@ -29,10 +29,15 @@ from pathlib import Path
 from bench.common import (SCENARIOS, CpuSampler, Row, StackHandle, container_cpu_reader, harness_run, log,
                           ratios_to_neighbours)
 
-ORDER = (1,) + (2, 1) * 7
-"""Seven 2-worker runs, each between two 1-worker runs: with 7 ratios the sign test bounds their
-median at 90 % by the second smallest (bench/confidence.py), so one spoiled comparison is
-allowed."""
+ORDER = (1,) + (2, 1) * 15
+"""Fifteen 2-worker runs, each between two 1-worker runs: with 15 ratios the sign test bounds
+their median at 90 % by the fifth smallest (bench/confidence.py), so four spoiled comparisons
+are allowed. Fewer do not resolve the goal here: the goal (1.8) is within 5 % of what two
+cores shared with the target allow (``best_ratio_on_idle_machine``, about 1.89), while one
+ratio moves by about 7 % with the VM's speed (1.66-2.11 over seven on 2026-12-07). A pairing in
+one run, as remote_worker_throughput_ratio has, is not possible: one and two workers cannot run
+at once on two cores, and a speed probe beside the load read the idle core's wake-ups as much as
+the drift (docs/benchmarks.md)."""
 CLIENT = "requests"
 """Locust's HttpUser: about 830 us of worker CPU per request here, against about 50 us for the
 target, the master and the orchestrator's reader together. With FastHttpUser (267 us per
