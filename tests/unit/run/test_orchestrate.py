@@ -104,3 +104,19 @@ def test_a_shared_stack_is_handed_to_the_start_phase(phases, tmp_path):
     shared = SharedStack(tmp_path / "stack")
     execute(phases.run.loaded, shared=shared)
     assert phases.seen["shared"] is shared
+
+
+def test_a_shared_stacks_run_spawns_the_next_runs_load_child_after_its_teardown_before_its_report(phases, monkeypatch):
+    """The warm child imports Locust while this run's report is drawn (harness.run.shared)."""
+    order = []
+
+    class Shared:
+        compose_config = None
+
+        def prewarm_load(self):
+            order.append(("prewarm", [e["event"] for e in fakes.events(phases.run.journal)][-1:]))
+
+    written = orchestrate.write_report
+    monkeypatch.setattr(orchestrate, "write_report", lambda *a, **k: order.append(("report", None)) or written(*a, **k))
+    execute(phases.run.loaded, shared=Shared())
+    assert order == [("prewarm", ["run.end"]), ("report", None)]

@@ -22,10 +22,13 @@ class ModelExecute:
         self.base_ms = base_ms
         self.statuses = statuses or {}
         self.calls: list[tuple[Path, int | None, int, object]] = []
+        self.more_runs: list[bool | None] = []
+        """The shared stack's ``more_runs`` when each cell started (None without one)."""
 
     def __call__(self, loaded, out_dir=None, seed=None, console=None, strict=False, shared=None):  # noqa: ANN001
         latency = loaded.scenario.faults[0].latency_ms
         self.calls.append((out_dir, seed, latency, shared))
+        self.more_runs.append(getattr(shared, "more_runs", None))
         p99 = latency + self.base_ms
         forced = self.statuses.get(len(self.calls))
         held = p99 < 1000

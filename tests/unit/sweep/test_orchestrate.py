@@ -144,3 +144,13 @@ def test_sigterm_between_cells_ends_the_sweep_like_ctrl_c_and_puts_the_handlers_
     sweep, _ = run_grid(options(tmp_path, terminated_after_one), [parse_vary("faults.0.latency_ms=100,200,300")])
     assert sweep.status == "interrupted" and len(sweep.cells) == 1
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_only_a_grids_last_cell_is_told_no_run_follows_it(tmp_path):
+    """The last cell takes the shared stack down itself and spawns no Locust child ahead."""
+    fake = ModelExecute()
+    run_grid(options(tmp_path, fake), [parse_vary("faults.0.latency_ms=250,1000,4000")])
+    assert fake.more_runs == [True, True, False]
+    repeated = ModelExecute()
+    run_grid(options(tmp_path / "x2", repeated, repeat=2), [parse_vary("faults.0.latency_ms=250,1000")])
+    assert set(repeated.more_runs) == {True}  # the last cell's first repeat has another after it
