@@ -202,14 +202,13 @@ class LoadDriver:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
             spec_path = self._private_spec = Path(private)
-        adopted = warm.adopt(spec_path, self.run_dir / "locust.log") if warm and self.command == CHILD_COMMAND else None
-        if warm is not None and adopted is None:
-            warm.discard()
-        if adopted is not None:
-            self._proc = adopted
-        else:
+        proc = warm.adopt(spec_path, self.run_dir / "locust.log") if warm and self.command == CHILD_COMMAND else None
+        if warm is not None:
+            warm.discard()  # one not adopted ends here (a no-op once adopted)
+        if proc is None:
             with (self.run_dir / "locust.log").open("ab") as stderr:
-                self._proc = _popen([*self.command, str(spec_path)], stderr)
+                proc = _popen([*self.command, str(spec_path)], stderr)
+        self._proc = proc
         self._reader = threading.Thread(target=self._read, name="load-reader", daemon=True)
         self._reader.start()
 

@@ -4,19 +4,16 @@ only, never Docker), in three steps: gather the analysis (:func:`analyse`), deci
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from harness.analysis import load_records, slice_windows
 from harness.analysis.containers import container_frames, proxy_traffic, telemetry
 from harness.analysis.diagnosis import diagnose
 from harness.analysis.evidence import Evidence
 from harness.analysis.fault_effect import EffectView, FaultEffect, fault_effects, occurrences
-from harness.analysis.metrics import WindowMetrics
+from harness.analysis.metrics import WindowMetrics, by_offset
 from harness.analysis.pages import small_pages
 from harness.analysis.recovery import FaultSummary, summarize_fault
 from harness.analysis.series import request_series, service_series
@@ -39,6 +36,9 @@ from harness.report.model import (
 )
 from harness.report.status import decide_status
 from harness.scenario.models import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 END_WINDOW_S = 10.0
 """Without a recovery window at the end, the steady state is judged on the load's last 10 s."""
@@ -209,41 +209,6 @@ def _notes(events: list[Event], t0: float) -> list[Note]:
     load's start (epoch s); an event without a text string is skipped."""
     return [Note(at=utc_iso(e.t), offset_s=round(e.t - t0, 3), text=e.fields["text"])
             for e in events if e.name == "note" and isinstance(e.fields.get("text"), str)]
-
-
-def by_offset(records: pd.DataFrame, t0: float) -> pd.DataFrame:
-    """``records`` with an ``offset_s`` column (``start_s - t0``, s), sorted by it, stable: the
-    frame ``records.assign(offset_s=...).sort_values("offset_s", kind="stable")`` gives (values,
-    dtypes, column order, index and ``attrs``).
-
-    Pass the only reference to ``records`` (``by_offset(load_records(path), t0)``): float64
-    offsets without NaN are sorted by numpy's stable ``argsort`` (the order pandas' ``nargsort``
-    gives, without its copies of the values and positions), then each column is taken in turn
-    and its unsorted copy let go, so the unsorted and sorted frames are not both whole in
-    memory (~250 MiB for 5 M records). New memory is slow to touch for the first time on the
-    benchmark machine (~0.15 s per 40 MiB column, ``bench/analysis_5m.py``). Anything else, and
-    records already in order, is left to ``sort_values``."""
-    offsets = records["start_s"].to_numpy() if records["start_s"].dtype == np.float64 else None
-    if offsets is not None:
-        offsets = offsets - t0
-        order = np.argsort(offsets, kind="stable") if not np.isnan(offsets).any() else None
-    if offsets is None or order is None or bool(np.all(order[1:] > order[:-1])):
-        return records.assign(offset_s=records["start_s"] - t0).sort_values("offset_s", kind="stable")
-    attrs, flags = records.attrs, records.flags.allows_duplicate_labels
-    index = records.index.take(order)
-    columns = {name: records[name].array for name in records.columns}
-    del records  # the caller's was its only other reference: each column is freed once taken
-    taken = {}
-    for name in list(columns):
-        values = columns.pop(name)
-        plain = type(values) is pd.arrays.NumpyExtensionArray  # a numpy column (not a subclass: StringArray)
-        taken[name] = np.take(values.to_numpy(), order) if plain else values.take(order)
-    taken["offset_s"] = np.take(offsets, order)
-    del offsets
-    out = pd.DataFrame(taken, index=index, copy=False)
-    out.attrs = copy.deepcopy(attrs)  # as DataFrame.__finalize__ copies them
-    out.flags.allows_duplicate_labels = flags
-    return out
 
 
 def analyse(events: list[Event], records_file: Path, scenario: Scenario, t0: float, judge: bool) -> Analysis:

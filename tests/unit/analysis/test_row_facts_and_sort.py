@@ -2,7 +2,7 @@
 
 - :func:`harness.analysis.metrics.window_metrics` with the records' :class:`RowFacts` (failed
   flags and name codes computed once for the whole frame) equals it without them;
-- :func:`harness.report.build.by_offset` (numpy's stable argsort, columns taken one by one)
+- :func:`harness.analysis.metrics.by_offset` (numpy's stable argsort, columns taken one by one)
   equals ``assign(offset_s=...).sort_values("offset_s", kind="stable")``: values, dtypes,
   index, column order and ``attrs``.
 
@@ -17,7 +17,7 @@ import pytest
 
 from harness.analysis.metrics import LineNumbers, RECORD_DTYPES, row_facts, window_metrics
 from harness.analysis.windows import Window
-from harness.report.build import by_offset
+from harness.analysis.metrics import by_offset
 
 T0 = 1_765_000_000.123456
 
