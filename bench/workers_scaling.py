@@ -12,7 +12,11 @@ per request in eight 1-worker runs within two minutes, docs/benchmarks.md): the 
 mean cancels a drift that is steady over the half minute they span, and the median leaves out a
 comparison that a sudden change spoiled.
 
-Beside it, what bounds the figure on this machine, measured during each load (between the
+Beside it, what bounds the figure on this machine: the workers' own CPU seconds in each
+2-worker run ÷ its neighbours' (``workers_cpu_ratio_median``): with a request costing a worker
+the same CPU either way, the throughput ratio is that CPU ratio, and two cores shared with the
+target and the master give two workers about 1.81 times one worker's core here
+(docs/benchmarks.md). Also measured during each load (between the
 journal's ``load.start`` and ``load.stop``): the CPU seconds of the workers and the master
 (their own accounting), of the target (its cgroup), and of the whole machine (/proc/stat), so
 other people's containers show too. From the 1-worker runs, the CPU cost of one request in a
@@ -79,6 +83,9 @@ def run(work: Path, target: StackHandle) -> list[Row]:
     one = [r for r in runs if r["workers"] == 1]
     two = [r for r in runs if r["workers"] == 2]
     ratios = ratios_to_neighbours(runs, "workers", 2)
+    for r in runs:
+        r["workers_cpu_total_s"] = round(sum(r["worker_cpu_s"]), 3)
+    cpu_ratios = ratios_to_neighbours(runs, "workers", 2, value="workers_cpu_total_s")
     pooled = sum(r["rps"] for r in two) / len(two) / (sum(r["rps"] for r in one) / len(one))
     c_w = sum(sum(r["worker_cpu_s"]) for r in one) / sum(r["requests"] for r in one)
     c_t = (sum(r["target_cpu_s"] for r in one) / sum(r["requests"] for r in one)
@@ -90,10 +97,14 @@ def run(work: Path, target: StackHandle) -> list[Row]:
         f"an idle {CORES}-core machine allows a ratio of at most {bound}" if c_t is not None else "workers: no target CPU")
     log(f"workers: each 2-worker run ÷ its two 1-worker neighbours {ratios}: median {statistics.median(ratios):.3f}, "
         f"pooled {pooled:.3f}")
+    log(f"workers: the workers' CPU seconds, the same way {cpu_ratios}: median {statistics.median(cpu_ratios):.3f} "
+        "(with a request's cost unchanged, the throughput ratio cannot exceed it)")
     detail = {"runs": runs, "ratios_to_neighbours": ratios, "pooled_ratio": round(pooled, 3), "target": runs[0]["host"],
               "worker_us_per_request": round(1e6 * c_w, 1),
               "target_us_per_request": round(1e6 * c_t, 1) if c_t is not None else None,
               "best_ratio_on_idle_machine": bound,
+              "workers_cpu_ratios_to_neighbours": cpu_ratios,
+              "workers_cpu_ratio_median": round(float(statistics.median(cpu_ratios)), 3),
               "cpu_s_of_everything_else_during_each_load": others}
     return [Row("workers_scaling_ratio", round(float(statistics.median(ratios)), 3), ">=", 1.8, "ratio", detail,
                 samples=ratios)]

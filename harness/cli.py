@@ -161,6 +161,9 @@ def run(
     interrupted. OUT/aggregate.{json,md,html}
     show each repeat and the aggregate.
     """
+    from harness.environment.compose import find_compose_early
+
+    find_compose_early()
     from harness.run import execute
     from harness.scenario import load_scenario
 
@@ -340,6 +343,9 @@ def sweep(
     130 interrupted. A search is a measurement: 0 when it ran to its end (the breaking point,
     or none in the range), 5 (3) when a step was inconclusive (errored), 2, 130 as above.
     """
+    from harness.environment.compose import find_compose_early
+
+    find_compose_early()
     from harness.sweep import SweepOptions, parse_search, parse_vary, run_grid, run_search
 
     if bool(vary) == bool(search) or (search and not expectation) or (expectation and not search):
@@ -362,6 +368,7 @@ def sweep(
     err.print(f"[bold {colour}]{result.status.upper()}[/]: {escape(result.reason)}", highlight=False, soft_wrap=True)
     for path in paths.values():
         out.print(f"sweep: {path}", highlight=False, markup=False, soft_wrap=True)
+    gc.freeze()  # as after a run (_finish_run): no final collections over pandas' and matplotlib's objects
     raise typer.Exit(_STATUS_EXIT[result.status])
 
 

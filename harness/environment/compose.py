@@ -14,6 +14,7 @@ import functools
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -36,14 +37,23 @@ def _is_v2(cmd: list[str]) -> bool:
     return out.returncode == 0 and out.stdout.strip().lstrip("v").startswith(("2", "3"))
 
 
-@functools.cache
+_FIND_LOCK = threading.Lock()
+
+
 def compose_command() -> list[str]:
-    """The argv prefix that runs compose v2, e.g. ``["docker", "compose"]``.
+    """The argv prefix that runs compose v2, e.g. ``["docker", "compose"]``; found once per
+    process (a second caller waits for the first, e.g. :func:`find_compose_early`'s thread).
 
     Raises:
         EnvironmentFailure: neither the plugin nor a v2 ``docker-compose`` binary was found;
             the message says how to install one.
     """
+    with _FIND_LOCK:
+        return _find_compose()
+
+
+@functools.cache
+def _find_compose() -> list[str]:
     candidates: list[list[str]] = []
     for directory in PLUGIN_DIRS:
         binary = Path(os.path.expanduser(directory)) / "docker-compose"
@@ -57,6 +67,28 @@ def compose_command() -> list[str]:
         if _is_v2(cmd):
             return cmd
     raise EnvironmentFailure("compose v2 not found; run `make setup` (installs the docker compose plugin)")
+
+
+def forget_compose_command() -> None:
+    """Forget the compose found, so that the next :func:`compose_command` looks again (a
+    changed ``PATH``; tests)."""
+    with _FIND_LOCK:
+        _find_compose.cache_clear()
+
+
+def find_compose_early() -> None:
+    """Look for compose in a daemon thread, so that its ``version --short`` probe (a process
+    start, about 80 ms on the benchmark machine) overlaps the caller's imports and scenario
+    validation instead of preceding the first compose call. A failure is left for that call
+    (:func:`compose_command` raises it then). Never raises."""
+
+    def find() -> None:
+        try:
+            compose_command()
+        except Exception:  # noqa: BLE001 - see the docstring
+            pass
+
+    threading.Thread(target=find, name="compose-probe", daemon=True).start()
 
 
 class Compose:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -33,6 +34,10 @@ SAVE_BUDGET_S = 60.0
 after it is spent is skipped (journalled); one whose log is still being read when it runs out is
 cut there. A hung engine can hold a single read up to the Docker client's own timeout
 (``DOCKER_TIMEOUT_S``, 30 s) on top."""
+SAVE_THREADS = 4
+"""Logs read at once: a run's containers' logs are read in parallel (a few ms of engine round
+trip each, one after the other before the stack can go down; ``bench/run_overhead.py``), at most
+this many at a time, so memory stays under ``2 * SAVE_THREADS * max_bytes``."""
 FAST_SAVE_BUDGET_S = 5.0
 """The budget in the fast teardown (after a second Ctrl-C, which asks for speed), seconds."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -173,26 +178,42 @@ def save_logs(stack: Stack, run_dir: Path, redact: Callable[[str], str] = lambda
         _journal(stack, "logs.error", container=None, error=_message(exc))
         _journal(stack, "logs.saved", files=[], failed=[])
         return []
-    for container in containers:
-        name = str(container.name)
-        try:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the {budget_s:g} s budget for saving logs ran out before this container")
-            tail = stack.containers.call(f"logs of {name}", lambda c=container: read_tail(c, max_bytes, deadline))
-            text = (tail.note(max_bytes) or "") + tail.data.decode("utf-8", errors="replace")
-            file = folder / log_file_name(name)
-            file.write_bytes(redact(text).encode("utf-8"))
-            size = file.stat().st_size
-        except passthrough:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one container's failure never stops the others
-            failed.append(name)
-            _journal(stack, "logs.error", container=name, error=_message(exc))
-            continue
-        written.append(file)
-        saved.append(SavedLog(name, f"{LOGS_DIR}/{file.name}", size, tail.stopped_early or tail.dropped_front))
+    pool = ThreadPoolExecutor(max_workers=min(SAVE_THREADS, len(containers)) or 1, thread_name_prefix="save-logs")
+    futures = [pool.submit(_save_one, stack, c, folder, redact, max_bytes, deadline, budget_s) for c in containers]
+    try:
+        for container, future in zip(containers, futures):
+            try:
+                file, log = future.result()
+            except passthrough:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one container's failure never stops the others
+                failed.append(str(container.name))
+                _journal(stack, "logs.error", container=str(container.name), error=_message(exc))
+                continue
+            written.append(file)
+            saved.append(log)
+    finally:  # after a passthrough exception (a second Ctrl-C asks for speed) nothing waits for the reads
+        pool.shutdown(wait=False, cancel_futures=True)
     _journal(stack, "logs.saved", files=[asdict(s) for s in saved], failed=failed)
     return written
+
+
+def _save_one(stack: Stack, container: Any, folder: Path, redact: Callable[[str], str], max_bytes: int,
+              deadline: float, budget_s: float) -> tuple[Path, SavedLog]:
+    """Read one container's log (:func:`read_tail`) and write it, redacted, into ``folder``.
+
+    Raises:
+        TimeoutError: the budget ran out before this container's turn.
+        EnvironmentFailure, OSError: the engine or the file failed.
+    """
+    name = str(container.name)
+    if time.monotonic() > deadline:
+        raise TimeoutError(f"the {budget_s:g} s budget for saving logs ran out before this container")
+    tail = stack.containers.call(f"logs of {name}", lambda: read_tail(container, max_bytes, deadline))
+    text = (tail.note(max_bytes) or "") + tail.data.decode("utf-8", errors="replace")
+    file = folder / log_file_name(name)
+    file.write_bytes(redact(text).encode("utf-8"))
+    return file, SavedLog(name, f"{LOGS_DIR}/{file.name}", file.stat().st_size, tail.stopped_early or tail.dropped_front)
 
 
 def _message(exc: BaseException) -> str:

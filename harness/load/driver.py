@@ -91,10 +91,11 @@ def _popen(argv: list[str], stderr: object) -> subprocess.Popen:
 
 class WarmChild:
     """A load child spawned before its run is known (``python -m harness.load.worker -``): it
-    imports Locust, then waits for its spec. A sweep on a shared stack spawns one while a cell
-    writes its report, and the next cell's :meth:`LoadDriver.spawn` adopts it, so the
-    imports (about 0.8 s of one core here, ``bench/sweep_shared.py``) overlap the report's plots
-    instead of delaying that cell's load (a shared stack has no health wait to hide them).
+    imports Locust, then waits for its spec. A sweep on a shared stack spawns one as soon as a
+    cell's load is over, and the next cell's :meth:`LoadDriver.spawn` adopts it, so the
+    imports (about 0.8 s of one core here, ``bench/sweep_shared.py``) overlap the cell's
+    teardown and report instead of delaying the next cell's load (a shared stack has no health
+    wait to hide them).
 
     Nothing is left: :meth:`discard` (or this process's death, which closes the child's stdin)
     ends an unused child before it sends anything."""

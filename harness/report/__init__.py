@@ -8,31 +8,60 @@ regenerates all of them from ``report.json`` alone (:func:`regenerate`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.report.build import build_report
-from harness.report.files import (
-    MAX_JSON_BYTES,
-    ReportFileError,
-    ReportWriteError,
-    read_json_text,
-    validate_json,
-    write_files,
-)
-from harness.report.formats import report_formats
-from harness.report.markdown import render_markdown
-from harness.report.model import REPORT_SCHEMA_VERSION, Report
+from harness.lazy import lazy_getattr
+
+if TYPE_CHECKING:
+    from harness.report.build import build_report
+    from harness.report.files import (
+        MAX_JSON_BYTES,
+        ReportFileError,
+        ReportWriteError,
+        read_json_text,
+        validate_json,
+        write_files,
+    )
+    from harness.report.markdown import render_markdown
+    from harness.report.model import REPORT_SCHEMA_VERSION, Report
+
+LAZY = {
+    "build_report": "harness.report.build",
+    "MAX_JSON_BYTES": "harness.report.files", "ReportFileError": "harness.report.files",
+    "ReportWriteError": "harness.report.files", "read_json_text": "harness.report.files",
+    "validate_json": "harness.report.files", "write_files": "harness.report.files",
+    "render_markdown": "harness.report.markdown",
+    "REPORT_SCHEMA_VERSION": "harness.report.model", "Report": "harness.report.model",
+}
+"""Names this package gives from its modules, imported on first use (PEP 562): the report model
+and the analysis behind it load pandas and numpy (about 1 s), which a caller that only needs a
+light module of this package (:mod:`harness.report.status`, :mod:`harness.report.sweep.model`:
+``harness sweep`` before its first cell) must not pay for."""
+
+
+__getattr__ = lazy_getattr(__name__, LAZY)
+
+
+def _formats() -> list:
+    """Every registered format (:func:`harness.report.formats.report_formats`; the registry
+    imports this package's modules to find them)."""
+    from harness.report.formats import report_formats
+
+    return report_formats()
 
 
 def rendered_files() -> dict[str, str]:
     """Formats rendered from report.json, and their file names in a run directory
     (``{"md": "report.md", "html": "report.html", "junit": "junit.xml", ...}``)."""
-    return {f.name: f.file_name for f in report_formats()}
+    return {f.name: f.file_name for f in _formats()}
 
 
-def render_all(report: Report) -> dict[str, str]:
-    """Every registered format's text, by format name (``md``, ``html``, ``junit``...)."""
-    return {f.name: f.render(report) for f in report_formats()}
+def render_all(report: Report, without: Collection[str] = ()) -> dict[str, str]:
+    """Every registered format's text, by format name (``md``, ``html``, ``junit``...), but
+    for the formats named in ``without``."""
+    return {f.name: f.render(report) for f in _formats() if f.name not in without}
 
 
 def warm_up() -> None:
@@ -44,7 +73,7 @@ def warm_up() -> None:
     ``bench/run_overhead.py``, overlaps that wait instead of following the teardown. Call it
     from one thread at a time (matplotlib is not thread-safe) and join that thread before
     building a report."""
-    for fmt in report_formats():
+    for fmt in _formats():
         if fmt.warm_up is not None:
             fmt.warm_up()
 
@@ -57,20 +86,26 @@ def write_rendered(report: Report, out_dir: Path) -> dict[str, Path]:
     Raises:
         ReportWriteError: ``out_dir`` cannot be created or written (one line).
     """
+    from harness.report.files import write_files
+
     texts, names = render_all(report), rendered_files()
     written = write_files(out_dir, {names[fmt]: text for fmt, text in texts.items()})
     return {fmt: written[names[fmt]] for fmt in texts}
 
 
-def write_reports(report: Report, out_dir: Path) -> dict[str, Path]:
+def write_reports(report: Report, out_dir: Path, without: Collection[str] = ()) -> dict[str, Path]:
     """Write ``report.json``, ``report.md``, ``report.html`` and ``junit.xml`` into ``out_dir``,
     each whole or not at all; return their paths by format (``json``, ``md``, ``html``,
-    ``junit``). Everything is rendered before the first file is written.
+    ``junit``). Everything is rendered before the first file is written. ``without``: formats
+    neither rendered nor written (``("html",)`` for a run whose page a child process draws,
+    :mod:`harness.run.idle_reports`).
 
     Raises:
         ReportWriteError: ``out_dir`` cannot be created or written (one line).
     """
-    texts = {"json": report.model_dump_json(indent=2) + "\n", **render_all(report)}
+    from harness.report.files import write_files
+
+    texts = {"json": report.model_dump_json(indent=2) + "\n", **render_all(report, without)}
     names = {"json": "report.json", **rendered_files()}
     written = write_files(out_dir, {names[fmt]: text for fmt, text in texts.items()})
     return {fmt: written[names[fmt]] for fmt in texts}
@@ -93,6 +128,9 @@ def load_report(path: Path) -> Report:
         ReportFileError: missing, unreadable, too large, not UTF-8, invalid JSON, not a report,
             or of a newer schema version; the message is one line naming the file.
     """
+    from harness.report.files import ReportFileError, read_json_text, validate_json
+    from harness.report.model import REPORT_SCHEMA_VERSION, Report
+
     file = report_path(path)
     report = validate_json(Report, file, read_json_text(file))
     if report.schema_version > REPORT_SCHEMA_VERSION:

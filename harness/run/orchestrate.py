@@ -95,6 +95,8 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
             start(run, started, undo, progress, on_up=warming.start, shared=shared, make_timeline=phases.timeline,
                   before_down=ahead.start)
             (phases.drive or drive)(run, started, progress)
+            if shared is not None:  # the next run's load child imports Locust during this teardown
+                shared.prewarm_load()
         except Exception as exc:  # noqa: BLE001 - every failure ends the run with its status
             status, error = outcome(exc, run)
         finally:
@@ -103,13 +105,17 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
                                environment={k: v for k, v in started.environment.items() if v})
             run.journal.close()
             restore_signals(previous)
-    if shared is not None:  # the next run's load child imports Locust while this report is drawn
+    if shared is not None:  # (when the drive phase failed: spawned now)
         shared.prewarm_load()
     if warming.ident is not None:  # started
         warming.join()
     ahead.join()
+    later = shared is not None and shared.more_runs  # the next run follows at once: its page is drawn aside
     report, paths = write_report(run.run_dir, judged(), run.redact,
-                                 RunInfo(run.run_id, run.seed, run.started_t, status, error), strict)
+                                 RunInfo(run.run_id, run.seed, run.started_t, status, error), strict,
+                                 without=("html",) if later else ())
+    if later:
+        shared.idle_reports.submit(run.run_dir)  # type: ignore[union-attr]
     return RunResult(report, run.run_dir, paths)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -143,9 +144,10 @@ def _write_minimal(report: Report, run_dir: Path) -> dict[str, Path]:
 
 
 def write_report(run_dir: Path, loaded: LoadedScenario, redact: Redactor, info: RunInfo,
-                 strict: bool = False) -> tuple[Report, dict[str, Path]]:
+                 strict: bool = False, without: Collection[str] = ()) -> tuple[Report, dict[str, Path]]:
     """Build the report from the run's journal and write it (json, md, html, junit);
-    ``strict``: inconclusive counts as failed.
+    ``strict``: inconclusive counts as failed; ``without``: formats left for later (``html``
+    when a child process draws the page, :mod:`harness.run.idle_reports`).
 
     If building or writing it raises, a :func:`minimal_report` is written instead (report.json
     and report.md; the traceback appended to ``harness.log``). Never raises for the report's
@@ -160,7 +162,7 @@ def write_report(run_dir: Path, loaded: LoadedScenario, redact: Redactor, info: 
         report = build_report(run_dir, loaded.scenario, strict=strict)
         if redact:
             report = Report.model_validate_json(redact(report.model_dump_json()))
-        return report, write_reports(report, run_dir)
+        return report, write_reports(report, run_dir, without)
     except Exception as exc:  # noqa: BLE001 - a harness bug: the run is inconclusive, its report minimal
         append_traceback(run_dir, "building the report")
         report = minimal_report(loaded, info, f"{type(exc).__name__}: {exc}")

@@ -20,12 +20,15 @@ A reset that fails closes the stack (``compose down``) and the next run brings u
 containers' final logs go into the shared stack's own directory (``home``).
 
 A shared stack has no health wait for the next run's load child to import Locust behind, so
-each run, once its teardown is done, spawns the next run's child ahead (:meth:`prewarm_load`,
-a :class:`harness.load.driver.WarmChild`): it imports while the report's plots are drawn, and
+each run, once its load is over, spawns the next run's child ahead (:meth:`prewarm_load`,
+a :class:`harness.load.driver.WarmChild`): it imports during the teardown and the report, and
 the next run adopts it (:meth:`take_warm_load`). The last run spawns none
 (:attr:`SharedStack.more_runs`); :meth:`close` ends one left unused. The last run also takes the
 stack down in its own teardown, its report's plots drawn meanwhile (:meth:`push_undo`), and the
 later runs' preflights check the kept stack's resolved project (:attr:`compose_config`).
+A run that another run follows leaves its ``report.html`` to a child process at idle priority
+(:attr:`SharedStack.idle_reports`, :mod:`harness.run.idle_reports`): its plots would otherwise
+hold up the next run.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import TYPE_CHECKING, Callable
 from harness.environment.containers import docker_call
 from harness.journal import Journal
 from harness.load.driver import WarmChild
+from harness.run.idle_reports import IdleReports
 from harness.run.signals import FastTeardown, handle_signals, raise_fast_teardown, restore_signals
 from harness.run.undo import UndoStack
 from harness.toxiproxy import ToxiproxyClient
@@ -53,9 +57,11 @@ class SharedStack:
     Args:
         home: directory for the stack's own journal (``journal.jsonl``: its final ``stack.down``)
             and its containers' last logs (``logs/``), written by :meth:`close`.
+        idle_reports: where the followed runs' pages go (a sweep's own, which also draws its
+            ``sweep.html``); a new one when None.
     """
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, idle_reports: IdleReports | None = None):
         self.home = home
         self.stack: Stack | None = None
         self.toxiproxy: ToxiproxyClient | None = None
@@ -66,6 +72,10 @@ class SharedStack:
         """Whether another run will follow this one (the caller sets False before the last run):
         :meth:`prewarm_load` spawns nothing for the last run."""
         self.warm_load: WarmChild | None = None
+        self.idle_reports = idle_reports if idle_reports is not None else IdleReports()
+        """The report pages of the runs another run followed, drawn by child processes at idle
+        priority (:mod:`harness.run.idle_reports`); the caller calls its ``finish`` when the
+        runs are over."""
         self.compose_config: dict | None = None
         """The kept stack's resolved compose project (its first run's preflight), which the
         later runs' preflights check instead of resolving the same file again; None when no

@@ -83,11 +83,11 @@ def start(run: Prepared, started: Started, undo: UndoStack, progress: Progress, 
     if scenario.proxies:
         started.proxy_watch = watch_proxies(stack, scenario, journal)
         push_proxy_watch(undo, started.proxy_watch)
+    started.environment["images"] = stack.containers.image_ids()  # known once up: read in the health wait's shadow
     progress.phase("waiting until the stack is healthy")
     stack.wait_healthy(scenario.target.healthy_timeout_s)
     if shared is not None:
         shared.note_healthy(stack, started.toxiproxy)
-    started.environment["images"] = stack.containers.image_ids()
     start_watchers(run, started, undo, make_timeline)
     progress.phase("starting the load")
     started.t0 = driver.start()

@@ -1,6 +1,7 @@
 """``harness sweep``: a grid of cells (:func:`run_grid`) or a bisection to a breaking point
-(:func:`run_search`), each cell a normal run, ``sweep.json``/``.md``/``.html`` rewritten after
-every cell (so a Ctrl-C leaves the report of the cells done).
+(:func:`run_search`), each cell a normal run, ``sweep.json``/``.md`` rewritten after every cell
+and ``sweep.html`` drawn again by an idle child process (:mod:`harness.run.idle_reports`), all
+three written in-process at the end (so a Ctrl-C leaves the report of the cells done).
 
 Order: every cell's scenario is validated first (a bad value is exit 2 and nothing starts);
 the cells then run in order, on one shared stack when only load and fault parameters vary
@@ -11,13 +12,15 @@ False; the shared stack is taken down at the end whatever happened.
 from __future__ import annotations
 
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from harness.journal import utc_iso
 from harness.report.status import decide_sweep_status
 from harness.report.sweep import SearchResult, Sweep, Varied
-from harness.report.repeat import now_iso
+from harness.run.idle_reports import IdleReports
 from harness.run.prepare import DEFAULT_REPORTS_DIR, new_run_id
 from harness.run.shared import SharedStack
 from harness.run.signals import handle_signals, restore_signals
@@ -74,12 +77,24 @@ def _runner(options: SweepOptions, out: Path, shared: SharedStack | None) -> Cel
                       repeat=options.repeat, quorum=options.quorum, shared=shared)
 
 
-def _writer(options: SweepOptions) -> Callable[[Sweep, Path], dict[str, Path]]:
+Writer = Callable[[Sweep, Path], dict[str, Path]]
+
+
+def _writers(options: SweepOptions, pages: IdleReports) -> tuple[Writer, Writer]:
+    """The final writer (every file, in this process) and the one after each cell: an injected
+    ``options.write`` for both, else ``sweep.json`` and ``sweep.md`` written at once and
+    ``sweep.html`` (its plots) drawn by an idle child (``pages``), so that the next cell need
+    not wait for it."""
     if options.write is not None:
-        return options.write
+        return options.write, options.write
     from harness.report.sweep import write_sweep
 
-    return write_sweep
+    def after_cell(sweep: Sweep, out: Path) -> dict[str, Path]:
+        paths = write_sweep(sweep, out, without=("html",))
+        pages.submit(out)
+        return paths
+
+    return write_sweep, after_cell
 
 
 def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, Path]]:
@@ -94,10 +109,11 @@ def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, 
     plan = grid(axes)
     loaded = [load_cell(options.path, options.overrides, values) for values in plan]
     typed = {a.path: dict(zip(a.texts, a.values)) for a in axes}
-    out = _out_dir(options)
-    shared = SharedStack(out / "stack") if options.share and len(loaded) > 1 and can_share_stack(loaded) else None
+    out, pages = _out_dir(options), IdleReports()
+    shared = (SharedStack(out / "stack", pages) if options.share and len(loaded) > 1 and can_share_stack(loaded)
+              else None)
     sweep = _new_sweep(options, loaded[0], [Varied(path=a.path, values=list(a.values)) for a in axes], "grid", shared)
-    runner, write = _runner(options, out, shared), _writer(options)
+    runner, (write, after_cell) = _runner(options, out, shared), _writers(options, pages)
     previous = handle_signals(_interrupt)
     try:
         for index, (cell_scenario, values) in enumerate(zip(loaded, plan)):
@@ -106,13 +122,13 @@ def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, 
             if shared is not None:  # no load child is spawned ahead for the last run
                 shared.more_runs = index < len(plan) - 1 or options.repeat > 1
             cell = runner.run(cell_scenario, typed_values)
-            _record(sweep, runner, write, out, options, len(plan))
+            _record(sweep, runner, after_cell, out, options, len(plan))
             if cell.status == "interrupted":
                 break
     except KeyboardInterrupt:
         pass
     finally:
-        _close(shared, previous)
+        _close(shared, previous, pages, out)
     sweep.status, sweep.reason = decide_sweep_status([c.status for c in runner.cells], len(plan))  # type: ignore[assignment]
     return sweep, _finish(sweep, write, out)
 
@@ -131,10 +147,10 @@ def run_search(options: SweepOptions, search: SearchRange, expectation: str,
     ends = [load_cell(options.path, options.overrides, {search.path: value_text(v, search.integer)})
             for v in (search.lo, search.hi)]
     _check_expectation(ends[0], expectation)
-    out = _out_dir(options)
-    shared = SharedStack(out / "stack") if options.share and can_share_stack(ends) else None
+    out, pages = _out_dir(options), IdleReports()
+    shared = SharedStack(out / "stack", pages) if options.share and can_share_stack(ends) else None
     sweep = _new_sweep(options, ends[0], [Varied(path=search.path, values=[search.lo, search.hi])], "search", shared)
-    runner, write = _runner(options, out, shared), _writer(options)
+    runner, (write, after_cell) = _runner(options, out, shared), _writers(options, pages)
 
     def probe(value: float) -> str:
         text = value_text(value, search.integer)
@@ -142,7 +158,7 @@ def run_search(options: SweepOptions, search: SearchRange, expectation: str,
         values = {search.path: int(text) if search.integer else float(text)}
         _announce(options, len(runner.cells) + 1, values, None)
         cell = runner.run(loaded, values)
-        _record(sweep, runner, write, out, options, None)
+        _record(sweep, runner, after_cell, out, options, None)
         return verdict_for(cell, expectation)
 
     bracket = Bracket(outcome="interrupted")
@@ -152,7 +168,7 @@ def run_search(options: SweepOptions, search: SearchRange, expectation: str,
     except KeyboardInterrupt:
         pass
     finally:
-        _close(shared, previous)
+        _close(shared, previous, pages, out)
     sweep.search = _search_result(search, expectation, tolerance, bracket)
     sweep.status, sweep.reason = _search_status(sweep.search, runner.cells)  # type: ignore[assignment]
     return sweep, _finish(sweep, write, out)
@@ -164,14 +180,20 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def _close(shared: SharedStack | None, previous: dict) -> None:
-    """The end of the cells: the shared stack down (it handles a signal meanwhile itself), then
-    the signal handlers as they were before the sweep."""
+def _close(shared: SharedStack | None, previous: dict, pages: IdleReports, out: Path) -> None:
+    """The end of the cells: the shared stack down (it handles a signal meanwhile itself), every
+    cell's report page drawn (:meth:`harness.run.idle_reports.IdleReports.finish`; the sweep's
+    own page is not waited for: the final write follows), then the signal handlers as they
+    were before the sweep."""
     try:
         if shared is not None:
             shared.close()
     finally:
-        restore_signals(previous)
+        try:
+            pages.cancel(out)
+            pages.finish()
+        finally:
+            restore_signals(previous)
 
 
 def _check_expectation(loaded: LoadedScenario, name: str) -> None:
@@ -187,13 +209,13 @@ def _new_sweep(options: SweepOptions, first: LoadedScenario, varied: list[Varied
                shared: SharedStack | None) -> Sweep:
     return Sweep(scenario=first.scenario.name, scenario_path=str(options.path), overrides=list(options.overrides),
                  varied=varied, mode=mode, repeat=options.repeat, shared_stack=shared is not None,  # type: ignore[arg-type]
-                 status="interrupted", reason="running", started_at=now_iso(), ended_at=now_iso())
+                 status="interrupted", reason="running", started_at=utc_iso(time.time()), ended_at=utc_iso(time.time()))
 
 
 def _record(sweep: Sweep, runner: CellRunner, write: Callable[[Sweep, Path], dict[str, Path]], out: Path,
             options: SweepOptions, planned: int | None) -> None:
     """After a cell: the sweep's cells and end time updated, sweep.json rewritten, progress."""
-    sweep.cells, sweep.ended_at = list(runner.cells), now_iso()
+    sweep.cells, sweep.ended_at = list(runner.cells), utc_iso(time.time())
     write(sweep, out)
     if options.on_cell is not None:
         options.on_cell(runner.cells[-1], planned)
@@ -205,7 +227,7 @@ def _announce(options: SweepOptions, index: int, values: dict[str, object], plan
 
 
 def _finish(sweep: Sweep, write: Callable[[Sweep, Path], dict[str, Path]], out: Path) -> dict[str, Path]:
-    sweep.ended_at = now_iso()
+    sweep.ended_at = utc_iso(time.time())
     return write(sweep, out)
 
 

@@ -7,6 +7,7 @@ hostile or huge file gets one line naming it, :mod:`harness.report.files`), and
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from harness.report.files import ReportFileError, one_line, read_json_text, validate_json, write_files, write_formats
@@ -26,16 +27,19 @@ def is_sweep(path: Path) -> bool:
     return path.name == SWEEP_FILE if path.suffix == ".json" or path.is_file() else (path / SWEEP_FILE).is_file()
 
 
-def write_sweep(sweep: Sweep, out_dir: Path) -> dict[str, Path]:
+def write_sweep(sweep: Sweep, out_dir: Path, without: Collection[str] = ()) -> dict[str, Path]:
     """Write ``sweep.json``, ``sweep.md`` and ``sweep.html`` into ``out_dir`` (created if missing),
     each whole or not at all (:func:`harness.atomic.write_atomic`), everything rendered before the
-    first file is written; return their paths by format (``json``, ``md``, ``html``).
+    first file is written; return their paths by format (``json``, ``md``, ``html``). ``without``:
+    formats neither rendered nor written (``("html",)`` while the sweep runs: an idle child
+    draws the page, :mod:`harness.run.idle_reports`).
 
     Raises:
         harness.report.ReportWriteError: ``out_dir`` cannot be created or written (one line).
     """
-    texts = {"json": sweep.model_dump_json(indent=2) + "\n", "md": render_sweep_md(sweep),
-             "html": render_sweep_html(sweep)}
+    texts = {"json": sweep.model_dump_json(indent=2) + "\n", "md": render_sweep_md(sweep)}
+    if "html" not in without:
+        texts["html"] = render_sweep_html(sweep)
     return write_formats(out_dir, "sweep", texts)
 
 

@@ -323,3 +323,17 @@ def test_a_log_still_being_read_when_the_budget_runs_out_is_cut_and_says_so(tmp_
     assert note.startswith("[harness] log cut: reading stopped when the time budget ran out")
     assert body.encode() == b"".join(lines(3))  # what was read before the deadline passed
     assert saved(stack)["files"][0]["truncated"] is True
+
+
+def test_the_containers_logs_are_read_at_the_same_time(tmp_path):
+    """Each read waits until every container's read has begun: read one after the other, the
+    first would wait for the others forever (here: the barrier's timeout breaks it)."""
+    import threading
+
+    names = [f"harness-r-svc{i}-1" for i in range(logs_mod.SAVE_THREADS)]
+    barrier = threading.Barrier(len(names), timeout=5)
+    stack = FakeStack([FakeContainer(n, [b"up\n"], on_logs=barrier.wait) for n in names])
+    written = save_logs(stack, tmp_path)
+
+    assert [p.name for p in written] == [f"{n}.log" for n in names]
+    assert saved(stack)["failed"] == []

@@ -43,8 +43,8 @@ def phases(tmp_path, monkeypatch):
         time.sleep(0.2)
         Phases.seen["warm"] = True
 
-    def write_report(run_dir, loaded, redact, info, strict=False):
-        Phases.seen.update(info=info, strict=strict, warm_before_report=Phases.seen.get("warm"))
+    def write_report(run_dir, loaded, redact, info, strict=False, without=()):
+        Phases.seen.update(info=info, strict=strict, without=without, warm_before_report=Phases.seen.get("warm"))
         return "the report", {"json": run_dir / "report.json"}
 
     monkeypatch.setattr(orchestrate, "prepare", lambda loaded, out_dir, seed, compose_config=None: Phases.run)
@@ -106,17 +106,41 @@ def test_a_shared_stack_is_handed_to_the_start_phase(phases, tmp_path):
     assert phases.seen["shared"] is shared
 
 
-def test_a_shared_stacks_run_spawns_the_next_runs_load_child_after_its_teardown_before_its_report(phases, monkeypatch):
-    """The warm child imports Locust while this run's report is drawn (harness.run.shared)."""
-    order = []
+class FakeShared:
+    """The parts of SharedStack that execute() uses; records, in ``order``, when the next run's
+    load child is spawned (with the journal's last event then) and which pages go aside."""
 
-    class Shared:
-        compose_config = None
+    compose_config = None
 
-        def prewarm_load(self):
-            order.append(("prewarm", [e["event"] for e in fakes.events(phases.run.journal)][-1:]))
+    def __init__(self, journal, more_runs: bool):
+        self.journal, self.more_runs, self.order = journal, more_runs, []
+        self.idle_reports = self
 
+    def prewarm_load(self):
+        self.order.append(("prewarm", [e["event"] for e in fakes.events(self.journal)][-1:]))
+
+    def submit(self, run_dir):
+        self.order.append(("idle page", run_dir))
+
+
+def test_a_shared_stacks_run_spawns_the_next_runs_load_child_once_its_load_is_over(phases, monkeypatch):
+    """The warm child imports Locust during this run's teardown and report (harness.run.shared):
+    spawned after the drive phase, before the teardown's first step (again after it, a no-op
+    for the real SharedStack, for a drive phase that raised)."""
+    shared = FakeShared(phases.run.journal, more_runs=True)
     written = orchestrate.write_report
-    monkeypatch.setattr(orchestrate, "write_report", lambda *a, **k: order.append(("report", None)) or written(*a, **k))
-    execute(phases.run.loaded, shared=Shared())
-    assert order == [("prewarm", ["run.end"]), ("report", None)]
+    monkeypatch.setattr(orchestrate, "write_report", lambda *a, **k: shared.order.append(("report", None)) or written(*a, **k))
+    execute(phases.run.loaded, shared=shared)
+    assert shared.order[:2] == [("prewarm", []), ("prewarm", ["run.end"])]
+    assert shared.order[2] == ("report", None)
+
+
+@pytest.mark.parametrize("more_runs", [True, False])
+def test_a_run_that_another_follows_leaves_its_page_to_an_idle_child(phases, more_runs):
+    """harness.run.idle_reports: the run writes report.json, .md and junit.xml, not report.html,
+    and hands its directory over; the last run draws its page itself."""
+    shared = FakeShared(phases.run.journal, more_runs=more_runs)
+    execute(phases.run.loaded, shared=shared)
+    assert phases.seen["without"] == (("html",) if more_runs else ())
+    handed = [run_dir for what, run_dir in shared.order if what == "idle page"]
+    assert handed == ([phases.run.run_dir] if more_runs else [])

@@ -154,3 +154,60 @@ def test_only_a_grids_last_cell_is_told_no_run_follows_it(tmp_path):
     repeated = ModelExecute()
     run_grid(options(tmp_path / "x2", repeated, repeat=2), [parse_vary("faults.0.latency_ms=250,1000")])
     assert set(repeated.more_runs) == {True}  # the last cell's first repeat has another after it
+
+
+class FakePages:
+    """IdleReports' calls, recorded."""
+
+    def __init__(self):
+        self.calls = []
+
+    def submit(self, run_dir):
+        self.calls.append(("submit", run_dir))
+
+    def cancel(self, run_dir):
+        self.calls.append(("cancel", run_dir))
+
+    def finish(self):
+        self.calls.append(("finish", None))
+        return []
+
+
+def test_after_a_cell_sweep_json_and_md_are_written_and_the_page_left_to_an_idle_child(tmp_path):
+    from harness.sweep.orchestrate import _writers
+
+    pages = FakePages()
+    sweep, _ = run_grid(options(tmp_path / "model", ModelExecute()), [parse_vary("faults.0.latency_ms=100,200")])
+    final, after_cell = _writers(SweepOptions(QUICKSTART, []), pages)
+    paths = after_cell(sweep, tmp_path / "out")
+    assert sorted(paths) == ["json", "md"] and not (tmp_path / "out" / "sweep.html").exists()
+    assert pages.calls == [("submit", tmp_path / "out")]
+    assert sorted(final(sweep, tmp_path / "final")) == ["html", "json", "md"]
+
+
+def test_the_end_of_the_cells_cancels_the_sweeps_own_page_then_waits_for_the_cells(tmp_path):
+    from harness.sweep.orchestrate import _close
+
+    pages = FakePages()
+    _close(None, {}, pages, tmp_path)
+    assert pages.calls == [("cancel", tmp_path), ("finish", None)]
+
+
+def test_a_real_grid_ends_with_its_page_written_and_no_child_left(tmp_path, monkeypatch):
+    """The default writers, with real idle children: sweep.html is the final in-process one."""
+    from harness.run import idle_reports
+
+    made = []
+    real = idle_reports.IdleReports
+
+    class Recording(real):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr("harness.sweep.orchestrate.IdleReports", Recording)
+    sweep, paths = run_grid(SweepOptions(QUICKSTART, ["load.duration_s=75"], out_dir=tmp_path, execute=ModelExecute()),
+                            [parse_vary("faults.0.latency_ms=100,200")])
+    assert sorted(paths) == ["html", "json", "md"]
+    assert "cell-02" in paths["html"].read_text()
+    assert made and made[0]._pending == []
