@@ -3,10 +3,11 @@ cells each on a fresh stack (``--fresh-stack``: what running them as separate ru
 
 Both sides run ``harness sweep bench/scenarios/sweep.yaml --vary faults.0.latency_ms=100,300,600``
 (three cells of 10 s of load with the catalog slowed for 4 s) in a child process, in turns
-fresh, shared, fresh, ... fresh (four shared sweeps), and must leave nothing labelled behind.
+fresh, shared, fresh, ... fresh (seven shared sweeps), and must leave nothing labelled behind.
 Each shared sweep's wall time is divided by the mean of the two fresh sweeps around it; the row
-is the median of the four ratios, judged on its 90 % upper bound (bench/confidence.py: with four
-samples, the largest). The shared side pays one compose up and down, plus a reset per cell
+is the median of the seven ratios, judged on its 90 % upper bound (bench/confidence.py: with
+seven samples, the second largest; with four it was the largest, so one sweep that the machine
+slowed decided the row). The shared side pays one compose up and down, plus a reset per cell
 (Toxiproxy's reset, the health wait).
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from bench.common import OUR_RUN_IDS, REPO, SCENARIOS, Row, labelled_containers, log, ratios_to_neighbours
 
 CELLS = "faults.0.latency_ms=100,300,600"
-ORDER = "F" + "SF" * 4
+ORDER = "F" + "SF" * 7
 
 
 def _sweep(out: Path, fresh: bool) -> dict:

@@ -114,7 +114,7 @@ def execute(loaded: LoadedScenario, out_dir: Path | None = None, seed: int | Non
     report, paths = write_report(run.run_dir, judged(), run.redact,
                                  RunInfo(run.run_id, run.seed, run.started_t, status, error), strict,
                                  without=("html",) if later else ())
-    if later:
+    if later and "junit" in paths:  # the full report, its page left out (a minimal one is json and md only)
         shared.idle_reports.submit(run.run_dir)  # type: ignore[union-attr]
     return RunResult(report, run.run_dir, paths)
 

@@ -25,7 +25,7 @@ LAYERS = ["base", "scenario", "environment", "faults/load", "journal", "analysis
 
 ROOM_LAYER = {
     "__init__": "base", "errors": "base", "plugins": "base", "redact": "base", "progress": "base",
-    "recorder": "base", "atomic": "base",
+    "recorder": "base", "atomic": "base", "lazy": "base",
     "scenario": "scenario",
     "environment": "environment", "toxiproxy": "environment",
     "faults": "faults/load", "load": "faults/load",

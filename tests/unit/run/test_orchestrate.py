@@ -24,6 +24,7 @@ def phases(tmp_path, monkeypatch):
 
     class Phases:
         raises: BaseException | None = None
+        minimal = False  # write_report falls back to a minimal report (json and md)
         run = fakes.prepared(tmp_path)
         seen: dict = {}
 
@@ -45,7 +46,8 @@ def phases(tmp_path, monkeypatch):
 
     def write_report(run_dir, loaded, redact, info, strict=False, without=()):
         Phases.seen.update(info=info, strict=strict, without=without, warm_before_report=Phases.seen.get("warm"))
-        return "the report", {"json": run_dir / "report.json"}
+        formats = ("json", "md") if Phases.minimal else ("json", "md", "junit", "html")
+        return "the report", {f: run_dir / f for f in formats if f not in without}
 
     monkeypatch.setattr(orchestrate, "prepare", lambda loaded, out_dir, seed, compose_config=None: Phases.run)
     monkeypatch.setattr(orchestrate, "start", start)
@@ -144,3 +146,11 @@ def test_a_run_that_another_follows_leaves_its_page_to_an_idle_child(phases, mor
     assert phases.seen["without"] == (("html",) if more_runs else ())
     handed = [run_dir for what, run_dir in shared.order if what == "idle page"]
     assert handed == ([phases.run.run_dir] if more_runs else [])
+
+
+def test_a_minimal_report_keeps_its_own_md_and_no_child_redraws_it(phases):
+    """A report that could not be built is json and md only (harness.run.report): no page to draw."""
+    phases.minimal = True
+    shared = FakeShared(phases.run.journal, more_runs=True)
+    execute(phases.run.loaded, shared=shared)
+    assert [what for what, _ in shared.order if what == "idle page"] == []
