@@ -123,16 +123,22 @@ def real_spec(duration_s: float = 1.0) -> LoadSpec:
 def test_a_spawned_child_sends_no_request_until_start_and_t0_is_the_start(tmp_path):
     d = LoadDriver(real_spec(), tmp_path)
     d.spawn()
+    time.sleep(2.0)  # long enough for the child to import Locust and be ready
+    assert d.running and d.started_at is None and d.stats.requests == 0
+    release_and_check(d, tmp_path)
+
+
+def release_and_check(d: LoadDriver, run_dir) -> None:
+    """Start the spawned child's load now and run it out; its t0 and its first request come
+    after the release (nothing was sent before), and a request was made."""
     try:
-        time.sleep(2.0)  # long enough for the child to import Locust and be ready
-        assert d.running and d.started_at is None and d.stats.requests == 0
         released = time.time()
         t0 = d.start()
         d.wait(timeout_s=30)
     finally:
         d.stop()
     assert t0 >= released and d.stats.requests > 0
-    first = RequestRecord.decode((tmp_path / "requests.tsv").read_text().splitlines(keepends=True)[0])
+    first = RequestRecord.decode((run_dir / "requests.tsv").read_text().splitlines(keepends=True)[0])
     assert first.start_s >= released and first.error == "connection_refused"
 
 
