@@ -16,7 +16,7 @@ saved); the environment fingerprint.
 
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import select_autoescape
 
 from harness import __version__
 from harness.report.formats import report_format
@@ -24,13 +24,13 @@ from harness.report.markdown import kib, link_target, num
 from harness.report.model import Report
 from harness.report.plots import report_plots, warm_up_plots
 from harness.report.postmortem import build_postmortem
+from harness.report.template_env import template_environment
 
 STATUS_LABEL = {"passed": "PASSED", "failed": "FAILED", "inconclusive": "INCONCLUSIVE", "measured": "MEASURED",
                 "error": "ERROR", "aborted": "ABORTED", "interrupted": "INTERRUPTED"}
 
-ENV = Environment(loader=PackageLoader("harness.report", "templates"), undefined=StrictUndefined,
-                  autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True,
-                                               default_for_string=True))
+ENV = template_environment(autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True,
+                                                      default_for_string=True))
 ENV.filters["link"] = link_target
 ENV.globals.update(num=num, kib=kib, pct=lambda x: "–" if x is None else f"{x * 100:.2f}%", status_label=STATUS_LABEL,
                    harness_version=__version__)

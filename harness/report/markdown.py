@@ -19,16 +19,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from harness.report.formats import report_format
 from harness.report.model import Report
+from harness.report.template_env import template_environment
 
 MAX_LINES = 60
 """report.md never has more lines than this (GitHub comments stay readable)."""
 
-_ENV = Environment(loader=PackageLoader("harness.report", "templates"), undefined=StrictUndefined,
-                   keep_trailing_newline=True, autoescape=False)
+_ENV = template_environment(keep_trailing_newline=True, autoescape=False)
 
 
 def md_escape(text: object) -> str:
