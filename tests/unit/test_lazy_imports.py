@@ -20,6 +20,26 @@ def test_a_sweep_starts_without_pandas_or_matplotlib():
     assert out.stdout.split() == ["False", "False"], out.stderr
 
 
+def test_the_compose_probe_starts_before_the_docker_sdk_and_the_scenario_models_load():
+    """``harness run`` imports harness.environment.compose on its first line to start compose's
+    version probe; the package must not load the Docker SDK and pydantic's models first."""
+    code = ("import sys, harness.cli, harness.environment.compose; "
+            "print('docker' in sys.modules, 'harness.scenario.models' in sys.modules, 'pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "False", "False"], out.stderr
+
+
+def test_the_environment_packages_names_are_the_modules_own():
+    import harness.environment as environment
+    from harness.environment.containers import docker_client
+    from harness.environment.labels import RUN_LABEL
+    from harness.environment.stack import Stack
+
+    assert environment.Stack is Stack and environment.docker_client is docker_client
+    assert environment.RUN_LABEL == RUN_LABEL
+    assert sorted(environment.LAZY) == sorted(environment.__all__)
+
+
 def test_the_report_packages_names_are_the_modules_own():
     import harness.report as report
     import harness.report.sweep as sweep
