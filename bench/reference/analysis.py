@@ -155,8 +155,9 @@ def degraded_steps(offsets: np.ndarray, durations: np.ndarray, errors: np.ndarra
 
 
 def summarize_fault(window: Window, records: pd.DataFrame, load_end_s: float, limits: list[Limit],
-                    recovered_after_s: float) -> FaultSummary:
-    """Figures of one fault window; ``records`` carry ``offset_s`` and are sorted by it."""
+                    recovered_after_s: float, failed: np.ndarray | None = None) -> FaultSummary:
+    """Figures of one fault window; ``records`` carry ``offset_s`` and are sorted by it.
+    ``failed`` (the optimised function's shortcut) is ignored: the reference compares itself."""
     offsets = records["offset_s"].to_numpy()
     durations = records["duration_ms"].to_numpy()
     errors = (records["error"] != "").to_numpy()
@@ -192,8 +193,9 @@ def _time_to_recover(offsets, durations, errors, revert_s: float, load_end_s: fl
     return None
 
 
-def request_series(records: pd.DataFrame, end_s: float) -> RequestSeries:
-    """Per-second request series from records carrying ``offset_s``."""
+def request_series(records: pd.DataFrame, end_s: float, failed: np.ndarray | None = None) -> RequestSeries:
+    """Per-second request series from records carrying ``offset_s``. ``failed`` (the optimised
+    function's shortcut) is ignored: the reference compares itself."""
     seconds = int(np.ceil(end_s)) if end_s > 0 else 0
     if seconds == 0:
         return RequestSeries()

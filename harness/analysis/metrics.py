@@ -392,17 +392,45 @@ class RowFacts:
         return groups
 
 
+def _name_codes(names: np.ndarray) -> tuple[tuple[str, ...], np.ndarray] | None:
+    """What :func:`_name_groups` gives, as codes: the distinct names, sorted, and per row the
+    index of its name among them (int8); None where :func:`_name_groups` gives None (a name
+    that is not a ``str``, ``pd.NA`` among them, or more than 32 names).
+
+    One vectorised comparison per name from its first row on, and no array of positions: on
+    millions of records the int64 positions cost more than the comparisons (new memory is
+    slow to touch on the benchmark machine, see :func:`by_offset`)."""
+    codes = np.full(len(names), -1, dtype=np.int8)
+    keys: list[str] = []
+    first = 0
+    while first < len(names):
+        key = names[first]
+        if not isinstance(key, str) or len(keys) >= 32:
+            return None
+        try:
+            same = np.asarray(names[first:] == key, dtype=bool)
+        except TypeError:  # pd.NA among the names
+            return None
+        codes[first:][same] = len(keys)  # rows before ``first`` all have a code, and another name
+        keys.append(key)
+        nxt = first + int(np.argmax(codes[first:] < 0))
+        if codes[nxt] >= 0:
+            break
+        first = nxt
+    order = sorted(range(len(keys)), key=lambda code: keys[code])
+    renumber = np.empty(len(keys), dtype=np.int8)
+    renumber[order] = np.arange(len(keys), dtype=np.int8)
+    return tuple(keys[code] for code in order), renumber[codes]
+
+
 def row_facts(records: pd.DataFrame) -> RowFacts:
     """The :class:`RowFacts` of a records frame (the report builder's, sorted by start): one pass
-    over its ``error`` and ``name`` columns."""
+    over its ``error`` column, and one over its ``name`` column per distinct name."""
     failed = failed_flags(records["error"])
-    groups = _name_groups(records["name"].to_numpy())
-    if groups is None:
+    named = _name_codes(records["name"].to_numpy())
+    if named is None:
         return RowFacts(failed, None, None)
-    codes = np.empty(len(records), dtype=np.int8)  # every row is in one group: all are set
-    for code, (_name, positions) in enumerate(groups):
-        codes[positions] = code
-    return RowFacts(failed, tuple(name for name, _ in groups), codes)
+    return RowFacts(failed, *named)
 
 
 def window_metrics(records: pd.DataFrame, t0: float, window: Window,

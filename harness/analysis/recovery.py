@@ -41,15 +41,18 @@ class FaultSummary:
 
 
 def summarize_fault(window: Window, records: pd.DataFrame, load_end_s: float, limits: list[Limit],
-                    recovered_after_s: float) -> FaultSummary:
-    """Figures of one fault window; ``records`` carry ``offset_s`` and are sorted by it."""
+                    recovered_after_s: float, failed: np.ndarray | None = None) -> FaultSummary:
+    """Figures of one fault window; ``records`` carry ``offset_s`` and are sorted by it.
+    ``failed``: :func:`~harness.analysis.metrics.failed_flags` of their ``error`` column when
+    the caller has them (the report builder's :class:`~harness.analysis.metrics.RowFacts`),
+    so that they are not computed again for each fault."""
     offsets = records["offset_s"].to_numpy()
     # Nothing before the inject (or the revert) is looked at: every step starts at or after one
     # of them. Leave those records out, so that a long run is not scanned once per fault.
     first = int(np.searchsorted(offsets, min(window.start_s, window.end_s)))
     offsets = offsets[first:]
     durations = records["duration_ms"].to_numpy()[first:]
-    errors = failed_flags(records["error"].iloc[first:])
+    errors = failed[first:] if failed is not None else failed_flags(records["error"].iloc[first:])
     lo, hi = np.searchsorted(offsets, [window.start_s, window.end_s])
     n = int(hi - lo)
     failed = int(errors[lo:hi].sum())

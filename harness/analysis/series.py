@@ -45,8 +45,10 @@ class ServiceSeries:
     mem_mib: list[float | None]
 
 
-def request_series(records: pd.DataFrame, end_s: float) -> RequestSeries:
-    """Per-second request series from records carrying ``offset_s``."""
+def request_series(records: pd.DataFrame, end_s: float, failed: np.ndarray | None = None) -> RequestSeries:
+    """Per-second request series from records carrying ``offset_s``. ``failed``:
+    :func:`~harness.analysis.metrics.failed_flags` of their ``error`` column when the caller
+    has them (the report builder's :class:`~harness.analysis.metrics.RowFacts`)."""
     seconds = int(np.ceil(end_s)) if end_s > 0 else 0
     if seconds == 0:
         return RequestSeries()
@@ -54,8 +56,8 @@ def request_series(records: pd.DataFrame, end_s: float) -> RequestSeries:
     frame = records.assign(sec=sec)
     counts = np.bincount(sec, minlength=seconds).tolist() if len(frame) else [0] * seconds
     errors: dict[str, list[int]] = {}
-    failed = frame[failed_flags(frame["error"])]
-    for cls, group in failed.groupby("error"):
+    flags = failed if failed is not None else failed_flags(frame["error"])
+    for cls, group in frame[flags].groupby("error"):
         errors[str(cls)] = np.bincount(group["sec"].to_numpy(), minlength=seconds).tolist()
     p50, p95, p99 = _percentile_columns(sec, frame["duration_ms"].to_numpy(dtype=np.float64), seconds)
     return RequestSeries(list(range(seconds)), counts, errors, p50, p95, p99)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.analysis.metrics import LineNumbers, RECORD_DTYPES, row_facts, window_metrics
+from harness.analysis.metrics import LineNumbers, RECORD_DTYPES, _name_codes, _name_groups, row_facts, window_metrics
 from harness.analysis.windows import Window
 from harness.analysis.metrics import by_offset
 
@@ -106,3 +106,41 @@ def test_sorting_by_offset_leaves_the_unusual_frames_to_pandas(case):
     elif case == "index":  # not a RangeIndex: its labels follow the rows
         records.index = records.index * 3 + 11
     _assert_same(by_offset(records.copy(), T0), _plain(records, T0))
+
+
+def _codes_from_groups(names: np.ndarray):
+    """:func:`_name_groups`' positions as (sorted names, int8 code per row), or None."""
+    groups = _name_groups(names)
+    if groups is None:
+        return None
+    codes = np.full(len(names), -1, dtype=np.int8)
+    for code, (_name, positions) in enumerate(groups):
+        codes[positions] = code
+    return tuple(name for name, _ in groups), codes
+
+
+@pytest.mark.parametrize("values", [
+    ["b", "a", "b", "c", "a"], ["only"] * 5, [], ["z"] + ["a"] * 4 + ["z"],
+    [f"n{i % 32:02d}" for i in range(200)][::-1],  # 32 names: codes
+    [f"n{i % 33:02d}" for i in range(200)],  # 33: none
+    ["a", "b", pd.NA, "a"], ["a", 5, "a"], [5, "a"], ["a", None], ["a", "a", "b", float("nan")],
+])
+def test_name_codes_are_the_name_groups_as_codes(values):
+    names = np.array(values, dtype=object)
+    got, expected = _name_codes(names), _codes_from_groups(names)
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None and got[0] == expected[0]
+        np.testing.assert_array_equal(got[1], expected[1])
+        assert got[1].dtype == np.int8 and (got[1] >= 0).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_name_codes_of_shuffled_names_match_their_groups(seed):
+    rng = np.random.default_rng(seed)
+    pool = np.array([f"GET /{c}" for c in "qwertyuiopasdf"], dtype=object)
+    names = pd.Series(pool[rng.integers(0, len(pool), 5000)], dtype=object).astype("string").to_numpy()
+    got, expected = _name_codes(names), _codes_from_groups(names)
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
