@@ -67,12 +67,17 @@ class Evidence:
         """Windows a selector names (see :func:`harness.analysis.windows.select`)."""
         return select(self.windows, self.run, selector)
 
+    def row_facts(self) -> RowFacts:
+        """The records' :class:`~harness.analysis.metrics.RowFacts` (failed flags, name codes),
+        computed on first use and kept in :attr:`facts`."""
+        if self.facts is None:
+            self.facts = row_facts(self.records)
+        return self.facts
+
     def metrics_of(self, window: Window, request: str | None = None) -> WindowMetrics:
         """A window's metrics, overall or for one request name (empty metrics if unknown)."""
         if window.name not in self.metrics:
-            if self.facts is None:
-                self.facts = row_facts(self.records)
-            self.metrics[window.name] = window_metrics(self.records, self.t0, window, self.facts)
+            self.metrics[window.name] = window_metrics(self.records, self.t0, window, self.row_facts())
         overall, by_name = self.metrics[window.name]
         return by_name.get(request, WindowMetrics()) if request else overall
 

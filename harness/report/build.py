@@ -38,7 +38,6 @@ from harness.report.status import decide_status
 from harness.scenario.models import Scenario
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 END_WINDOW_S = 10.0
@@ -224,7 +223,7 @@ def analyse(events: list[Event], records_file: Path, scenario: Scenario, t0: flo
     evidence = _evidence(events, records, scenario, t0, windows, run)
     baseline = evidence.metrics_of(windows[0]) if windows and windows[0].kind == "baseline" else None
     steady, limits = _steady_state(scenario, evidence)
-    failed = _failed(evidence, records)
+    failed = evidence.row_facts().failed  # the records' failed flags, computed once
     summaries = []
     for w in windows:
         if w.kind == "fault":
@@ -233,18 +232,10 @@ def analyse(events: list[Event], records_file: Path, scenario: Scenario, t0: flo
             evidence.fault_summaries.setdefault(summary.fault, []).append(summary)
     reports = [_window_report(w, evidence, baseline) for w in windows]
     totals = evidence.metrics_of(run)
-    series = Series(requests=request_series(records, run.end_s, _failed(evidence, records)),
-                    containers=service_series(evidence.containers))
+    series = Series(requests=request_series(records, run.end_s, failed), containers=service_series(evidence.containers))
     results = evaluate(list(scenario.expectations), evidence) if judge else []
     return Analysis(recorded=recorded, windows=reports, results=results, faults=summaries,
                     effects=list(evidence.effects.values()), steady=steady, totals=totals, series=series)
-
-
-def _failed(evidence: Evidence, records: pd.DataFrame) -> np.ndarray | None:
-    """The failed flags of ``records`` that the evidence computed already (its
-    :class:`~harness.analysis.metrics.RowFacts`, made at the first window's metrics), or None."""
-    facts = evidence.facts
-    return facts.failed if facts is not None and len(facts.failed) == len(records) else None
 
 
 def _evidence(events: list[Event], records: pd.DataFrame, scenario: Scenario, t0: float, windows: list[Window],
