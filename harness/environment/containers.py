@@ -96,6 +96,18 @@ class RunContainers:
 
     call = staticmethod(docker_call)
 
+    def new_client(self, timeout: float, **extra: Any) -> Any:
+        """Another ``docker.DockerClient`` for this run's engine (its own connection pool, for a
+        thread of its own), per-call ``timeout`` in s, ``extra`` to the client; it speaks the API
+        version already agreed with the engine, so making it costs no ``GET /version`` (8 ms on
+        an idle engine here, 240 ms once seen while the engine started a run's stats streams).
+
+        Raises:
+            EngineConfigError: the engine's TLS files are unusable.
+        """
+        version = getattr(getattr(self.docker, "api", None), "api_version", None)
+        return self.engine.client(timeout, **({"version": version} if isinstance(version, str) else {}), **extra)
+
     def listing(self, service: str | None = None, all: bool = False) -> list[Any]:
         """The Docker SDK containers of this run (of ``service`` only, when given); running ones
         only unless ``all``.

@@ -108,7 +108,7 @@ class Monitor:
         self._threads: list[threading.Thread] = []
         self._events_stream: Any = None
         self._http = requests.Session()
-        self._docker = containers.engine.client(timeout=DOCKER_TIMEOUT_S, max_pool_size=64)
+        self._docker = containers.new_client(DOCKER_TIMEOUT_S, max_pool_size=64)
         self._streaming: set[str] = set()
         self._lock = threading.Lock()
 

@@ -9,6 +9,7 @@ each bounded by a short timeout. After ``MISSES`` failures in a row of either, t
 from __future__ import annotations
 
 import threading
+from typing import Any, Callable
 
 
 from harness.environment.engine import Engine, resolve_engine
@@ -26,12 +27,19 @@ class Watchdog:
         toxiproxy_url: the run's Toxiproxy API (None: not probed).
         engine: probe the Docker engine too: True for the one
             :func:`~harness.environment.engine.resolve_engine` finds, or that :class:`Engine`.
+        make_client: when given, makes the probing Docker client instead (called with the probe
+            timeout in s), e.g. the run's :meth:`~harness.environment.containers.RunContainers.new_client`,
+            which needs no version handshake with the engine; ``engine`` is then not used.
     """
 
-    def __init__(self, toxiproxy_url: str | None, engine: bool | Engine = True):
+    def __init__(self, toxiproxy_url: str | None, engine: bool | Engine = True,
+                 make_client: Callable[[float], Any] | None = None):
         self._toxiproxy = ToxiproxyClient(toxiproxy_url, timeout_s=PROBE_TIMEOUT_S) if toxiproxy_url else None
-        which = engine if isinstance(engine, Engine) else resolve_engine() if engine else None
-        self._docker = which.client(timeout=PROBE_TIMEOUT_S) if which is not None else None
+        if make_client is not None:
+            self._docker = make_client(PROBE_TIMEOUT_S)
+        else:
+            which = engine if isinstance(engine, Engine) else resolve_engine() if engine else None
+            self._docker = which.client(timeout=PROBE_TIMEOUT_S) if which is not None else None
         self._stop = threading.Event()
         self._failure: str | None = None
         self._thread = threading.Thread(target=self._loop, name="control-plane-watchdog", daemon=True)

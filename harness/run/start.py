@@ -166,7 +166,8 @@ def start_watchers(run: Prepared, started: Started, undo: UndoStack,
     else:
         started.timeline = Timeline(run.scenario.fault_specs, make_context, run.journal, run.seed, time.time, run.ledger)
     push_timeline(undo, started.timeline, lambda: started.t0)
-    watchdog = started.watchdog = Watchdog(started.toxiproxy.base_url if started.toxiproxy else None)
+    watchdog = started.watchdog = Watchdog(started.toxiproxy.base_url if started.toxiproxy else None,
+                                           make_client=started.stack.containers.new_client)
     push_watchdog(undo, watchdog)
     watchdog.start()
 

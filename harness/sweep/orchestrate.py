@@ -84,17 +84,27 @@ def _writers(options: SweepOptions, pages: IdleReports) -> tuple[Writer, Writer]
     """The final writer (every file, in this process) and the one after each cell: an injected
     ``options.write`` for both, else ``sweep.json`` and ``sweep.md`` written at once and
     ``sweep.html`` (its plots) drawn by an idle child (``pages``), so that the next cell need
-    not wait for it."""
+    not wait for it.
+
+    The report package (pandas, matplotlib: about 0.6 s of imports here) is imported when a
+    writer is first called, not now: the first cell's run imports it in its health wait's
+    shadow (its report warm-up), where it used to hold up the first cell's start."""
     if options.write is not None:
         return options.write, options.write
-    from harness.report.sweep import write_sweep
+
+    def final(sweep: Sweep, out: Path) -> dict[str, Path]:
+        from harness.report.sweep import write_sweep
+
+        return write_sweep(sweep, out)
 
     def after_cell(sweep: Sweep, out: Path) -> dict[str, Path]:
+        from harness.report.sweep import write_sweep
+
         paths = write_sweep(sweep, out, without=("html",))
         pages.submit(out)
         return paths
 
-    return write_sweep, after_cell
+    return final, after_cell
 
 
 def run_grid(options: SweepOptions, axes: list[Axis]) -> tuple[Sweep, dict[str, Path]]:

@@ -15,9 +15,11 @@ from harness.lazy import lazy_getattr
 
 def test_a_sweep_starts_without_pandas_or_matplotlib():
     code = ("import sys, harness.cli, harness.sweep, harness.run, harness.report.sweep, harness.report.status; "
-            "print('pandas' in sys.modules, 'matplotlib' in sys.modules)")
+            "from harness.sweep.orchestrate import SweepOptions, _writers; "
+            "write, after_cell = _writers(SweepOptions(path=None, overrides=[]), None); "  # as run_grid does before cell 1
+            "print('pandas' in sys.modules, 'matplotlib' in sys.modules, callable(write) and callable(after_cell))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.split() == ["False", "False"], out.stderr
+    assert out.stdout.split() == ["False", "False", "True"], out.stderr
 
 
 def test_the_compose_probe_starts_before_the_docker_sdk_and_the_scenario_models_load():

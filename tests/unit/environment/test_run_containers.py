@@ -204,3 +204,30 @@ def test_a_local_engine_still_enters_the_namespace_with_nsenter(monkeypatch):
     monkeypatch.setattr(containers, "nsenter_net", lambda name, argv, timeout_s=10: calls.append((name, argv)) or "ok")
     assert containers.netns_exec("shop-api-1", ["iptables", "-S"]) == "ok"
     assert calls == [("shop-api-1", ["iptables", "-S"])] and containers.address == "127.0.0.1"
+
+
+class RecordingEngine:
+    """An Engine whose ``client`` records what it was asked for."""
+
+    def __init__(self):
+        self.asked: list[tuple[float, dict]] = []
+
+    def client(self, timeout, **extra):
+        self.asked.append((timeout, extra))
+        return SimpleNamespace(timeout=timeout, **extra)
+
+
+def test_a_new_client_speaks_the_version_already_agreed_with_the_engine():
+    """So that making it costs no GET /version round trip (Monitor, Watchdog)."""
+    engine = RecordingEngine()
+    client = SimpleNamespace(api=SimpleNamespace(api_version="1.50"))
+    containers = RunContainers(client, "harness-r1", "r1", "toxiproxy", engine=engine)  # type: ignore[arg-type]
+    containers.new_client(10.0, max_pool_size=64)
+    assert engine.asked == [(10.0, {"version": "1.50", "max_pool_size": 64})]
+
+
+def test_a_new_client_negotiates_itself_when_no_version_is_known():
+    engine = RecordingEngine()
+    containers = RunContainers(FakeClient(), "harness-r1", "r1", "toxiproxy", engine=engine)  # type: ignore[arg-type]
+    containers.new_client(3.0)
+    assert engine.asked == [(3.0, {})]

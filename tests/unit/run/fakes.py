@@ -67,6 +67,9 @@ class FakeContainers:
     def listing(self, service=None, all=False):
         return [SimpleNamespace(name=n) for n in ("shop-api-1", "shop-lb-1")]
 
+    def new_client(self, timeout, **extra):
+        return SimpleNamespace(timeout=timeout, extra=extra)
+
 
 class FakeStack:
     """Stands in for harness.environment.Stack; ``fail`` names the call that raises."""

@@ -19,6 +19,10 @@ GRACEFUL = ["watchdog.stop", "timeline.revert_all", "monitor.stop", "proxy_watch
 FAST = ["monitor.stop", "proxy_watch.stop", "driver.stop", "logs.save", "stack.down"]
 
 
+WATCHDOG_CLIENTS: list = []
+"""The Docker client each Watchdog was given (made by the stack's containers, or None)."""
+
+
 @pytest.fixture(autouse=True)
 def edges(monkeypatch):
     """Every part the start phase makes is a fake."""
@@ -28,7 +32,12 @@ def edges(monkeypatch):
     monkeypatch.setattr(start_module, "ToxiproxyClient", FakeToxiproxy)
     monkeypatch.setattr(start_module, "LoadDriver", FakeDriver)
     monkeypatch.setattr(start_module, "Monitor", lambda *a: FakePart("monitor"))
-    monkeypatch.setattr(start_module, "Watchdog", lambda url: FakePart("watchdog"))
+    def watchdog(url, make_client=None):
+        WATCHDOG_CLIENTS.append(make_client(3.0) if make_client is not None else None)
+        return FakePart("watchdog")
+
+    WATCHDOG_CLIENTS.clear()
+    monkeypatch.setattr(start_module, "Watchdog", watchdog)
     monkeypatch.setattr(start_module, "Timeline", FakeTimeline)
 
     def watch(stack, scenario, journal):
@@ -59,6 +68,13 @@ def test_everything_starts_in_order_and_the_load_starts_last(tmp_path):
                      "stack.wait_healthy", "monitor.start", "watchdog.start", "driver.start"]
     assert started.host == "http://127.0.0.1:38080"  # the load host, as compose published it
     assert started.environment == {"toxiproxy": "2.12.0", "images": {"lb": "sha256:1"}}
+
+
+def test_the_watchdog_probes_the_runs_engine_with_a_client_its_containers_made(tmp_path):
+    """No engine resolved again and no version handshake: the stack's containers make the client."""
+    run_start(tmp_path)
+    assert len(WATCHDOG_CLIENTS) == 1 and WATCHDOG_CLIENTS[0] is not None
+    assert WATCHDOG_CLIENTS[0].timeout == 3.0
 
 
 def test_each_undo_is_pushed_as_its_part_starts_in_the_teardown_order(tmp_path):
